@@ -1,0 +1,49 @@
+# Two commands do everything on a fresh Debian machine:
+#   make run   - set up, then open NCCID Desktop in demo mode (embedded local collection service)
+#   make test  - set up, then run the whole test suite
+# Set-up creates .venv, installs the project with its test tools, and (when run as root)
+# installs the Debian packages the tests drive for real: Orthanc, dcmtk, dicom3tools, Xvfb.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYSTEM_PACKAGES := orthanc orthanc-dicomweb dcmtk dicom3tools xvfb xauth \
+	libxcb-icccm4 libxcb-keysyms1 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 \
+	libfontconfig1 libdbus-1-3 fonts-dejavu-core
+SYSTEM_COMMANDS := Orthanc dcmdump dciodvfy xvfb-run
+
+.PHONY: run test setup system-deps lint screenshots bench clean
+
+run: setup
+	$(BIN)/nccid-desktop --demo
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: system-deps $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Installs only what is missing, so repeated runs stay fast; needs root (CI runs as root).
+system-deps:
+	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing system packages (missing:$$missing)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	  else \
+	    echo "Missing system commands:$$missing. Run as root, or: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; \
+	  fi; \
+	fi
+
+lint: setup
+	$(BIN)/ruff check nccid_desktop tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,64 @@
+"""The exceptions the core raises, each carrying a message written for the person at the desk.
+
+Why a hierarchy: the GUI and the CLI show ``str(error)`` to nurses and PACS staff as it is, and
+log the traceback separately. So a message must say what went wrong and what to do, in plain
+English, and must never contain a patient identifier (the value that failed is named by its
+column or cell, never echoed).
+"""
+
+from __future__ import annotations
+
+
+class NccidError(Exception):
+    """Base of every error the app expects and explains.
+
+    ``exit_code`` is what the CLI returns when this error ends a command.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(NccidError):
+    """A settings, policy or key file is missing or malformed."""
+
+
+class KeyFileError(ConfigError):
+    """The site key file cannot be read, or belongs to another site."""
+
+
+class IdentifierError(NccidError):
+    """An NHS/CHI or hospital number is not valid (the message never repeats it)."""
+
+
+class SheetError(NccidError):
+    """The spreadsheet cannot be read as an NCCID template at all."""
+
+    exit_code = 2
+
+
+class DicomError(NccidError):
+    """A DICOM file or folder cannot be processed."""
+
+
+class TransportError(NccidError):
+    """The collection service could not be reached or refused the request."""
+
+
+class AuthError(TransportError):
+    """Sign-in failed: wrong password, locked account, expired password or session."""
+
+
+class CancelledError(NccidError):
+    """The user cancelled the operation; nothing half-done was kept."""
+
+    exit_code = 130
+
+    def __init__(self, message: str = "Cancelled.") -> None:
+        super().__init__(message)
