@@ -1,0 +1,96 @@
+"""Finding candidate DICOM files in what PACS staff drop: files, folders and ``.zip`` archives.
+
+Why a ``SourceFile`` value rather than a path: a file may live inside a zip, and source paths
+often contain patient names (PACS exports name folders after the patient). A ``SourceFile``
+knows how to read its bytes wherever it lives; its ``display_name`` is for the user's own
+screen only and must never be logged, journalled or uploaded.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken
+
+#: File names that are indexes or clutter, never image content.
+SKIPPED_NAMES = frozenset({"dicomdir", "thumbs.db", ".ds_store", "desktop.ini"})
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One candidate file: a path on disk, or a member of a zip archive on disk."""
+
+    path: Path
+    member: str | None = None
+    size: int = 0
+
+    @property
+    def display_name(self) -> str:
+        """Where the file is, for the user's own screen only (may contain a patient name)."""
+        return f"{self.path}!{self.member}" if self.member else str(self.path)
+
+    def open(self) -> BinaryIO:
+        if self.member is None:
+            return open(self.path, "rb")
+        with zipfile.ZipFile(self.path) as archive:
+            return io.BytesIO(archive.read(self.member))
+
+    def read_bytes(self) -> bytes:
+        if self.member is None:
+            return self.path.read_bytes()
+        with zipfile.ZipFile(self.path) as archive:
+            return archive.read(self.member)
+
+
+def _is_skipped(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    return base.lower() in SKIPPED_NAMES or base.startswith("._") or not base
+
+
+def _zip_members(path: Path) -> Iterator[SourceFile]:
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.is_dir() or _is_skipped(info.filename) or info.filename.startswith("__MACOSX/"):
+                continue
+            yield SourceFile(path, info.filename, info.file_size)
+
+
+def _from_file(path: Path) -> Iterator[SourceFile]:
+    if _is_skipped(path.name):
+        return
+    if path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
+        try:
+            yield from _zip_members(path)
+            return
+        except (zipfile.BadZipFile, OSError):
+            pass  # a damaged archive is reported as an unreadable file by the caller
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    yield SourceFile(path, None, size)
+
+
+def iter_sources(
+    paths: Iterable[str | os.PathLike[str]], cancel: CancelToken = NEVER_CANCELLED
+) -> Iterator[SourceFile]:
+    """Every candidate file under ``paths``, recursively, zips opened, DICOMDIR skipped.
+
+    Order is deterministic (sorted per folder) so runs and tests repeat exactly.
+    """
+    for raw in paths:
+        root = Path(raw)
+        if root.is_dir():
+            for folder, dirs, files in os.walk(root):
+                cancel.raise_if_cancelled()
+                dirs.sort()
+                for name in sorted(files):
+                    yield from _from_file(Path(folder) / name)
+        elif root.exists():
+            yield from _from_file(root)
