@@ -44,6 +44,7 @@ class HttpSettings:
     max_attempts: int = 6
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
+    retry_after_cap: float = 300.0
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -172,7 +173,7 @@ def send_with_retry(
             if attempt >= settings.max_attempts:
                 return response
             hinted = retry_after_seconds(response.headers.get("Retry-After"))
-            delay = min(hinted, settings.backoff_cap) if hinted is not None else backoff_delay(
+            delay = min(hinted, settings.retry_after_cap) if hinted is not None else backoff_delay(
                 attempt, settings, rng)
             log.warning("%s %s answered %d; retry %d in %.1fs", method, _path(url),
                         response.status_code, attempt, delay)
