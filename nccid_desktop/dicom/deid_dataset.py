@@ -1,0 +1,217 @@
+"""De-identify one DICOM dataset in memory with the NCCID profile, failing closed.
+
+Why one walk with an explicit stack: the cost of de-identifying a CT slice is per element, so
+each element costs one dict lookup in the compiled profile (:mod:`.profile`); elements that
+are kept stay as pydicom read them (raw bytes, never decoded), which also means pixel data is
+never decoded nor re-encoded. Sequences are walked at every depth, so nothing hides in them.
+
+The file's life cycle (read, write, verify, stage) is in :mod:`.deidentify`, which re-exports
+this module's names as the public API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydicom.datadict import dictionary_VR
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from nccid_desktop.dicom.deid_values import (
+    birth_year,
+    contains_identifier,
+    dummy_value,
+    identifying_strings,
+    patient_age,
+    shift_dates,
+)
+from nccid_desktop.dicom.profile import (
+    METHOD_CODES,
+    METHOD_TEXT,
+    STANDARD_UID_ROOT,
+    Action,
+    CompiledProfile,
+    compile_profile,
+    is_removed_group,
+)
+from nccid_desktop.dicom.risk import burned_in_text_risk, header_view
+from nccid_desktop.errors import IdentifierError
+from nccid_desktop.keys import SiteKeys
+from nccid_desktop.pseudonym import LinkingIdentifier, date_shift_days, pseudonym_for, remap_uid
+
+
+@dataclass(frozen=True)
+class DeidContext:
+    """What de-identification needs besides the file: the site's keys and linking choice."""
+
+    keys: SiteKeys
+    linking: LinkingIdentifier = "hospital"
+
+
+class Quarantined(Exception):
+    """The object must not be sent; ``message`` explains why in plain English, no identifier."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@cache
+def _dictionary_vr(tag: int) -> str:
+    try:
+        return str(dictionary_VR(tag))
+    except KeyError:
+        return "UN"
+
+
+def _texts(elem: Any) -> list[str]:
+    """The values of a raw or decoded string element, without padding."""
+    value = elem.value
+    if value is None:
+        return []
+    if isinstance(value, (bytes, bytearray)):
+        text = bytes(value).decode("latin-1")
+        return [v.strip(" \x00") for v in text.split("\\")] if text.strip(" \x00") else []
+    if isinstance(value, str):
+        return [value.strip(" \x00")] if value.strip(" \x00") else []
+    return [str(v).strip(" \x00") for v in value]
+
+
+def _element(tag: int, vr: str, values: list[str]) -> DataElement:
+    value: Any = values[0] if len(values) == 1 else (values or None)
+    return DataElement(tag, vr, value)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    profile: CompiledProfile
+    keys: SiteKeys
+    pseudonym: str
+    shift_days: int
+    identifying: frozenset[str]
+
+
+def _patient_pseudonym(ds: Dataset, ctx: DeidContext) -> str:
+    raw = ds.get("PatientID")
+    text = str(raw).strip() if raw is not None else ""
+    if not text:
+        raise Quarantined("no_patient_id",
+                          "The image has no Patient ID, so it cannot be linked to a patient.")
+    try:
+        if ctx.linking == "nhs":
+            return pseudonym_for(ctx.keys, nhs_number=text, linking="nhs")
+        return pseudonym_for(ctx.keys, hospital_number=text)
+    except IdentifierError as exc:
+        raise Quarantined(
+            "no_patient_id",
+            "The image's Patient ID is not a usable "
+            + ("NHS/CHI number." if ctx.linking == "nhs" else "hospital number."),
+        ) from exc
+
+
+def _remapped(values: list[str], keys: SiteKeys) -> list[str]:
+    return [v if v.startswith(STANDARD_UID_ROOT) else remap_uid(keys, v) for v in values]
+
+
+def _apply_value_action(ds: Dataset, tag: int, vr: str, action: Action, plan: _Plan) -> None:
+    """Carry out one non-sequence action on the element ``tag`` of ``ds``."""
+    if action is Action.REMOVE:
+        del ds[tag]
+    elif action is Action.EMPTY:
+        ds[tag] = DataElement(tag, vr, None)
+    elif action is Action.REMAP_UID or (action is Action.DUMMY and vr == "UI"):
+        ds[tag] = _element(tag, vr, _remapped(_texts(ds.get_item(tag)), plan.keys))
+    elif action is Action.DUMMY:
+        ds[tag] = DataElement(tag, vr, dummy_value(vr))
+    elif action is Action.SHIFT_DATE:
+        if vr in ("DA", "DT"):
+            ds[tag] = _element(tag, vr, shift_dates(_texts(ds.get_item(tag)), plan.shift_days, vr))
+        elif vr != "TM":
+            del ds[tag]
+    elif action is Action.PSEUDONYM:
+        ds[tag] = DataElement(tag, vr, plan.pseudonym)
+    elif action is Action.BIRTH_YEAR:
+        years = [birth_year(v) for v in _texts(ds.get_item(tag))]
+        ds[tag] = _element(tag, vr, [y for y in years if y][:1])
+    elif action is Action.CLEAN_DESCRIPTION:
+        texts = _texts(ds[tag])  # decoded with the dataset's character set
+        if any(contains_identifier(t, plan.identifying) for t in texts):
+            del ds[tag]
+
+
+def _walk(root: Dataset, plan: _Plan) -> None:
+    """Apply the profile to every element of ``root`` and of every sequence item within."""
+    profile = plan.profile
+    stack = [root]
+    while stack:
+        ds = stack.pop()
+        for tag in list(ds.keys()):
+            if is_removed_group(tag >> 16) or not tag & 0xFFFF:
+                del ds[tag]
+                continue
+            elem = ds.get_item(tag)
+            vr = elem.VR or _dictionary_vr(tag)
+            if vr == "UN" and _dictionary_vr(tag) != "UN":
+                vr = ds[tag].VR  # pydicom decodes UN with the dictionary VR
+            action = profile.action_for(tag, vr)
+            if vr == "SQ":
+                if action is Action.REMOVE:
+                    del ds[tag]
+                elif action is Action.EMPTY:
+                    ds[tag] = DataElement(tag, "SQ", Sequence())
+                else:
+                    stack.extend(ds[tag].value)
+            elif action is not Action.KEEP:
+                _apply_value_action(ds, tag, vr, action, plan)
+        _forget_private_blocks(ds)
+
+
+def _forget_private_blocks(ds: Dataset) -> None:
+    blocks = getattr(ds, "_private_blocks", None)
+    if blocks:
+        blocks.clear()
+
+
+def _add_age_if_missing(ds: Dataset) -> None:
+    if str(ds.get("PatientAge") or "").strip():
+        return
+    age = patient_age(str(ds.get("PatientBirthDate") or ""), str(ds.get("StudyDate") or ""))
+    if age is not None:
+        ds.PatientAge = age
+
+
+def _mark_deidentified(ds: Dataset) -> None:
+    ds.PatientIdentityRemoved = "YES"
+    ds.DeidentificationMethod = list(METHOD_TEXT)
+    codes = Sequence()
+    for value, meaning in METHOD_CODES:
+        item = Dataset()
+        item.CodeValue = value
+        item.CodingSchemeDesignator = "DCM"
+        item.CodeMeaning = meaning
+        codes.append(item)
+    ds.DeidentificationMethodCodeSequence = codes
+    ds.LongitudinalTemporalInformationModified = "MODIFIED"
+
+
+def deidentify_dataset(ds: Dataset, ctx: DeidContext) -> str:
+    """De-identify ``ds`` in place with the NCCID profile; return the patient's pseudonym.
+
+    Raises :class:`Quarantined` (before changing anything) for objects that may carry
+    burned-in text and for images without a usable Patient ID. The file meta, if any, is
+    left to the caller (:func:`deidentify_file` writes a new one).
+    """
+    risk = burned_in_text_risk(header_view(ds))
+    if risk is not None:
+        raise Quarantined(risk.code, risk.message)
+    pseudonym = _patient_pseudonym(ds, ctx)
+    plan = _Plan(compile_profile(), ctx.keys, pseudonym, date_shift_days(ctx.keys, pseudonym),
+                 identifying_strings(ds))
+    _add_age_if_missing(ds)
+    _walk(ds, plan)
+    _mark_deidentified(ds)
+    return pseudonym

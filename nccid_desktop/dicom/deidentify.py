@@ -1,0 +1,235 @@
+"""De-identify one DICOM file into the staging folder, or refuse it with a reason.
+
+Why this life cycle: a file reaches the staging folder (what gets sent) only after it was
+de-identified in memory (:mod:`.deid_dataset`), written to a temporary file, and passed the
+independent second check (:mod:`.verify`); only then is it renamed into place, so the staging
+folder never holds a half-written or unchecked file. Anything unexpected fails closed: the file
+is reported as quarantined, unreadable or failed, and never staged. Originals are only read.
+
+Outputs are named ``<new SOPInstanceUID>.dcm`` (flat and short, like the warehouse layout) and
+are deterministic: the same source gives byte-identical output on every run and workstation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import traceback
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydicom import dcmread
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import (
+    PYDICOM_IMPLEMENTATION_UID,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
+
+from nccid_desktop import __version__
+from nccid_desktop.dicom.deid_dataset import DeidContext, Quarantined, deidentify_dataset
+from nccid_desktop.dicom.sources import SourceFile
+from nccid_desktop.dicom.verify import SourceIdentity, verify_output
+
+__all__ = ["DeidContext", "FileOutcome", "Quarantined", "deidentify_dataset", "deidentify_file"]
+
+log = logging.getLogger(__name__)
+
+Status = Literal["deidentified", "quarantined", "unreadable", "failed"]
+IMPLEMENTATION_VERSION = f"NCCID_{__version__}"[:16]
+_PREAMBLE = bytes(128)
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one source file; never holds a source path or an identifier.
+
+    ``bytes`` is the size of the staged output for a de-identified file, else of the source.
+    ``source_key`` is a content hash of the source (audit and quarantine name) when the file
+    was not de-identified.
+    """
+
+    status: Status
+    code: str = ""
+    message: str = ""
+    output: Path | None = None
+    sop_instance_uid: str | None = None
+    pseudonym: str | None = None
+    bytes: int = 0
+    source_key: str = ""
+
+
+class _Unreadable(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def content_key(data: bytes) -> str:
+    """A name for a source that says nothing about where it came from."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def _read_dataset(data: bytes) -> Dataset:
+    try:
+        return dcmread(io.BytesIO(data))
+    except InvalidDicomError:
+        pass  # no preamble: may still be a bare dataset, checked below
+    except Exception as exc:
+        raise _Unreadable("corrupt", "The file looks like DICOM but is damaged.") from exc
+    try:
+        ds = dcmread(io.BytesIO(data), force=True)
+        if "SOPClassUID" in ds and "SOPInstanceUID" in ds:
+            return ds
+    except Exception as exc:
+        raise _Unreadable("not_dicom", "The file is not a DICOM image.") from exc
+    raise _Unreadable("not_dicom", "The file is not a DICOM image.")
+
+
+def _transfer_syntax(ds: Dataset) -> str:
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax:
+        return str(syntax)
+    implicit, little = ds.original_encoding
+    if implicit:
+        return ImplicitVRLittleEndian
+    return ExplicitVRLittleEndian if little is not False else ExplicitVRBigEndian
+
+
+def _new_file_meta(ds: Dataset, transfer_syntax: str) -> FileMetaDataset:
+    """A fresh file meta: nothing of the source's meta (AE titles, private info) survives."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    meta.TransferSyntaxUID = transfer_syntax
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    meta.ImplementationVersionName = IMPLEMENTATION_VERSION
+    return meta
+
+
+def _where(exc: BaseException) -> str:
+    """Where an exception happened (file and line), without its message (it may hold values)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown place"
+    last = frames[-1]
+    return f"{Path(last.filename).name}:{last.lineno}"
+
+
+def _store_quarantine(quarantine_dir: Path | None, code: str, message: str, key: str,
+                      content: bytes | None = None, move_from: Path | None = None) -> None:
+    """Keep a refused file under ``quarantine_dir/<code>/<key>.dcm`` with its reason."""
+    if quarantine_dir is None:
+        if move_from is not None:
+            move_from.unlink(missing_ok=True)
+        return
+    folder = Path(quarantine_dir) / code
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{key}.dcm"
+    if move_from is not None:
+        os.replace(move_from, target)
+    elif content is not None:
+        temporary = folder / f".{key}.{os.getpid()}.tmp"
+        temporary.write_bytes(content)
+        os.replace(temporary, target)
+    (folder / f"{key}.txt").write_text(f"{code}\n{message}\n", encoding="utf-8")
+
+
+def _refuse(data: bytes, code: str, message: str, quarantine_dir: Path | None) -> FileOutcome:
+    key = content_key(data)
+    _store_quarantine(quarantine_dir, code, message, key, content=data)
+    return FileOutcome("quarantined", code, message, bytes=len(data), source_key=key)
+
+
+def _prepare(data: bytes, ctx: DeidContext) -> tuple[Dataset, SourceIdentity, str, str]:
+    """Parse and de-identify in memory: (dataset, source identity, pseudonym, new UID)."""
+    ds = _read_dataset(data)
+    transfer_syntax = _transfer_syntax(ds)
+    identity = SourceIdentity.from_dataset(ds)
+    pseudonym = deidentify_dataset(ds, ctx)
+    new_uid = str(ds.get("SOPInstanceUID") or "").strip()
+    if not new_uid or "SOPClassUID" not in ds:
+        raise Quarantined("no_sop_instance_uid",
+                          "The object has no SOP Instance UID, so it cannot be named or sent.")
+    ds.file_meta = _new_file_meta(ds, transfer_syntax)
+    ds.preamble = _PREAMBLE
+    return ds, identity, pseudonym, new_uid
+
+
+def deidentify_file(source: SourceFile | Path, out_dir: Path, ctx: DeidContext, *,
+                    quarantine_dir: Path | None = None) -> FileOutcome:
+    """De-identify one file into ``out_dir`` (flat, ``<new SOPInstanceUID>.dcm``).
+
+    Refused files are copied to ``quarantine_dir/<code>/`` under a content hash (never the
+    original name, which may hold a patient's name) with a reason file; with no
+    ``quarantine_dir`` they are only reported. A verify failure moves the written output into
+    quarantine (or deletes it); it never stays in ``out_dir``.
+    """
+    if not isinstance(source, SourceFile):
+        source = SourceFile(Path(source))
+    try:
+        data = source.read_bytes()
+    except (OSError, zipfile.BadZipFile, RuntimeError):
+        return FileOutcome("unreadable", "unreadable_file", "The file could not be read.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom's value warnings would echo header values
+        try:
+            ds, identity, pseudonym, new_uid = _prepare(data, ctx)
+        except _Unreadable as refusal:
+            return FileOutcome("unreadable", refusal.code, refusal.message, bytes=len(data),
+                               source_key=content_key(data))
+        except Quarantined as refusal:
+            return _refuse(data, refusal.code, refusal.message, quarantine_dir)
+        except Exception as exc:
+            log.warning("De-identification failed: %s at %s", type(exc).__name__, _where(exc))
+            return FileOutcome("failed", "deid_error",
+                               f"The file could not be de-identified ({type(exc).__name__}).",
+                               bytes=len(data), source_key=content_key(data))
+        return _write_and_verify(ds, data, identity, pseudonym, new_uid, Path(out_dir),
+                                 quarantine_dir)
+
+
+def _write_and_verify(ds: Dataset, data: bytes, identity: SourceIdentity, pseudonym: str,
+                      new_uid: str, out_dir: Path, quarantine_dir: Path | None) -> FileOutcome:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{new_uid}.dcm"
+    temporary = out_dir / f".{new_uid}.{os.getpid()}.tmp"
+    try:
+        try:
+            ds.save_as(temporary, enforce_file_format=True)
+        except Exception as exc:
+            log.warning("Writing a de-identified file failed: %s at %s",
+                        type(exc).__name__, _where(exc))
+            return FileOutcome("failed", "write_error",
+                               f"The de-identified file could not be written "
+                               f"({type(exc).__name__}).",
+                               bytes=len(data), source_key=content_key(data))
+        try:
+            problems = verify_output(temporary, identity, pseudonym)
+        except Exception as exc:
+            log.warning("Verification crashed: %s at %s", type(exc).__name__, _where(exc))
+            problems = ["The safety check could not be completed."]
+        if problems:
+            key = content_key(data)
+            message = "The de-identified copy failed the safety check: " + problems[0]
+            if len(problems) > 1:
+                message += f" (and {len(problems) - 1} more problems)"
+            _store_quarantine(quarantine_dir, "verify_failed", message, key,
+                              move_from=temporary)
+            return FileOutcome("quarantined", "verify_failed", message,
+                               sop_instance_uid=new_uid, pseudonym=pseudonym,
+                               bytes=len(data), source_key=key)
+        size = temporary.stat().st_size
+        os.replace(temporary, target)
+        return FileOutcome("deidentified", output=target, sop_instance_uid=new_uid,
+                           pseudonym=pseudonym, bytes=size)
+    finally:
+        temporary.unlink(missing_ok=True)
