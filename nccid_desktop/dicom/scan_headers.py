@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import BinaryIO
@@ -147,10 +148,11 @@ def _read(handle: BinaryIO, source: SourceFile) -> FileHeader | SkippedFile:
     except Exception:  # a hostile or damaged file: counted and explained, never fatal
         return SkippedFile(source, "corrupt", "A damaged DICOM file that cannot be read.")
     if not values["SOPInstanceUID"]:
-        return SkippedFile(source, "corrupt", "A DICOM file without a SOP Instance UID.")
+        return SkippedFile(source, "corrupt",
+                           "An incomplete or damaged DICOM file (it has no SOP Instance UID).")
     if not values["StudyInstanceUID"] or not values["SeriesInstanceUID"]:
         return SkippedFile(source, "corrupt",
-                           "A DICOM file without the study or series UID every image has.")
+                           "An incomplete DICOM file (it has no study or series UID).")
     risk = burned_in_text_risk(values)
     return FileHeader(source, values, transfer_syntax, risk)
 
@@ -185,8 +187,11 @@ def read_header(source: SourceFile, archives: _ArchiveCache | None = None) -> (
     try:
         with cache.open(source) as handle:
             return _read(handle, source)
-    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError, EOFError):
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError):
         return SkippedFile(source, "unreadable", "The file could not be opened or read.")
+    except (RuntimeError, NotImplementedError):  # zip members: encrypted, unknown compression
+        return SkippedFile(source, "unreadable",
+                           "The file is encrypted or compressed in a way that cannot be read.")
     finally:
         if archives is None:
             cache.close()
