@@ -1,0 +1,189 @@
+"""The collection service as an ASGI app (FastAPI): sessions, keys, and error handling.
+
+Why FastAPI: its OpenAPI document describes every call, so the API can be fuzzed
+(schemathesis) and the contract in docs/api.md checked against what runs. Every refusal is
+``{"detail", "code"}`` with a message a user can act on; an unexpected failure is logged
+(scrubbed) and answered with a generic message, never a traceback. The access log records the
+route template and status only: never a query string or a body.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request, Response, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from nccid_desktop import __version__
+from nccid_desktop.collector import accounts, audit
+from nccid_desktop.collector.accounts import Caller, SignedIn
+from nccid_desktop.collector.problems import ServiceProblem, session_expired
+from nccid_desktop.collector.service import CollectorService
+
+log = logging.getLogger(__name__)
+bearer = HTTPBearer(auto_error=False)
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
+class SignInRequest(BaseModel):
+    username: str = Field(max_length=256)
+    password: str = Field(max_length=1024)
+
+
+class PasswordChangeRequest(BaseModel):
+    old_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+class UserOut(BaseModel):
+    username: str
+    site: str
+    site_name: str
+    roles: list[str]
+
+
+class SessionOut(BaseModel):
+    token: str
+    expires_at: str
+    user: UserOut
+    password_change_required: bool
+
+
+class HealthOut(BaseModel):
+    status: str
+    version: str
+
+
+class SiteKeysOut(BaseModel):
+    format: str
+    version: int
+    site: str
+    secret: str
+    controller_public_key: str
+
+
+def get_service(request: Request) -> CollectorService:
+    return request.app.state.service
+
+
+def session_caller(service: Annotated[CollectorService, Depends(get_service)],
+                   credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+                   ) -> Caller:
+    """Any signed-in user, including one who must change their password first."""
+    if credentials is None:
+        raise session_expired()
+    return accounts.authenticate(service.db, service.settings, credentials.credentials)
+
+
+def active_caller(caller: Annotated[Caller, Depends(session_caller)]) -> Caller:
+    if caller.password_change_required:
+        raise ServiceProblem(403, "password_change_required",
+                             "Your password has expired or was set by an administrator. "
+                             "Choose a new password to continue.")
+    return caller
+
+
+def _session_out(signed: SignedIn) -> SessionOut:
+    caller = signed.caller
+    return SessionOut(
+        token=signed.token,
+        expires_at=datetime.fromtimestamp(signed.expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        user=UserOut(username=caller.username, site=caller.site, site_name=caller.site_name,
+                     roles=list(caller.roles)),
+        password_change_required=caller.password_change_required,
+    )
+
+
+def _problem(status: int, code: str, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail, "code": code}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceProblem)
+    async def _service_problem(_request: Request, exc: ServiceProblem) -> JSONResponse:
+        return _problem(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        what = str(first.get("msg", "not valid"))
+        return _problem(422, "bad_request",
+                        f"The request is not in the expected form ({where or 'body'}: {what}).")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else "The request was refused."
+        return _problem(exc.status_code, HTTP_CODES.get(exc.status_code, "http_error"), detail)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("Unexpected failure (%s)", type(exc).__name__, exc_info=exc)
+        return _problem(500, "server_error", "The collection service hit an unexpected problem. "
+                        "Try again later; if it keeps happening, tell the service administrator.")
+
+
+def _install_access_log(app: FastAPI) -> None:
+    access = logging.getLogger("nccid_desktop.collector.access")
+
+    @app.middleware("http")
+    async def _log_request(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "(no route)")
+        access.info("%s %s %d %.0fms", request.method, path, response.status_code,
+                    (time.perf_counter() - started) * 1000)
+        return response
+
+
+def create_app(service: CollectorService) -> FastAPI:
+    """The web app over ``service`` (which the caller opens and closes)."""
+    from nccid_desktop.collector.api_uploads import router as uploads
+
+    app = FastAPI(title="NCCID collection service", version=__version__,
+                  description="Collects pseudonymised records and de-identified images from "
+                  "NCCID sites into the warehouse raw layout. See docs/api.md.")
+    app.state.service = service
+    _install_error_handlers(app)
+    _install_access_log(app)
+    app.include_router(uploads)
+
+    @app.get("/api/v1/health", response_model=HealthOut)
+    def health() -> HealthOut:
+        return HealthOut(status="ok", version=__version__)
+
+    @app.post("/api/v1/session", response_model=SessionOut)
+    def sign_in(body: SignInRequest) -> SessionOut:
+        return _session_out(accounts.sign_in(service.db, service.settings, body.username,
+                                             body.password))
+
+    @app.post("/api/v1/session/password", response_model=SessionOut)
+    def change_password(body: PasswordChangeRequest,
+                        caller: Annotated[Caller, Depends(session_caller)]) -> SessionOut:
+        return _session_out(accounts.change_password(service.db, service.settings, caller,
+                                                     body.old_password, body.new_password))
+
+    @app.delete("/api/v1/session", status_code=204)
+    def sign_out(caller: Annotated[Caller, Depends(session_caller)],
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+                 ) -> Response:
+        accounts.sign_out(service.db, service.settings, credentials.credentials, caller)
+        return Response(status_code=204)
+
+    @app.get("/api/v1/site/keys", response_model=SiteKeysOut)
+    def site_keys(caller: Annotated[Caller, Depends(active_caller)], response: Response) -> dict:
+        keys = accounts.site_keys(service.db, caller.site)
+        audit.record(service.db, service.settings.now(), caller.username, caller.site,
+                     "keys_fetch", "ok")
+        response.headers["Cache-Control"] = "no-store"
+        return keys.to_json()
+
+    return app

@@ -1,0 +1,216 @@
+"""Clinical uploads: batches of pseudonymised records into the warehouse raw layout.
+
+Why re-check here: the app validates and pseudonymises every row, but the service is the last
+gate before national data. So every envelope is re-parsed (``ClinicalEnvelope.from_json``),
+must belong to the caller's site, must carry exactly the template's keys, and is refused if
+any value looks like an NHS/CHI number (10 digits with a valid check digit).
+
+Idempotency: a batch is answered once and its results kept under its ``batch_id``; re-sending
+it returns the same results and stores nothing. Within a batch, a record whose content equals
+the newest stored version for that pseudonym and kind is ``unchanged``.
+
+Corrections and the never-overwrite rule (decision): every version is kept in the database
+(``clinical_records``, the history). A new version is written to today's folder. If today's
+folder already holds a *different* file for that record (a same-day correction), nothing is
+overwritten: the version is stored in the database, answered ``stored`` with a message saying
+it is held, and written to the first later day's folder by :func:`release_held` (run before
+every batch and at start-up). Only the newest held version is ever written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, exists, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from nccid_desktop.collector import audit
+from nccid_desktop.collector.accounts import Caller
+from nccid_desktop.collector.db import clinical_batches, clinical_records
+from nccid_desktop.collector.settings import ServiceSettings
+from nccid_desktop.collector.storage import WarehouseStore
+from nccid_desktop.errors import NccidError
+from nccid_desktop.identifiers import check_nhs_number
+from nccid_desktop.pseudonym import is_pseudonym
+from nccid_desktop.records import ClinicalEnvelope
+from nccid_desktop.sheets.definitions import TEMPLATES
+
+log = logging.getLogger(__name__)
+EXTRA_KEYS = frozenset({"Pseudonym", "SubmittingCentre"})
+NHS_INDEX_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+={0,2}$")
+MAX_VALUE_LENGTH = 500
+MAX_TOKEN_LENGTH = 4096
+HELD_MESSAGE = ("A different version of this record was already received today. The "
+                "correction is kept and will be written to the warehouse tomorrow.")
+
+
+def expected_keys(kind: str) -> frozenset[str]:
+    """The warehouse keys of a record of ``kind``: the template's fields plus two extras."""
+    for template in TEMPLATES.values():
+        if template.record_kind == kind:
+            return frozenset(template.record_keys) | EXTRA_KEYS
+    return EXTRA_KEYS
+
+
+@dataclass(frozen=True)
+class RowResult:
+    index: int
+    pseudonym: str | None
+    kind: str | None
+    status: str
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "pseudonym": self.pseudonym, "kind": self.kind,
+                "status": self.status, "message": self.message}
+
+
+def check_envelope(envelope: ClinicalEnvelope, site: str) -> None:
+    """Raise NccidError (a message naming no value) when the envelope must not be stored."""
+    if envelope.site != site:
+        raise NccidError("This record is for another site; it was not stored.")
+    keys = set(envelope.record)
+    missing = sorted(expected_keys(envelope.kind) - keys)
+    unexpected = keys - expected_keys(envelope.kind)
+    if unexpected:
+        raise NccidError(f"The record has {len(unexpected)} field(s) that are not in the "
+                         f"{envelope.kind} template; it was not stored.")
+    if missing:
+        raise NccidError(f"The record lacks the field(s) {', '.join(missing)}; it was not stored.")
+    for key, value in envelope.record.items():
+        if len(value) > MAX_VALUE_LENGTH:
+            raise NccidError(f"The field '{key}' is too long; it was not stored.")
+        if check_nhs_number(value).ok:
+            raise NccidError(f"The field '{key}' holds a value that looks like an NHS/CHI "
+                             "number; the record was not stored.")
+    if envelope.nhs_index is not None and not NHS_INDEX_PATTERN.fullmatch(envelope.nhs_index):
+        raise NccidError("The record's NHS/CHI index is not in the expected form.")
+    token = envelope.linkage_token
+    if token is not None and (len(token) > MAX_TOKEN_LENGTH or not TOKEN_PATTERN.fullmatch(token)):
+        raise NccidError("The record's linkage token is not in the expected form.")
+
+
+def content_hash(record: dict[str, str]) -> str:
+    canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class ClinicalStore:
+    def __init__(self, db: Engine, store: WarehouseStore, settings: ServiceSettings) -> None:
+        self.db = db
+        self.store = store
+        self.settings = settings
+
+    def upload_batch(self, caller: Caller, batch_id: str, envelopes: list[Any]) -> list[dict]:
+        previous = self._batch_results(caller.site, batch_id)
+        if previous is not None:
+            audit.record(self.db, self.settings.now(), caller.username, caller.site,
+                         "clinical_upload", "replayed", len(previous))
+            return previous
+        self.release_held(caller.site)
+        results = [self._store_one(caller.site, i, raw).to_json() for i, raw in enumerate(envelopes)]
+        try:
+            with self.db.begin() as conn:
+                conn.execute(insert(clinical_batches).values(
+                    site=caller.site, batch_id=batch_id, results=json.dumps(results),
+                    created_at=self.settings.now()))
+        except IntegrityError:  # the same batch answered concurrently: its answer wins
+            return self._batch_results(caller.site, batch_id) or results
+        stored = sum(r["status"] == "stored" for r in results)
+        rejected = sum(r["status"] == "rejected" for r in results)
+        outcome = "ok" if not rejected else ("rejected" if rejected == len(results) else "partial")
+        audit.record(self.db, self.settings.now(), caller.username, caller.site,
+                     "clinical_upload", outcome, stored)
+        return results
+
+    def _batch_results(self, site: str, batch_id: str) -> list[dict] | None:
+        with self.db.connect() as conn:
+            text = conn.execute(select(clinical_batches.c.results).where(
+                clinical_batches.c.site == site, clinical_batches.c.batch_id == batch_id)).scalar()
+        return json.loads(text) if text else None
+
+    def _store_one(self, site: str, index: int, raw: Any) -> RowResult:
+        try:
+            envelope = ClinicalEnvelope.from_json(raw)
+            check_envelope(envelope, site)
+        except NccidError as refused:
+            pseudonym = raw.get("pseudonym") if isinstance(raw, dict) else None
+            kind = raw.get("kind") if isinstance(raw, dict) else None
+            return RowResult(index, pseudonym if _pseudonym_shaped(pseudonym) else None,
+                             kind if kind in ("data", "status") else None, "rejected",
+                             refused.message)
+        digest = content_hash(envelope.record)
+        current = self._current(site, envelope.pseudonym, envelope.kind)
+        if current is not None and current.content_hash == digest:
+            if envelope.nhs_index and not current.nhs_index:
+                with self.db.begin() as conn:
+                    conn.execute(update(clinical_records).where(clinical_records.c.id == current.id)
+                                 .values(nhs_index=envelope.nhs_index,
+                                         linkage_token=envelope.linkage_token))
+            written = current.path is not None or self._publish(current.id)
+            return RowResult(index, envelope.pseudonym, envelope.kind, "unchanged",
+                             "" if written else HELD_MESSAGE)
+        with self.db.begin() as conn:
+            row_id = conn.execute(insert(clinical_records).values(
+                site=site, pseudonym=envelope.pseudonym, kind=envelope.kind,
+                content_hash=digest, content=json.dumps(envelope.record),
+                nhs_index=envelope.nhs_index, linkage_token=envelope.linkage_token,
+                received_at=self.settings.now(), upload_date=None, path=None,
+            )).inserted_primary_key[0]
+        written = self._publish(row_id)
+        return RowResult(index, envelope.pseudonym, envelope.kind, "stored",
+                         "" if written else HELD_MESSAGE)
+
+    def _current(self, site: str, pseudonym: str, kind: str):
+        with self.db.connect() as conn:
+            return conn.execute(
+                select(clinical_records).where(
+                    clinical_records.c.site == site, clinical_records.c.pseudonym == pseudonym,
+                    clinical_records.c.kind == kind,
+                ).order_by(clinical_records.c.id.desc()).limit(1)
+            ).first()
+
+    def _publish(self, row_id: int) -> bool:
+        """Write one version to today's folder; False when a different file is already there."""
+        with self.db.connect() as conn:
+            row = conn.execute(select(clinical_records).where(clinical_records.c.id == row_id)).one()
+        today = self.settings.today()
+        relative = self.store.clinical_path(row.site, today, row.pseudonym, row.kind)
+        record = json.loads(row.content)
+        if not self.store.write_json_new(relative, record):
+            existing = json.loads(self.store.read_bytes(relative))
+            if content_hash(existing) != row.content_hash:
+                return False  # a same-day correction: held until a later folder
+        with self.db.begin() as conn:
+            conn.execute(update(clinical_records).where(clinical_records.c.id == row_id)
+                         .values(path=relative, upload_date=today))
+        return True
+
+    def release_held(self, site: str | None = None) -> int:
+        """Write the newest held version of each record whose folder is now free."""
+        newer = clinical_records.alias("newer")
+        query = select(clinical_records.c.id).where(
+            clinical_records.c.path.is_(None),
+            ~exists().where(newer.c.site == clinical_records.c.site,
+                            newer.c.pseudonym == clinical_records.c.pseudonym,
+                            newer.c.kind == clinical_records.c.kind,
+                            newer.c.id > clinical_records.c.id),
+        )
+        if site is not None:
+            query = query.where(clinical_records.c.site == site)
+        with self.db.connect() as conn:
+            held = [row.id for row in conn.execute(query)]
+        released = sum(self._publish(row_id) for row_id in held)
+        if released:
+            log.info("released %d held clinical record version(s)", released)
+        return released
+
+
+def _pseudonym_shaped(value: Any) -> bool:
+    return isinstance(value, str) and is_pseudonym(value)

@@ -1,0 +1,159 @@
+"""The service's database: accounts, sessions, the upload index and the audit trail.
+
+Why SQLAlchemy Core and integer timestamps: the same tables must work on SQLite (a single
+site's demo, the tests) and PostgreSQL (a real deployment) with no dialect-specific SQL, and
+epoch seconds compare the same way on both. Nothing here holds a patient identifier: records
+are keyed by pseudonym, the NHS/CHI checker by keyed hashes (``nhs_index``), and linkage
+tokens are ciphertext only the data controller can open.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+
+from nccid_desktop.errors import ConfigError
+
+metadata = MetaData()
+
+service_config = Table(
+    "service_config", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+sites = Table(
+    "sites", metadata,
+    Column("code", String(16), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("site", String(16), ForeignKey("sites.code"), nullable=False),
+    Column("roles", String(100), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("password_changed_at", BigInteger, nullable=False),
+    Column("must_change", Boolean, nullable=False, default=False),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("locked_until", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+clinical_batches = Table(
+    "clinical_batches", metadata,
+    Column("site", String(16), nullable=False),
+    Column("batch_id", String(64), nullable=False),
+    Column("results", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("site", "batch_id"),
+)
+
+#: Every version of every record ever received; the newest row per (site, pseudonym, kind)
+#: is the current one. ``path`` is NULL while a same-day correction waits for the next folder.
+clinical_records = Table(
+    "clinical_records", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site", String(16), nullable=False),
+    Column("pseudonym", String(32), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("nhs_index", String(64), nullable=True),
+    Column("linkage_token", Text, nullable=True),
+    Column("received_at", BigInteger, nullable=False),
+    Column("upload_date", String(10), nullable=True),
+    Column("path", Text, nullable=True),
+    Index("ix_clinical_current", "site", "pseudonym", "kind", "id"),
+    Index("ix_clinical_nhs_index", "site", "nhs_index"),
+)
+
+#: One row per SOP Instance. ``complete`` turns true once the file is in the warehouse, so a
+#: crash between the two steps is finished on the next attempt instead of duplicated.
+images = Table(
+    "images", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site", String(16), nullable=False),
+    Column("sop_instance_uid", String(64), nullable=False, unique=True),
+    Column("sop_class_uid", String(64), nullable=False),
+    Column("pseudonym", String(32), nullable=False),
+    Column("study_uid", String(64), nullable=False),
+    Column("series_uid", String(64), nullable=False),
+    Column("modality", String(16), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("upload_date", String(10), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("complete", Boolean, nullable=False, default=False),
+    Column("received_at", BigInteger, nullable=False),
+    Index("ix_images_site_pseudonym", "site", "pseudonym"),
+)
+
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("site", String(16), nullable=True),
+    Column("action", String(40), nullable=False),
+    Column("count", Integer, nullable=False, default=0),
+    Column("outcome", String(40), nullable=False),
+)
+
+
+def default_db_url(data_dir: Path) -> str:
+    return f"sqlite:///{Path(data_dir).resolve() / 'collector.sqlite3'}"
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def open_database(url: str) -> Engine:
+    """An engine for ``sqlite:///...`` or ``postgresql://...`` with every table created."""
+    if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg2:")):
+        raise ConfigError("The database must be a sqlite:/// path or a postgresql:// address.")
+    try:
+        if url.startswith("sqlite:"):
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            event.listen(engine, "connect", _tune_sqlite)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        metadata.create_all(engine)
+    except Exception as exc:  # driver errors carry the URL, which may hold a password
+        raise ConfigError(
+            f"The collection service database cannot be opened ({type(exc).__name__})."
+        ) from exc
+    return engine

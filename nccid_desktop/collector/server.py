@@ -1,0 +1,86 @@
+"""Run the collection service: in the foreground (``nccid collector serve``) or embedded.
+
+Why embedded: the app's demo mode and the tests need a real HTTP service on loopback without
+a second process; uvicorn runs in a background thread and reports the port it bound.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from nccid_desktop.collector.app import create_app
+from nccid_desktop.collector.service import CollectorService, open_service
+from nccid_desktop.collector.settings import ServiceSettings
+from nccid_desktop.errors import ConfigError
+
+log = logging.getLogger(__name__)
+START_TIMEOUT_SECONDS = 20
+
+
+def _config(service: CollectorService, host: str, port: int) -> uvicorn.Config:
+    service.clinical.release_held()
+    return uvicorn.Config(create_app(service), host=host, port=port, log_config=None,
+                          access_log=False, server_header=False, lifespan="off",
+                          timeout_keep_alive=30)
+
+
+def serve(settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Serve until interrupted (Ctrl+C or SIGTERM)."""
+    service = open_service(settings)
+    try:
+        uvicorn.Server(_config(service, host, port)).run()
+    finally:
+        service.close()
+
+
+@dataclass
+class EmbeddedService:
+    service: CollectorService
+    server: uvicorn.Server
+    thread: threading.Thread
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def settings(self) -> ServiceSettings:
+        return self.service.settings
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        self.service.close()
+
+
+def start_embedded(data_dir: Path, db_url: str | None = None, host: str = "127.0.0.1",
+                   port: int = 0, settings: ServiceSettings | None = None) -> EmbeddedService:
+    """Start the service in a background thread; returns once it accepts connections."""
+    settings = settings or ServiceSettings(data_dir=Path(data_dir), db_url=db_url)
+    service = open_service(settings)
+    server = uvicorn.Server(_config(service, host, port))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.run, name="nccid-collector", daemon=True)
+    thread.start()
+    started = threading.Event()
+    for _ in range(START_TIMEOUT_SECONDS * 50):
+        if server.started:
+            started.set()
+            break
+        if not thread.is_alive():
+            break
+        started.wait(0.02)
+    if not started.is_set():
+        server.should_exit = True
+        service.close()
+        raise ConfigError(f"The collection service could not start on {host}:{port}.")
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    log.info("collection service listening on %s:%d", host, bound)
+    return EmbeddedService(service, server, thread, host, bound)

@@ -1,0 +1,41 @@
+"""One collection service instance: settings, database, warehouse and the upload stores.
+
+Why a plain object: the web app, the CLI's administration commands and the tests all need the
+same wiring, and none of them should know how it is put together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from nccid_desktop.collector.clinical import ClinicalStore
+from nccid_desktop.collector.db import open_database
+from nccid_desktop.collector.settings import ServiceSettings
+from nccid_desktop.collector.storage import WarehouseStore
+from nccid_desktop.collector.stow import ImageStore
+from nccid_desktop.errors import ConfigError
+
+
+@dataclass
+class CollectorService:
+    settings: ServiceSettings
+    db: Engine
+    store: WarehouseStore
+    clinical: ClinicalStore
+    images: ImageStore
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_service(settings: ServiceSettings) -> CollectorService:
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"The data folder {settings.data_dir} cannot be created.") from exc
+    db = open_database(settings.database_url)
+    store = WarehouseStore(settings.data_dir)
+    return CollectorService(settings, db, store, ClinicalStore(db, store, settings),
+                            ImageStore(db, store, settings))
