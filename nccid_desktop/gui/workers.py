@@ -1,0 +1,145 @@
+"""The one way the GUI runs core work off the GUI thread (Anki's taskman, napari's workers).
+
+Why one mechanism: every long core operation already takes a progress callback and a
+:class:`CancelToken`, so a page only says *what* to run and *what to do with the answer*. The
+worker calls the task on a pool thread, turns its progress into throttled signals, and
+delivers the result, or the error, back on the GUI thread. Widgets never open files or
+sockets themselves.
+
+Errors: an :class:`NccidError` is delivered as it is (its message is written for the user);
+anything else is logged with its traceback (scrubbed by :mod:`logsafe`) and replaced by a
+plain message, so a traceback, or an identifier inside one, never reaches the screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from nccid_desktop.errors import CancelledError, NccidError
+from nccid_desktop.tasks import CancelToken, Progress, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+Task = Callable[[ProgressCallback, CancelToken], Any]
+
+#: Progress signals are sent at most this often (the final one always), so a 2,000-file
+#: upload cannot flood the GUI thread's event queue.
+PROGRESS_INTERVAL_SECONDS = 0.05
+
+UNEXPECTED_MESSAGE = ("Something unexpected went wrong ({kind}). Nothing was sent that had not "
+                      "been checked. Details, without patient data, are in the log.")
+
+
+class WorkerSignals(QObject):
+    """Signals of one background job; they arrive on the GUI thread (queued connections)."""
+
+    started = Signal()
+    progress = Signal(object)  # Progress
+    result = Signal(object)  # whatever the task returned
+    error = Signal(object)  # NccidError (never a raw exception)
+    cancelled = Signal()
+    finished = Signal()  # always last, after result, error or cancelled
+
+
+class Worker(QRunnable):
+    """Runs one task with a progress callback and a cancel token on a pool thread."""
+
+    def __init__(self, task: Task, name: str) -> None:
+        super().__init__()
+        self.setAutoDelete(False)
+        self.task = task
+        self.name = name
+        self.cancel_token = CancelToken()
+        self.signals = WorkerSignals()
+        self.done = threading.Event()
+        self._last_progress = 0.0
+
+    def cancel(self) -> None:
+        self.cancel_token.cancel()
+
+    def _report(self, progress: Progress) -> None:
+        now = time.monotonic()
+        final = progress.total is not None and progress.done >= progress.total
+        if final or now - self._last_progress >= PROGRESS_INTERVAL_SECONDS:
+            self._last_progress = now
+            self.signals.progress.emit(progress)
+
+    @Slot()
+    def run(self) -> None:
+        signals = self.signals
+        try:
+            signals.started.emit()
+            try:
+                value = self.task(self._report, self.cancel_token)
+            except CancelledError:
+                signals.cancelled.emit()
+            except NccidError as error:
+                log.info("%s stopped: %s", self.name, type(error).__name__)
+                signals.error.emit(error)
+            except Exception as error:
+                log.exception("Unexpected failure in background job %s", self.name)
+                signals.error.emit(NccidError(UNEXPECTED_MESSAGE.format(kind=type(error).__name__)))
+            else:
+                if self.cancel_token.cancelled:
+                    signals.cancelled.emit()
+                else:
+                    signals.result.emit(value)
+            signals.finished.emit()
+        finally:
+            self.done.set()
+
+
+class WorkerPool(QObject):
+    """Owns every running job of the app, so closing the window can stop them all cleanly."""
+
+    def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(max_threads)
+        self._active: set[Worker] = set()
+
+    def run(
+        self,
+        task: Task,
+        *,
+        name: str,
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[NccidError], None] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_cancelled: Callable[[], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
+    ) -> Worker:
+        """Start ``task(progress, cancel)`` in the background; callbacks run on the GUI thread."""
+        worker = Worker(task, name)
+        signals = worker.signals
+        for signal, slot in ((signals.result, on_result), (signals.error, on_error),
+                             (signals.progress, on_progress), (signals.cancelled, on_cancelled),
+                             (signals.finished, on_finished)):
+            if slot is not None:
+                signal.connect(slot)
+        signals.finished.connect(lambda: self._active.discard(worker))
+        self._active.add(worker)
+        self._pool.start(worker)
+        return worker
+
+    @property
+    def active(self) -> int:
+        return sum(1 for w in self._active if not w.done.is_set())
+
+    def cancel_all(self) -> None:
+        for worker in list(self._active):
+            worker.cancel()
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Cancel every job and wait for the threads; True when all stopped in time."""
+        self.cancel_all()
+        stopped = self._pool.waitForDone(timeout_ms)
+        if not stopped:
+            log.warning("%d background jobs did not stop within %d ms", self.active, timeout_ms)
+        return stopped
