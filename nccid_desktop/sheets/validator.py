@@ -1,0 +1,153 @@
+"""Validate a clinical workbook: every problem at once, by column and by cell.
+
+Why it does not stop at the first error: nurses fix sheets in Excel and re-upload, so one
+pass must tell them everything. The report also keeps the rows without errors (as warehouse
+text, identifiers in memory only), so pseudonymising does not read the file a second time.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+from pathlib import Path
+
+from nccid_desktop.errors import NccidError, SheetError
+from nccid_desktop.logsafe import register_sensitive
+from nccid_desktop.sheets.definitions import TEMPLATES, Template, template_by_id
+from nccid_desktop.sheets.findings import (
+    DEFAULT_FINDINGS_PER_COLUMN,
+    Finding,
+    FindingCollector,
+    Severity,
+    ValidationReport,
+)
+from nccid_desktop.sheets.layout import plan_layout
+from nccid_desktop.sheets.reader import (
+    SheetChoice,
+    choose_sheet,
+    estimated_last_row,
+    iter_data_rows,
+)
+from nccid_desktop.sheets.row_checker import RowChecker
+from nccid_desktop.sheets.workbook import first_formula_without_value, open_workbook
+from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_ROWS = 250
+
+
+def wrong_template_message(actual: Template) -> str:
+    return f"This is the {actual.sheet_name} sheet: use {actual.upload_action}."
+
+
+def validate_workbook(
+    path: Path | str,
+    expected: str | None = None,
+    *,
+    hospital_pattern: str | re.Pattern[str] | None = None,
+    today: date | None = None,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+    max_findings_per_column: int | None = DEFAULT_FINDINGS_PER_COLUMN,
+) -> ValidationReport:
+    """Check ``path`` against the template it follows (or must follow, when ``expected``).
+
+    Raises :class:`SheetError` when the file cannot be read as either template; returns a
+    report for everything else, a wrong template included (one error saying which upload to
+    use). ``max_findings_per_column=None`` keeps every finding (for the annotated copy).
+    """
+    wanted = template_by_id(expected) if expected is not None else None
+    if hospital_pattern is not None and isinstance(hospital_pattern, str):
+        hospital_pattern = _compile_pattern(hospital_pattern)
+    path = Path(path)
+    with open_workbook(path) as workbook:
+        choice = choose_sheet(workbook)
+        if choice is None:
+            raise SheetError(_not_a_template_message(wanted))
+        report = ValidationReport(str(path), choice.template.id, _version(choice),
+                                  choice.template.title, choice.sheet.title, choice.header_row)
+        if wanted is not None and choice.template is not wanted:
+            report.findings.append(Finding(Severity.ERROR, "wrong_template",
+                                           wrong_template_message(choice.template)))
+            report.counts[(None, Severity.ERROR)] += 1
+            return report
+        formula_cell = first_formula_without_value(workbook, choice.sheet)
+        if formula_cell is not None:
+            raise SheetError(
+                f"The workbook has formulas whose results were never saved (for example cell "
+                f"{formula_cell}), so their values cannot be read. Open it in Excel, save it, "
+                "and try again (or paste the values only)."
+            )
+        collector = FindingCollector(max_findings_per_column)
+        _check_rows(choice, report, collector, hospital_pattern=hospital_pattern,
+                    today=today or date.today(), progress=progress, cancel=cancel)
+    report.findings = collector.findings
+    report.counts = collector.counts
+    return report
+
+
+def _compile_pattern(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error:
+        raise NccidError("The hospital number pattern is not a valid regular expression.") \
+            from None
+
+
+def _version(choice: SheetChoice) -> str | None:
+    marker = choice.marker
+    if marker is not None and marker.template == choice.template.id:
+        return marker.version
+    return None
+
+
+def _not_a_template_message(wanted: Template | None) -> str:
+    names = (f"the {wanted.title} template" if wanted else
+             " or ".join(f"the {t.title} template" for t in TEMPLATES.values()))
+    return (f"This workbook does not look like {names}: none of its sheets has the template's "
+            "column headers in its first rows. Start from a blank template (nccid template) and "
+            "copy the patient rows into it.")
+
+
+def _check_rows(choice: SheetChoice, report: ValidationReport, collector: FindingCollector, *,
+                hospital_pattern: str | re.Pattern[str] | None, today: date,
+                progress: ProgressCallback, cancel: CancelToken) -> None:
+    template = choice.template
+    layout = plan_layout(template, choice.headers, choice.header_row)
+    report.headers = {layout.letter_of(c) or "": c.header for c in template.columns}
+    report.headers.pop("", None)
+    for finding in layout.findings:
+        collector.add(finding)
+    marker = choice.marker
+    if marker and marker.template == template.id and marker.version not in (None, template.version):
+        collector.add(Finding(Severity.WARNING, "template_version",
+                              "This template was made by another version of NCCID Desktop. "
+                              "Check the columns, or start from a new blank template."))
+    checker = RowChecker(layout, collector, today=today, hospital_pattern=hospital_pattern)
+    last = estimated_last_row(choice.sheet)
+    total = max(0, last - choice.header_row) if last else None
+    valid = report.valid_rows
+    done = 0
+    try:
+        for row_number, values in iter_data_rows(choice.sheet, choice.header_row + 1):
+            cancel.raise_if_cancelled()
+            done += 1
+            if done % PROGRESS_EVERY_ROWS == 0:
+                progress(Progress(done, total, f"Checking row {row_number}"))
+            if not any(v is not None and (v.__class__ is not str or v.strip()) for v in values):
+                continue
+            report.rows += 1
+            row = checker.check(row_number, values)
+            if row is not None:
+                valid.append(row)
+    finally:
+        register_sensitive(*checker.sensitive)
+        checker.sensitive.clear()
+    if checker.duplicated_rows:
+        report.valid_rows = [r for r in valid if r.row not in checker.duplicated_rows]
+    if report.rows == 0:
+        collector.add(Finding(Severity.ERROR, "no_rows",
+                              "The sheet has no patient rows below the header row."))
+    progress(Progress(total or done, total or done, "Checked"))
