@@ -35,10 +35,15 @@ def build_envelopes(
     """One envelope per row without errors.
 
     Errors block the whole sheet unless ``allow_partial`` (then rows with errors are left
-    out): a nurse fixes the sheet and uploads it again, rather than half of it going.
+    out): a nurse fixes the sheet and uploads it again, rather than half of it going. A
+    problem with the sheet itself (wrong template, changed columns) always blocks.
     """
     if report.template is None:
         raise SheetError("The sheet was not recognised as an NCCID template.")
+    sheet_errors = [f for f in report.errors if f.row is None]
+    if sheet_errors:
+        raise SheetError("The sheet itself has a problem that must be fixed before anything is "
+                         "uploaded: " + sheet_errors[0].message)
     if report.error_count and not allow_partial:
         raise SheetError(f"The sheet has {report.error_count} problem(s) that must be fixed "
                          "before anything is uploaded. Check it, fix them and try again.")

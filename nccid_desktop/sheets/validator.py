@@ -12,6 +12,8 @@ import re
 from datetime import date
 from pathlib import Path
 
+from openpyxl.utils import column_index_from_string
+
 from nccid_desktop.errors import NccidError, SheetError
 from nccid_desktop.logsafe import register_sensitive
 from nccid_desktop.sheets.definitions import TEMPLATES, Template, template_by_id
@@ -83,9 +85,14 @@ def validate_workbook(
         collector = FindingCollector(max_findings_per_column)
         _check_rows(choice, report, collector, hospital_pattern=hospital_pattern,
                     today=today or date.today(), progress=progress, cancel=cancel)
-    report.findings = collector.findings
+    report.findings = sorted(collector.findings, key=_position)
     report.counts = collector.counts
     return report
+
+
+def _position(finding: Finding) -> tuple[int, int]:
+    column = column_index_from_string(finding.column) if finding.column else 0
+    return (finding.row or 0, column)
 
 
 def _compile_pattern(pattern: str) -> re.Pattern[str]:
