@@ -48,6 +48,7 @@ _MARKER_PATHS = tuple(f"{k} item" for k in MARKER_SEQUENCES)
 _PIXEL_DATA_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 _BIRTH_DATE = 0x00100030
 _NAME_SPLIT = re.compile(r"[\^=\s,]+")
+_ALNUM = re.compile(r"[^\W_]")
 
 
 @dataclass(frozen=True)
@@ -113,15 +114,16 @@ def _collect(elem: DataElement, strings: set[str], words: set[str], uids: set[st
     for text in _values(elem):
         if elem.tag == _BIRTH_DATE and text.endswith("0101"):
             continue  # equals its year-reduced form, which the profile keeps on purpose
-        if len(text) >= MIN_NEEDLE_LENGTH:
+        if len(text) >= MIN_NEEDLE_LENGTH and _ALNUM.search(text):
             strings.add(text.upper())
 
 
 def _collect_name(name: str, strings: set[str], words: set[str]) -> None:
     trimmed = name.strip("^= ")
     parts = [p for p in _NAME_SPLIT.split(trimmed) if p]
+    parts = [p for p in parts if _ALNUM.search(p)]  # "----" is a placeholder, not a name
     for form in (trimmed, "^".join(parts), " ".join(parts), " ".join(reversed(parts))):
-        if len(form) >= MIN_NEEDLE_LENGTH:
+        if len(form) >= MIN_NEEDLE_LENGTH and _ALNUM.search(form):
             strings.add(form.upper())
     words.update(p.upper() for p in parts if len(p) >= MIN_NEEDLE_LENGTH)
 
