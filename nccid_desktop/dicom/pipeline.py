@@ -1,0 +1,207 @@
+"""De-identify a batch of files on every core, with progress, cancellation and flat memory.
+
+Why processes: the work is CPU-bound Python (parsing and editing headers), so threads would
+share one core. Each worker loads the site keys once (pool initializer) and handles one file
+per task; at most a few tasks per worker are in flight, so memory stays flat however many
+files are dropped. Cancelling stops submitting, cancels what has not started, and lets the
+files in progress finish (each output appears atomically or not at all), so no half-written
+file is ever left behind. The report holds outcomes, never source paths.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sized
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nccid_desktop.dicom.deidentify import DeidContext, FileOutcome, deidentify_file
+from nccid_desktop.dicom.sources import SourceFile
+from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
+
+#: Tasks queued per worker: enough to keep every core busy, few enough to keep memory flat.
+IN_FLIGHT_PER_WORKER = 4
+_POLL_SECONDS = 0.2
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """What a batch did: one outcome per source file, in the order the sources came."""
+
+    outcomes: tuple[FileOutcome, ...] = ()
+    cancelled: bool = False
+    not_started: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    quarantined_by_code: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_outcomes(cls, outcomes: Iterable[FileOutcome], *, cancelled: bool = False,
+                      not_started: int = 0) -> BatchReport:
+        items = tuple(outcomes)
+        counts = Counter(o.status for o in items)
+        codes = Counter(o.code for o in items if o.status == "quarantined")
+        return cls(items, cancelled, not_started,
+                   {s: counts.get(s, 0) for s in ("deidentified", "quarantined", "unreadable",
+                                                   "failed")},
+                   dict(sorted(codes.items())))
+
+    @property
+    def total(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def output_bytes(self) -> int:
+        return sum(o.bytes for o in self.outcomes if o.status == "deidentified")
+
+    @property
+    def pseudonyms(self) -> frozenset[str]:
+        return frozenset(o.pseudonym for o in self.outcomes
+                         if o.status == "deidentified" and o.pseudonym)
+
+
+# --- worker side -----------------------------------------------------------------------------
+
+_worker_job: tuple[Path, DeidContext, Path | None] | None = None
+
+
+def _init_worker(out_dir: Path, ctx: DeidContext, quarantine_dir: Path | None) -> None:
+    """Run once per worker: keep the job's settings; leave Ctrl+C and logging to the parent.
+
+    Workers do not write the log file themselves (a rotating file shared by processes can be
+    corrupted); the parent logs every failed outcome, whose message is safe to log.
+    """
+    global _worker_job
+    _worker_job = (out_dir, ctx, quarantine_dir)
+    logging.getLogger("nccid_desktop").addHandler(logging.NullHandler())
+    logging.getLogger("nccid_desktop").propagate = False
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _work(index: int, source: SourceFile) -> tuple[int, FileOutcome]:
+    assert _worker_job is not None, "worker used before its initializer ran"
+    out_dir, ctx, quarantine_dir = _worker_job
+    return index, deidentify_file(source, out_dir, ctx, quarantine_dir=quarantine_dir)
+
+
+# --- parent side -----------------------------------------------------------------------------
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Forkserver on POSIX (safe with the GUI's threads), spawn elsewhere and when frozen."""
+    if sys.platform != "win32" and not getattr(sys, "frozen", False):
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["nccid_desktop.dicom.deidentify"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _progress(progress: ProgressCallback, done: int, total: int | None) -> None:
+    of = f" of {total}" if total is not None else ""
+    progress(Progress(done, total, f"De-identified {done}{of} files"))
+
+
+def _crashed() -> FileOutcome:
+    return FileOutcome("failed", "worker_crashed",
+                       "The de-identifier stopped unexpectedly on this file.")
+
+
+def deidentify_batch(sources: Iterable[SourceFile], out_dir: Path, ctx: DeidContext, *,
+                     quarantine_dir: Path | None = None, workers: int | None = None,
+                     progress: ProgressCallback = no_progress,
+                     cancel: CancelToken = NEVER_CANCELLED) -> BatchReport:
+    """De-identify every source into ``out_dir``; see :func:`deidentify_file` per file.
+
+    ``workers`` defaults to the number of cores; 1 runs in this process (no pool). A
+    cancelled batch returns the outcomes of the files that finished, ``cancelled=True``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    total = len(sources) if isinstance(sources, Sized) else None
+    workers = max(1, workers or os.cpu_count() or 1)
+    results: dict[int, FileOutcome] = {}
+    _progress(progress, 0, total)
+    if workers == 1:
+        cancelled = _run_inline(sources, out_dir, ctx, quarantine_dir, results, progress,
+                                total, cancel)
+    else:
+        cancelled = _run_pool(iter(enumerate(sources)), out_dir, ctx, quarantine_dir, workers,
+                              results, progress, total, cancel)
+    outcomes = [results[i] for i in sorted(results)]
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            log.warning("A file could not be de-identified (%s): %s", outcome.code,
+                        outcome.message)
+    not_started = (total - len(outcomes)) if (cancelled and total is not None) else 0
+    return BatchReport.from_outcomes(outcomes, cancelled=cancelled, not_started=not_started)
+
+
+def _run_inline(sources: Iterable[SourceFile], out_dir: Path, ctx: DeidContext,
+                quarantine_dir: Path | None, results: dict[int, FileOutcome],
+                progress: ProgressCallback, total: int | None, cancel: CancelToken) -> bool:
+    for index, source in enumerate(sources):
+        if cancel.cancelled:
+            return True
+        results[index] = deidentify_file(source, out_dir, ctx, quarantine_dir=quarantine_dir)
+        _progress(progress, len(results), total)
+    return False
+
+
+def _run_pool(pending: Iterator[tuple[int, SourceFile]], out_dir: Path, ctx: DeidContext,
+              quarantine_dir: Path | None, workers: int, results: dict[int, FileOutcome],
+              progress: ProgressCallback, total: int | None, cancel: CancelToken) -> bool:
+    """Feed a process pool with a bounded number of tasks; restart it if a worker dies."""
+    limit = workers * IN_FLIGHT_PER_WORKER
+    exhausted = False
+    while True:
+        pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_init_worker,
+                                   initargs=(out_dir, ctx, quarantine_dir))
+        in_flight: dict[Future[tuple[int, FileOutcome]], int] = {}
+        broken = False
+        try:
+            while not broken:
+                while not cancel.cancelled and not exhausted and len(in_flight) < limit:
+                    item = next(pending, None)
+                    if item is None:
+                        exhausted = True
+                        break
+                    in_flight[pool.submit(_work, *item)] = item[0]
+                if not in_flight:
+                    return cancel.cancelled
+                if cancel.cancelled:
+                    for future in in_flight:
+                        future.cancel()
+                done, _ = wait(in_flight, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = in_flight.pop(future)
+                    if future.cancelled():
+                        continue
+                    try:
+                        results[index] = future.result()[1]
+                    except BrokenProcessPool:
+                        results[index] = _crashed()
+                        broken = True
+                    except Exception as exc:  # deidentify_file reports; this is the backstop
+                        results[index] = FileOutcome(
+                            "failed", "deid_error",
+                            f"The file could not be de-identified ({type(exc).__name__}).")
+                    _progress(progress, len(results), total)
+            for index in in_flight.values():  # the pool died under these files
+                results[index] = _crashed()
+            _progress(progress, len(results), total)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        _remove_partial_files(out_dir)
+
+
+def _remove_partial_files(out_dir: Path) -> None:
+    """After a worker died mid-write, remove its temporary files (never a staged output)."""
+    for leftover in out_dir.glob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
