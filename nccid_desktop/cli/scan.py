@@ -1,9 +1,10 @@
 """``nccid scan``: what is in these folders, and which series would be sent.
 
 Reads DICOM headers only (nothing is de-identified or sent). With the site key file the
-report shows pseudonyms and checks previous uploads; with clinical record files
-(``--records``: the JSON envelopes the app sends, or warehouse ``*_data.json`` /
-``*_status.json`` files) it also checks each patient's link and date window. The text report
+report shows pseudonyms and checks previous uploads; with the clinical sheets (``--sheet``)
+or record files (``--records``: the JSON envelopes the app sends, or warehouse
+``*_data.json`` / ``*_status.json`` files) it also checks each patient's link and date
+window. The text report
 is for the user's own screen and names patients; ``--format json`` carries no identifier
 unless ``--show-identifiers`` is given (shape documented in
 :mod:`nccid_desktop.dicom.scan_report`).
@@ -22,7 +23,10 @@ from nccid_desktop.dicom.scan_report import report_json, report_text
 from nccid_desktop.dicom.select import SelectionInputs, select, windows_from_records
 from nccid_desktop.errors import ConfigError, NccidError
 from nccid_desktop.keys import SiteKeys, load_key_file
+from nccid_desktop.pseudonym import LinkingIdentifier
 from nccid_desktop.records import ClinicalEnvelope
+from nccid_desktop.sheets.payload import build_envelopes
+from nccid_desktop.sheets.validator import validate_workbook
 from nccid_desktop.tasks import Progress
 
 
@@ -39,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="what the DICOM PatientID holds at this site (default: hospital)")
     parser.add_argument("--records", nargs="+", type=Path, default=[], metavar="FILE",
                         help="clinical record JSON files to link and date-check against")
+    parser.add_argument("--sheet", nargs="+", type=Path, default=[], metavar="XLSX",
+                        help="NCCID Main or Covid Status workbooks to link and date-check against")
     parser.add_argument("--uploaded", type=Path, metavar="FILE",
                         help="file of already uploaded (remapped) SOP Instance UIDs, one a line")
     parser.add_argument("--show-identifiers", action="store_true",
@@ -70,6 +76,17 @@ def _records_in(path: Path) -> list[ClinicalEnvelope]:
     return envelopes
 
 
+def _sheet_records(path: Path, keys: SiteKeys, linking: LinkingIdentifier
+                   ) -> list[ClinicalEnvelope]:
+    """Envelopes of the sheet's valid rows; rows with problems are left out, and said so."""
+    report = validate_workbook(path)
+    envelopes = build_envelopes(report, keys, linking=linking, allow_partial=True)
+    if report.error_count:
+        print(f"nccid: {path.name} has {report.error_count} problem(s); rows with problems are "
+              "not linked. Check it with the sheet validator.", file=sys.stderr)
+    return envelopes
+
+
 def _uploaded_uids(path: Path | None) -> frozenset[str]:
     if path is None:
         return frozenset()
@@ -82,11 +99,14 @@ def _uploaded_uids(path: Path | None) -> frozenset[str]:
 
 def _inputs(args: argparse.Namespace) -> tuple[SelectionInputs, SiteKeys | None]:
     keys = load_key_file(args.key_file, args.site) if args.key_file else None
-    if keys is None and (args.records or args.uploaded):
-        raise ConfigError("--records and --uploaded need the site key file (--key-file).")
+    if keys is None and (args.records or args.sheet or args.uploaded):
+        raise ConfigError("--records, --sheet and --uploaded need the site key file "
+                          "(--key-file).")
     windows = None
-    if args.records:
-        windows = windows_from_records(e for p in args.records for e in _records_in(p))
+    if keys is not None and (args.records or args.sheet):
+        envelopes = [e for p in args.records for e in _records_in(p)]
+        envelopes += [e for p in args.sheet for e in _sheet_records(p, keys, args.linking)]
+        windows = windows_from_records(envelopes)
     return SelectionInputs(keys=keys, linking=args.linking, windows=windows,
                            uploaded_uids=_uploaded_uids(args.uploaded)), keys
 
