@@ -44,8 +44,10 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+def _size(size: int) -> str:
+    if size < 1_000_000:
+        return f"{size / 1000:.0f} KB"
+    return f"{size / 1_000_000:.1f} MB" if size < 10**9 else f"{size / 10**9:.2f} GB"
 
 
 class _Labeller:
@@ -143,7 +145,7 @@ def _series_line(decision: SeriesDecision) -> list[str]:
     number = "?" if series.number is None else str(series.number)
     images = f"{series.instance_count} image" + ("" if series.instance_count == 1 else "s")
     line = (f"    Series {number:>4}  {series.modality or '--':<3} {series.body_part or '-':<12} "
-            f"{images:>11} {_megabytes(series.bytes):>9}  {decision.reason}")
+            f"{images:>11} {_size(series.bytes):>9}  {decision.reason}")
     lines = [line + (f" ({decision.detail})" if decision.detail else "")]
     if series.description:
         lines.insert(0, f"    {series.description}")
@@ -156,7 +158,7 @@ def report_text(result: ScanResult, selection: Selection) -> list[str]:
     lines = [
         f"Scanned {result.files_seen} files: {result.instance_count} DICOM images in "
         f"{result.series_count} series of {len(result.patients)} patients "
-        f"({_megabytes(result.bytes)})."
+        f"({_size(result.bytes)})."
     ]
     counts = {k: n for k, n in result.skipped_counts().items() if n}
     if counts:

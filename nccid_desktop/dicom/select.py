@@ -9,21 +9,19 @@ Rules run in the order of :data:`RULES`; the first that excludes a series gives 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Literal
 
+from nccid_desktop.dicom.clinical_windows import (
+    ClinicalWindow,
+    window_from_record,
+    windows_from_records,
+)
 from nccid_desktop.dicom.model import Patient, ScannedFile, ScanResult, Series, Study
 from nccid_desktop.dicom.sources import SourceFile
 from nccid_desktop.errors import ConfigError, IdentifierError
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import LinkingIdentifier, pseudonym_for, remap_uid
-from nccid_desktop.records import ClinicalEnvelope
-
-WindowKind = Literal["positive", "negative"]
-POSITIVE_LOOKBACK_YEARS = 3
-NEGATIVE_MARGIN = timedelta(weeks=4)
 
 #: Every reason a series can carry, by stable code (the GUI and JSON show the text).
 REASONS: dict[str, str] = {
@@ -58,34 +56,6 @@ class SelectionPolicy:
 
 
 DEFAULT_POLICY = SelectionPolicy()
-
-
-@dataclass(frozen=True)
-class ClinicalWindow:
-    """The dates whose images NCCID wants for one test: positive from three years before the
-    swab onwards, negative within four weeks either side of the test."""
-
-    kind: WindowKind
-    test_date: date
-
-    @property
-    def start(self) -> date:
-        if self.kind == "negative":
-            return self.test_date - NEGATIVE_MARGIN
-        year = self.test_date.year - POSITIVE_LOOKBACK_YEARS
-        day = min(self.test_date.day, 28) if self.test_date.month == 2 else self.test_date.day
-        return self.test_date.replace(year=year, day=day)
-
-    @property
-    def end(self) -> date | None:
-        return self.test_date + NEGATIVE_MARGIN if self.kind == "negative" else None
-
-    def contains(self, day: date) -> bool:
-        return self.start <= day and (self.end is None or day <= self.end)
-
-    def describe(self) -> str:
-        end = f"to {self.end.isoformat()}" if self.end else "onwards"
-        return f"{self.start.isoformat()} {end}"
 
 
 @dataclass(frozen=True)
@@ -202,6 +172,9 @@ def _user(case: _Case) -> tuple[str, str] | None:
 
 #: The rules in the order they are asked; the first answer that excludes wins.
 RULES: tuple[Rule, ...] = (_modality, _body_part, _quarantine, _linked, _window, _uploaded, _user)
+__all__ = ["REASONS", "RULES", "ClinicalWindow", "Selection", "SelectionInputs", "SelectionPolicy",
+           "SeriesDecision", "pseudonym_of", "select", "window_from_record",
+           "windows_from_records"]
 
 
 def pseudonym_of(patient: Patient, keys: SiteKeys | None,
@@ -270,38 +243,3 @@ def select(result: ScanResult, inputs: SelectionInputs = SelectionInputs()) -> S
             for series in study.series:
                 decisions.append(_decide(patient, study, series, pseudonym, inputs))
     return Selection(tuple(decisions))
-
-
-def _parse(text: str, pattern: str) -> date | None:
-    try:
-        return datetime.strptime(text.strip(), pattern).date()
-    except ValueError:
-        return None
-
-
-def window_from_record(envelope: ClinicalEnvelope) -> ClinicalWindow | None:
-    """The window of one clinical record: Main (positive) records use the positive swab date
-    (``MM/DD/YYYY``), Covid Status records their ``SwabDate`` (``DD/MM/YYYY``) and result."""
-    record = envelope.record
-    if envelope.kind == "data":
-        for key in ("Date of Positive Covid Swab", "Date of acquisition of 1st RT-PCR"):
-            day = _parse(record.get(key, ""), "%m/%d/%Y")
-            if day is not None:
-                return ClinicalWindow("positive", day)
-        return None
-    day = _parse(record.get("SwabDate", ""), "%d/%m/%Y")
-    if day is None:
-        return None
-    return ClinicalWindow("positive" if record.get("SwabStatus", "").strip() == "1"
-                          else "negative", day)
-
-
-def windows_from_records(envelopes: Iterable[ClinicalEnvelope]
-                         ) -> dict[str, tuple[ClinicalWindow, ...]]:
-    """Per pseudonym, the windows of all its records (a record without a date adds none)."""
-    windows: dict[str, tuple[ClinicalWindow, ...]] = {}
-    for envelope in envelopes:
-        window = window_from_record(envelope)
-        known = windows.get(envelope.pseudonym, ())
-        windows[envelope.pseudonym] = known + ((window,) if window else ())
-    return windows
