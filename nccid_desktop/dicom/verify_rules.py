@@ -12,6 +12,8 @@ from functools import cache
 
 from pydicom.datadict import tag_for_keyword
 
+from nccid_desktop.dicom import profile
+
 #: Non-name attributes whose source values must not appear anywhere in an output.
 IDENTIFYING_KEYWORDS = (
     "PatientID", "OtherPatientIDs", "IssuerOfPatientID", "AccessionNumber", "StudyID",
@@ -52,8 +54,8 @@ MIN_NEEDLE_LENGTH = 3
 #: Numbers-only identifiers shorter than this are not searched in raw bytes (chance matches).
 MIN_RAW_DIGITS = 8
 
-#: Removed by the Basic Profile and kept by none of the NCCID options; used until the
-#: de-identifier's own action table can be imported (see :func:`removed_tags`).
+#: Removed by the Basic Profile and kept by none of the NCCID options: checked even if the
+#: compiled profile (which also lists them) were ever changed to keep one by mistake.
 _ALWAYS_REMOVED_KEYWORDS = (
     "OtherPatientIDs", "OtherPatientIDsSequence", "OtherPatientNames", "PatientAddress",
     "PatientTelephoneNumbers", "PatientMotherBirthName", "PatientBirthName",
@@ -68,5 +70,6 @@ _ALWAYS_REMOVED_KEYWORDS = (
 
 @cache
 def removed_tags() -> frozenset[int]:
-    """Tags that must not be present in an output, at any depth."""
-    return frozenset(t for k in _ALWAYS_REMOVED_KEYWORDS if (t := tag_for_keyword(k)))
+    """Tags that must not be present in an output, at any depth: the profile's removals."""
+    always = frozenset(t for k in _ALWAYS_REMOVED_KEYWORDS if (t := tag_for_keyword(k)))
+    return always | profile.removed_tags()
