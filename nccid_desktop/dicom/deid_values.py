@@ -101,12 +101,9 @@ def _values(value: Any) -> list[str]:
         return []
     if isinstance(value, (bytes, bytearray)):
         return []
-    if isinstance(value, str):
-        return [value]
-    try:
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
         return [str(v) for v in value]
-    except TypeError:
-        return [str(value)]
+    return [str(value)]
 
 
 def _date_forms(text: str) -> list[str]:

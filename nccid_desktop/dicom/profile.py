@@ -56,13 +56,14 @@ BASIC_ACTIONS: Mapping[str, Action] = {
 }
 
 #: The PS3.15 options NCCID applies, in order of precedence: (table column, code, action).
-#: Retain Patient Characteristics, Retain Device Identity, Retain Longitudinal Temporal
-#: Information with Modified Dates. Other codes in these columns (C on non-date rows) fall
-#: back to the Basic Profile action.
+#: Retain Longitudinal Temporal Information with Modified Dates, Retain Patient
+#: Characteristics, Retain Device Identity. Dates come first, so a date that two options
+#: cover (a device's manufacture date) is shifted rather than kept. Other codes in these
+#: columns (C on rows that are not dates) fall back to the Basic Profile action.
 NCCID_OPTIONS: tuple[tuple[str, str, Action], ...] = (
+    ("rtnLongModifDatesOpt", "C", Action.SHIFT_DATE),
     ("rtnPatCharsOpt", "K", Action.KEEP),
     ("rtnDevIdOpt", "K", Action.KEEP),
-    ("rtnLongModifDatesOpt", "C", Action.SHIFT_DATE),
 )
 
 #: NCCID decisions that override table and options, by keyword: the dates NCCID relates to
