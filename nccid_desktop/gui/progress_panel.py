@@ -1,0 +1,125 @@
+"""The progress bar with a state: blue while working, green on success, red on error.
+
+Why a widget of its own: every long step (validate, upload, scan, send, check) reports the same
+way, so a nurse learns it once. The state is shown three ways, never by colour alone: the bar's
+colour (``state`` property, styled by ``ui/theme.qss``), an icon with an accessible name, and a
+sentence ("48 patients uploaded", or the error with a Retry button).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
+
+from nccid_desktop.gui.forms.progress_panel import Ui_ProgressPanel
+from nccid_desktop.gui.icons import icon
+from nccid_desktop.gui.style import set_state_property
+from nccid_desktop.tasks import Progress
+
+State = Literal["idle", "working", "success", "error", "paused", "cancelled"]
+
+_ICONS: dict[State, tuple[str, str]] = {
+    "idle": ("idle", "Ready"),
+    "working": ("working", "Working"),
+    "success": ("success", "Done"),
+    "error": ("error", "Problem"),
+    "paused": ("paused", "Paused"),
+    "cancelled": ("idle", "Cancelled"),
+}
+_BAR_FORMAT: dict[State, str] = {
+    "idle": "",
+    "working": "Working… %p%",
+    "success": "Done",
+    "error": "Stopped: see the message",
+    "paused": "Paused at %p%",
+    "cancelled": "Cancelled",
+}
+
+
+class ProgressPanel(QWidget):
+    retryRequested = Signal()
+    pauseRequested = Signal()
+    cancelRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.form = Ui_ProgressPanel()
+        self.form.setupUi(self)
+        self.state: State = "idle"
+        self._can_pause = False
+        self._can_cancel = True
+        self.form.retryButton.clicked.connect(self.retryRequested)
+        self.form.pauseButton.clicked.connect(self.pauseRequested)
+        self.form.cancelButton.clicked.connect(self.cancelRequested)
+        self.reset()
+
+    @property
+    def message(self) -> str:
+        return self.form.stateText.text()
+
+    def reset(self, message: str = "") -> None:
+        self._show("idle", message)
+        self.setVisible(bool(message))
+
+    def start(self, message: str, *, total: int | None = None, can_pause: bool = False,
+              can_cancel: bool = True) -> None:
+        """Enter the working state; an unknown ``total`` shows a busy bar."""
+        self._can_pause, self._can_cancel = can_pause, can_cancel
+        bar = self.form.bar
+        bar.setRange(0, total if total else 0)
+        bar.setValue(0)
+        self._show("working", message)
+        self.setVisible(True)
+
+    def update_progress(self, progress: Progress) -> None:
+        if self.state != "working":
+            return
+        bar = self.form.bar
+        if progress.total:
+            if bar.maximum() != progress.total:
+                bar.setRange(0, progress.total)
+            bar.setValue(min(progress.done, progress.total))
+        if progress.message:
+            self.form.stateText.setText(progress.message)
+
+    def succeed(self, message: str) -> None:
+        bar = self.form.bar
+        bar.setRange(0, max(1, bar.maximum()))
+        bar.setValue(bar.maximum())
+        self._show("success", message)
+
+    def fail(self, message: str, *, can_retry: bool = True) -> None:
+        self._show("error", message, can_retry=can_retry)
+        self.setVisible(True)
+
+    def pause(self, message: str) -> None:
+        self._show("paused", message, can_retry=True)
+
+    def cancelled(self, message: str = "Cancelled. Nothing half-done was kept.") -> None:
+        bar = self.form.bar
+        if bar.maximum() == 0:
+            bar.setRange(0, 1)
+        self._show("cancelled", message)
+
+    def _show(self, state: State, message: str, *, can_retry: bool = False) -> None:
+        self.state = state
+        form = self.form
+        icon_name, word = _ICONS[state]
+        size = int(form.stateText.fontMetrics().height() * 1.5)
+        form.stateIcon.setPixmap(icon(icon_name).pixmap(size, size))
+        form.stateIcon.setAccessibleName(word)
+        form.stateIcon.setToolTip(word)
+        form.stateText.setText(message)
+        form.stateText.setAccessibleDescription(f"{word}: {message}")
+        form.bar.setFormat(_BAR_FORMAT[state])
+        form.bar.setAccessibleDescription(word)
+        set_state_property(form.bar, "state", state)
+        set_state_property(form.stateText, "state", state)
+        working = state == "working"
+        form.retryButton.setVisible(state in ("error", "paused") and can_retry)
+        form.retryButton.setText("&Resume" if state == "paused" else "&Retry")
+        form.retryButton.setAccessibleName("Resume" if state == "paused" else "Retry")
+        form.pauseButton.setVisible(working and self._can_pause)
+        form.cancelButton.setVisible(working and self._can_cancel)
