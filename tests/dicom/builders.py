@@ -146,6 +146,9 @@ def add_pixels(ds: Dataset, rows: int, columns: int, *, seed: int = 0, bits: int
 def ct_slice(*, instance: int = 1, rows: int = 64, columns: int = 64, series: int = 1,
              patient: Patient = PATIENT) -> Dataset:
     ds = base_dataset("CT", CT_IMAGE, patient=patient, series=series, instance=instance)
+    ds.PatientPosition = "HFS"
+    ds.PositionReferenceIndicator = ""
+    ds.AcquisitionNumber = 1
     ds.SliceThickness = "1.25"
     ds.KVP = "120"
     ds.ImagePositionPatient = [0, 0, -instance * 1.25]
