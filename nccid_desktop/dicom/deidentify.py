@@ -77,9 +77,24 @@ def content_key(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:32]
 
 
+_UNDEFINED_LENGTH = 0xFFFFFFFF
+
+
+def _require_complete(ds: Dataset) -> Dataset:
+    """pydicom reads a file cut short without complaint; a short last value betrays it."""
+    for elem in ds._dict.values():
+        if (elem.is_raw and elem.length != _UNDEFINED_LENGTH and elem.value is not None
+                and len(elem.value) != elem.length):
+            raise _Unreadable("truncated",
+                              "The file is incomplete (cut short, perhaps by a failed copy).")
+    return ds
+
+
 def _read_dataset(data: bytes) -> Dataset:
     try:
-        return dcmread(io.BytesIO(data))
+        return _require_complete(dcmread(io.BytesIO(data)))
+    except _Unreadable:
+        raise
     except InvalidDicomError:
         pass  # no preamble: may still be a bare dataset, checked below
     except Exception as exc:
@@ -87,7 +102,9 @@ def _read_dataset(data: bytes) -> Dataset:
     try:
         ds = dcmread(io.BytesIO(data), force=True)
         if "SOPClassUID" in ds and "SOPInstanceUID" in ds:
-            return ds
+            return _require_complete(ds)
+    except _Unreadable:
+        raise
     except Exception as exc:
         raise _Unreadable("not_dicom", "The file is not a DICOM image.") from exc
     raise _Unreadable("not_dicom", "The file is not a DICOM image.")
