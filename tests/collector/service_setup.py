@@ -1,0 +1,29 @@
+"""Shared test constants and the movable clock (importable as tests.collector.service_setup)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+TEST_DATA = Path(__file__).resolve().parents[1] / "data"
+PASSWORD = "Correct-Horse-42!"
+#: username -> (site, roles)
+USERS = {
+    "nurse1": ("RSH", ("nurse",)),
+    "imager1": ("RSH", ("imaging",)),
+    "admin1": ("RSH", ("admin",)),
+    "other1": ("OTH", ("nurse", "imaging")),
+}
+
+
+class Clock:
+    """A clock the tests move instead of sleeping."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start.timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, *, days: float = 0, minutes: float = 0, seconds: float = 0) -> None:
+        self.now += days * 86400 + minutes * 60 + seconds
