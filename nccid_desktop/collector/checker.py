@@ -30,7 +30,7 @@ def check_indexes(db: Engine, site: str, nhs_indexes: list[str]) -> list[dict[st
                 select(clinical_records.c.kind, func.max(clinical_records.c.received_at))
                 .where(clinical_records.c.site == site, clinical_records.c.nhs_index == index)
                 .group_by(clinical_records.c.kind)).all())
-            pseudonyms = select(distinct(clinical_records.c.pseudonym)).where(
+            pseudonyms = select(clinical_records.c.pseudonym).distinct().where(
                 clinical_records.c.site == site, clinical_records.c.nhs_index == index)
             studies, count = conn.execute(
                 select(func.count(distinct(images.c.study_uid)), func.count(images.c.id))
