@@ -1,0 +1,67 @@
+"""What every page needs to reach the core: the worker pool, the signed-in client, the keys.
+
+Why one small object: pages must not find things for themselves (no globals, no singletons),
+so tests can build a page over a real embedded service and a temporary home folder. It holds
+no Qt widgets and makes no calls; it only carries references.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nccid_desktop.gui.workers import WorkerPool
+from nccid_desktop.keys import SiteKeys
+from nccid_desktop.paths import user_data_dir
+from nccid_desktop.pseudonym import LinkingIdentifier
+from nccid_desktop.transport.client import CollectorClient, SignedIn
+from nccid_desktop.transport.outbox import Outbox
+
+
+@dataclass
+class SiteOptions:
+    """The settings the pages act on (from the Settings page and the machine policy)."""
+
+    server_url: str = ""
+    proxy: str = ""
+    hospital_pattern: str = ""
+    linking: LinkingIdentifier = "hospital"
+
+
+@dataclass
+class AppContext:
+    pool: WorkerPool
+    options: SiteOptions = field(default_factory=SiteOptions)
+    demo: bool = False
+    client: CollectorClient | None = None
+    keys: SiteKeys | None = None
+    data_dir: Path = field(default_factory=user_data_dir)
+    _outbox: Outbox | None = None
+
+    @property
+    def signed_in(self) -> SignedIn | None:
+        return self.client.signed_in if self.client is not None else None
+
+    @property
+    def site(self) -> str:
+        user = self.signed_in
+        return user.site if user else ""
+
+    def require_client(self) -> CollectorClient:
+        if self.client is None or self.client.signed_in is None:
+            from nccid_desktop.transport.errors import SessionExpiredError
+
+            raise SessionExpiredError("You are not signed in. Sign in again to carry on.")
+        return self.client
+
+    @property
+    def outbox(self) -> Outbox:
+        """The durable upload queue, opened on first use (so tests that never upload skip it)."""
+        if self._outbox is None:
+            self._outbox = Outbox(self.data_dir / "outbox")
+        return self._outbox
+
+    def close(self) -> None:
+        if self._outbox is not None:
+            self._outbox.close()
+            self._outbox = None
