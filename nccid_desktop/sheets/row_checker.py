@@ -21,7 +21,8 @@ from nccid_desktop.sheets.rules import Checker, make_checker, message_for
 from nccid_desktop.sheets.values import BadValue
 
 _TEN_DIGITS = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
-_CELL_WARNINGS = frozenset({"date_serial", "date_before_covid"})
+#: Distinct values remembered per column (memory stays flat however long the sheet is).
+CACHE_PER_COLUMN = 4096
 
 
 class RowChecker:
@@ -34,7 +35,9 @@ class RowChecker:
         keys = template.record_keys
         self.record_size = len(keys)
         self.nhs_index = self.hospital_index = None
-        self.plan: list[tuple[int, Column, Checker, int]] = []
+        tracked = {k for rule in template.only_when for k in (rule.field, rule.parent)} | {
+            k for order in template.date_orders for k in (order.earlier, order.later)}
+        self.plan: list[tuple[int, Column, Checker, int, dict, str | None]] = []
         for index, column in layout.positions:
             if column.kind == "nhs":
                 self.nhs_index = index
@@ -43,20 +46,23 @@ class RowChecker:
             else:
                 assert column.key is not None
                 self.plan.append((index, column, make_checker(column, template, today),
-                                  keys.index(column.key)))
-        self.missing_identifiers = [c for c in template.columns
-                                    if c.is_identifier and c not in self.letters]
-        self.text_positions = [(c.key, keys.index(c.key)) for c in template.columns
+                                  keys.index(column.key), {},
+                                  column.key if column.key in tracked else None))
+        self.width = 1 + max((i for i, _ in layout.positions), default=0)
+        self.nhs_column = next(c for c in template.columns if c.kind == "nhs")
+        self.hospital_column = next(c for c in template.columns if c.kind == "hospital")
+        self.text_positions = [(c, keys.index(c.key)) for c in template.columns
                                if c.kind == "text" and c.key is not None]
-        self.only_when = template.only_when
-        self.date_orders = template.date_orders
+        self.only_when = [(rule, template.column(rule.field)) for rule in template.only_when]
+        self.date_orders = [(order, template.column(order.later)) for order in
+                            template.date_orders]
         self.template = template
         self.accounted = {i for i, _ in layout.positions} | set(layout.unmapped)
         self.extras_by_width: dict[int, list[int]] = {}
         self.seen: dict[tuple[str, str], int] = {}
         self.duplicated_rows: set[int] = set()
         self.duplicates_reported: set[tuple[str, int]] = set()
-        self.sensitive: list[str] = []
+        self.sensitive: set[str] = set()
 
     def _add(self, severity: Severity, code: str, message: str, row: int | None,
              column: Column | None) -> None:
@@ -72,30 +78,37 @@ class RowChecker:
         """Record every problem of this row; return it as a ValidRow when it has no error."""
         errors_before = self.collector.error_total
         nhs, hospital = self._check_identifiers(row, values)
+        if len(values) < self.width:
+            values = values + (None,) * (self.width - len(values))
         record = [""] * self.record_size
-        typed: dict[str, Any] = {}
-        filled: set[str] = set()
-        for index, column, checker, position in self.plan:
-            value = values[index] if index < len(values) else None
+        typed: dict[str, Any] = {}  # only the values rules between cells need; None = invalid
+        for index, column, checker, position, cache, tracked in self.plan:
+            value = values[index]
             if value is None or (value.__class__ is str and not value.strip()):
                 if column.required is not Requirement.OPTIONAL:
-                    required = column.required is Requirement.REQUIRED
-                    self._add(Severity.ERROR if required else Severity.WARNING,
-                              "missing" if required else "recommended",
-                              message_for(column, "missing" if required else "recommended"),
-                              row, column)
+                    self._missing(row, column)
                 continue
-            filled.add(column.key)  # type: ignore[arg-type]
-            try:
-                typed_value, text, warning = checker(value)
-            except BadValue as bad:
-                self._add(Severity.ERROR, bad.code, message_for(column, bad.code), row, column)
-                continue
-            if warning is not None:
-                self._add(Severity.WARNING, warning, message_for(column, warning), row, column)
-            record[position] = text
-            typed[column.key] = typed_value  # type: ignore[index]
-        self._check_between_cells(row, typed, filled, record, hospital)
+            # Sheets repeat values a lot: a cache per column skips coercion for repeats.
+            # Booleans stay out of it, as True == 1 would find the result of the number 1.
+            result = cache.get(value) if value.__class__ is not bool else None
+            if result is None:
+                try:
+                    result = checker(value)
+                except BadValue as bad:
+                    self._add(Severity.ERROR, bad.code, message_for(column, bad.code), row,
+                              column)
+                    if tracked is not None:
+                        typed[tracked] = None
+                    continue
+                if len(cache) < CACHE_PER_COLUMN:
+                    cache[value] = result
+            if result[2] is not None:
+                self._add(Severity.WARNING, result[2], message_for(column, result[2]), row,
+                          column)
+            record[position] = result[1]
+            if tracked is not None:
+                typed[tracked] = result[0]
+        self._check_between_cells(row, typed, record, hospital)
         self._check_unheaded(values)
         if nhs is None or hospital is None or self.collector.error_total > errors_before:
             return None
@@ -104,14 +117,15 @@ class RowChecker:
     def _check_identifiers(self, row: int, values: tuple) -> tuple[str | None, str | None]:
         raw_nhs = self._identifier(values, self.nhs_index)
         raw_hospital = self._identifier(values, self.hospital_index)
-        for raw in (raw_nhs, raw_hospital):
-            if raw is not None:
-                self.sensitive.append(str(raw))
+        if raw_nhs is not None and not _TEN_DIGITS.fullmatch(str(raw_nhs).strip()):
+            self.sensitive.add(str(raw_nhs))  # the log scrubber already masks 10-digit forms
+        if raw_hospital is not None:
+            self.sensitive.add(str(raw_hospital).strip())
         nhs_check = check_nhs_number(raw_nhs)
         hospital_check = check_hospital_number(raw_hospital, self.hospital_pattern)
         results = []
-        for column, result in ((self.template.columns[0], nhs_check),
-                               (self.template.columns[1], hospital_check)):
+        for column, result in ((self.nhs_column, nhs_check),
+                               (self.hospital_column, hospital_check)):
             if column not in self.letters:
                 results.append(None)  # the whole column is missing: reported once, not per row
                 continue
@@ -119,8 +133,8 @@ class RowChecker:
                 self._add(Severity.ERROR, result.code, result.message, row, column)
             elif result.warning:
                 self._add(Severity.WARNING, result.code, result.message, row, column)
-            if result.ok and result.value:
-                self.sensitive.append(result.value)
+            if result.ok and result.value and column.kind == "hospital":
+                self.sensitive.add(result.value)
             results.append(result.value if result.ok else None)
         nhs, hospital = results
         self._check_duplicates(row, nhs, hospital)
@@ -128,8 +142,8 @@ class RowChecker:
 
     def _check_duplicates(self, row: int, nhs: str | None, hospital: str | None) -> None:
         for kind, value, column, words in (
-            ("nhs", nhs, self.template.columns[0], "NHS/CHI number"),
-            ("hospital", hospital, self.template.columns[1], "hospital number"),
+            ("nhs", nhs, self.nhs_column, "NHS/CHI number"),
+            ("hospital", hospital, self.hospital_column, "hospital number"),
         ):
             if value is None:
                 continue
@@ -146,30 +160,35 @@ class RowChecker:
                           "patient must appear only once in the sheet.", first, column)
             self.duplicated_rows.update((first, row))
 
-    def _check_between_cells(self, row: int, typed: dict[str, Any], filled: set[str],
-                             record: list[str], hospital: str | None) -> None:
-        for rule in self.only_when:
+    def _missing(self, row: int, column: Column) -> None:
+        required = column.required is Requirement.REQUIRED
+        code = "missing" if required else "recommended"
+        self._add(Severity.ERROR if required else Severity.WARNING, code,
+                  message_for(column, code), row, column)
+
+    def _check_between_cells(self, row: int, typed: dict[str, Any], record: list[str],
+                             hospital: str | None) -> None:
+        for rule, field in self.only_when:
             parent = typed.get(rule.parent)
-            field = self.template.column(rule.field)
-            if rule.field in typed and parent not in rule.values:
+            if parent is None and rule.parent in typed:
+                continue  # the parent cell is invalid and already reported
+            if typed.get(rule.field) is not None and parent not in rule.values:
                 self._add(Severity.ERROR, "only_when",
                           f"{field.name} should be filled in only when {rule.meaning}.",
                           row, field)
-            elif rule.expected and parent in rule.values and rule.field not in filled:
+            elif rule.expected and parent in rule.values and rule.field not in typed:
                 self._add(Severity.WARNING, "expected_when",
                           f"{field.name} is blank although {rule.meaning}. Fill it in if "
                           "it is known.", row, field)
-        for order in self.date_orders:
+        for order, column in self.date_orders:
             earlier, later = typed.get(order.earlier), typed.get(order.later)
             if earlier is not None and later is not None and earlier > later:
-                column = self.template.column(order.later)
                 self._add(Severity.ERROR if order.error else Severity.WARNING, "date_order",
                           f"{column.name} is before {order.earlier}; check both dates.",
                           row, column)
-        for key, position in self.text_positions:
+        for column, position in self.text_positions:
             text = record[position]
             if text and self._looks_like_identifier(text, hospital):
-                column = self.template.column(key)
                 self._add(Severity.ERROR, "identifier_in_cell",
                           message_for(column, "identifier_in_cell"), row, column)
 
