@@ -20,6 +20,7 @@ from typing import BinaryIO
 import pydicom
 from pydicom.tag import Tag
 
+from nccid_desktop.dicom.header_parser import read_fast
 from nccid_desktop.dicom.model import SkippedFile
 from nccid_desktop.dicom.risk import Risk, burned_in_text_risk
 from nccid_desktop.dicom.sources import SourceFile
@@ -44,7 +45,11 @@ HEADER_KEYWORDS = (
     "SOPInstanceUID", "SOPClassUID", "ImageType", "BurnedInAnnotation", "ConversionType",
 )
 _TAGS = {keyword: Tag(keyword) for keyword in HEADER_KEYWORDS}
+_KEYWORDS_BY_TAG = {int(tag): keyword for keyword, tag in _TAGS.items()}
 _DECODED = frozenset({"PatientName", "StudyDescription", "SeriesDescription"})
+#: How much of a file the fast path reads first, then at most (headers before group 0028).
+FAST_READ_SIZES = (16 * 1024, 256 * 1024)
+_MEDIA_SOP_CLASS, _TRANSFER_SYNTAX = 0x00020002, 0x00020010
 
 
 @dataclass(frozen=True)
@@ -107,8 +112,8 @@ def _text(dataset: pydicom.Dataset, keyword: str) -> str:
         if value is None:
             return ""
         if isinstance(value, pydicom.multival.MultiValue):
-            return "\\".join(str(v) for v in value).strip()
-        return str(value).strip()
+            return "\\".join(str(v) for v in value).strip(" \x00").strip()
+        return str(value).strip(" \x00").strip()
     element = dataset.get_item(_TAGS[keyword])
     if element is None:
         return ""
@@ -131,22 +136,43 @@ def _classify_unparsed(head: bytes, source: SourceFile) -> SkippedFile:
     return SkippedFile(source, "not_dicom", "Not a DICOM file.")
 
 
-def _read(handle: BinaryIO, source: SourceFile) -> FileHeader | SkippedFile:
+def _read_fast(handle: BinaryIO, head: bytes) -> tuple[dict[str, str], str, str] | None:
+    """(values, media SOP class, transfer syntax) by the fast path, or None."""
+    for size in FAST_READ_SIZES:
+        if len(head) < size:
+            head += handle.read(size - len(head))
+        parsed = read_fast(head, _KEYWORDS_BY_TAG, _DECODED, complete=len(head) < size)
+        if parsed is not None:
+            values, meta = parsed
+            return values, meta.get(_MEDIA_SOP_CLASS, ""), meta.get(_TRANSFER_SYNTAX, "")
+        if len(head) < size:
+            return None
+    return None
+
+
+def _read_pydicom(handle: BinaryIO, has_preamble: bool) -> tuple[dict[str, str], str, str]:
+    handle.seek(0)
+    dataset = pydicom.dcmread(handle, stop_before_pixels=True, force=not has_preamble,
+                              specific_tags=list(_TAGS.values()))
+    meta = dataset.file_meta
+    values = {keyword: _text(dataset, keyword) for keyword in HEADER_KEYWORDS}
+    media_class = str(meta.get("MediaStorageSOPClassUID", "") or "").strip(" \x00")
+    transfer_syntax = str(meta.get("TransferSyntaxUID", "") or "").strip(" \x00")
+    return values, media_class, transfer_syntax
+
+
+def _read(handle: BinaryIO, source: SourceFile, *, fast: bool = True) -> FileHeader | SkippedFile:
     head = handle.read(PREAMBLE_LENGTH + len(MAGIC))
     has_preamble = head[PREAMBLE_LENGTH:] == MAGIC
     if not has_preamble and not looks_like_raw_dataset(head):
         return _classify_unparsed(head, source)
-    handle.seek(0)
     try:
-        dataset = pydicom.dcmread(handle, stop_before_pixels=True, force=not has_preamble,
-                                  specific_tags=list(_TAGS.values()))
-        meta = dataset.file_meta
-        if str(meta.get("MediaStorageSOPClassUID", "")) == DICOMDIR_SOP_CLASS:
-            return SkippedFile(source, "index", "A DICOMDIR index, not an image.")
-        values = {keyword: _text(dataset, keyword) for keyword in HEADER_KEYWORDS}
-        transfer_syntax = str(meta.get("TransferSyntaxUID", "") or "").strip(" \x00")
+        parsed = _read_fast(handle, head) if fast and has_preamble else None
+        values, media_class, transfer_syntax = parsed or _read_pydicom(handle, has_preamble)
     except Exception:  # a hostile or damaged file: counted and explained, never fatal
         return SkippedFile(source, "corrupt", "A damaged DICOM file that cannot be read.")
+    if media_class == DICOMDIR_SOP_CLASS:
+        return SkippedFile(source, "index", "A DICOMDIR index, not an image.")
     if not values["SOPInstanceUID"]:
         return SkippedFile(source, "corrupt",
                            "An incomplete or damaged DICOM file (it has no SOP Instance UID).")
@@ -180,13 +206,13 @@ class _ArchiveCache:
         self._path = None
 
 
-def read_header(source: SourceFile, archives: _ArchiveCache | None = None) -> (
-        FileHeader | SkippedFile):
-    """The scan's view of one file; never raises."""
+def read_header(source: SourceFile, archives: _ArchiveCache | None = None, *,
+                fast: bool = True) -> FileHeader | SkippedFile:
+    """The scan's view of one file; never raises. ``fast=False`` reads with pydicom only."""
     cache = archives or _ArchiveCache()
     try:
         with cache.open(source) as handle:
-            return _read(handle, source)
+            return _read(handle, source, fast=fast)
     except (OSError, zipfile.BadZipFile, zlib.error, EOFError):
         return SkippedFile(source, "unreadable", "The file could not be opened or read.")
     except (RuntimeError, NotImplementedError):  # zip members: encrypted, unknown compression

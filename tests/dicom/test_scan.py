@@ -208,13 +208,21 @@ def _many_files(folder: Path, count: int) -> Path:
     return folder
 
 
+@pytest.fixture
+def low_threshold(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Worker processes from 300 files, so the tests exercise them on small folders."""
+    monkeypatch.setattr(scan_module, "PARALLEL_THRESHOLD", 300)
+    return 300
+
+
 @pytest.mark.slow
-def test_worker_processes_give_the_same_result_as_one_process(tmp_path: Path) -> None:
-    folder = _many_files(tmp_path / "ct", scan_module.PARALLEL_THRESHOLD + 100)
+def test_worker_processes_give_the_same_result_as_one_process(tmp_path: Path,
+                                                              low_threshold: int) -> None:
+    folder = _many_files(tmp_path / "ct", low_threshold + 100)
     seen: list[Progress] = []
     parallel = scan([folder], workers=2, progress=seen.append)
     single = scan([folder], workers=1)
-    assert parallel.instance_count == scan_module.PARALLEL_THRESHOLD + 100
+    assert parallel.instance_count == low_threshold + 100
     assert parallel.iter_series()[0][2].files == single.iter_series()[0][2].files
     headers = [p for p in seen if p.message == "Reading DICOM headers"]
     assert headers[-1].done == headers[-1].total == parallel.files_seen
@@ -222,8 +230,8 @@ def test_worker_processes_give_the_same_result_as_one_process(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_cancel_stops_the_scan(tmp_path: Path, workers: int) -> None:
-    folder = _many_files(tmp_path / "ct", scan_module.PARALLEL_THRESHOLD + 50)
+def test_cancel_stops_the_scan(tmp_path: Path, workers: int, low_threshold: int) -> None:
+    folder = _many_files(tmp_path / "ct", low_threshold + 50)
     token = CancelToken()
 
     def cancel_on_first_header_progress(progress: Progress) -> None:
