@@ -40,10 +40,15 @@ PROCESSING_FAILURE = 0x0110
 
 
 class Refused(Exception):
-    def __init__(self, message: str, reason: int = CANNOT_UNDERSTAND) -> None:
+    """An instance the service will not store; the UIDs are named when they could be read."""
+
+    def __init__(self, message: str, reason: int = CANNOT_UNDERSTAND, sop_class_uid: str = "",
+                 sop_instance_uid: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.reason = reason
+        self.sop_class_uid = sop_class_uid
+        self.sop_instance_uid = sop_instance_uid
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,14 @@ def inspect_instance(path: Path) -> InstanceFacts:
     sop_class = _text(dataset, "SOPClassUID")
     if not is_uid(sop_uid) or not is_uid(sop_class):
         raise Refused("The instance has no valid SOP Instance UID or SOP Class UID.")
+    try:
+        return _check_deidentified(dataset, sop_class, sop_uid)
+    except Refused as refused:
+        refused.sop_class_uid, refused.sop_instance_uid = sop_class, sop_uid
+        raise
+
+
+def _check_deidentified(dataset: Dataset, sop_class: str, sop_uid: str) -> InstanceFacts:
     meta_uid = str(dataset.file_meta.get("MediaStorageSOPInstanceUID", sop_uid)).strip()
     if meta_uid != sop_uid:
         raise Refused("The file's header and dataset disagree about the SOP Instance UID.")
@@ -134,7 +147,8 @@ class ImageStore:
             facts = inspect_instance(spooled)
         except Refused as refused:
             spooled.unlink(missing_ok=True)
-            return InstanceOutcome("", "", False, refused.message, refused.reason)
+            return InstanceOutcome(refused.sop_class_uid, refused.sop_instance_uid, False,
+                                   refused.message, refused.reason)
         try:
             newly = self._store(caller.site, facts, spooled, size)
         except Refused as refused:
