@@ -9,7 +9,8 @@ then, in one run and on a warm cache, times:
 * ``walk+read132``: ``os.walk`` and reading the first 132 bytes of every file (the floor: a
   scanner cannot do less and still know which files are DICOM);
 * ``pydicom loop``: one process calling ``dcmread(stop_before_pixels=True)`` on every file;
-* ``scan w=1`` and ``scan w=N``: ours, in process and with N worker processes.
+* ``scan``: ours as the app calls it (one process below ``PARALLEL_THRESHOLD`` files);
+* ``scan pool w=N``: ours forced onto N spawned worker processes, start-up included.
 
 Reports files/s, ratios against the floor and the pydicom loop, and peak resident memory
 (this process; and the largest worker). Not a test: numbers depend on the machine.
@@ -34,6 +35,7 @@ from pydicom.uid import ExplicitVRLittleEndian
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from nccid_desktop.dicom import scan as scan_module
 from nccid_desktop.dicom.scan import scan
 
 UID_WIDTH = 12
@@ -140,6 +142,15 @@ def pydicom_loop(folder: Path) -> int:
     return count
 
 
+def _pooled(folder: Path, workers: int) -> int:
+    threshold = scan_module.PARALLEL_THRESHOLD
+    scan_module.PARALLEL_THRESHOLD = 0
+    try:
+        return scan([folder], workers=workers).instance_count
+    finally:
+        scan_module.PARALLEL_THRESHOLD = threshold
+
+
 def timed(label: str, run: Callable[[], int], repeats: int) -> tuple[str, float, int]:
     best = float("inf")
     count = 0
@@ -165,19 +176,20 @@ def main(argv: list[str] | None = None) -> int:
         results = [
             timed("walk+read132", lambda: bare_read(folder), args.repeats),
             timed("pydicom loop", lambda: pydicom_loop(folder), args.repeats),
-            timed("scan w=1", lambda: scan([folder], workers=1).instance_count, args.repeats),
-            timed(f"scan w={args.workers}",
-                  lambda: scan([folder], workers=args.workers).instance_count, args.repeats),
+            timed("scan", lambda: scan([folder], workers=args.workers).instance_count,
+                  args.repeats),
+            timed(f"scan pool w={args.workers}", lambda: _pooled(folder, args.workers),
+                  args.repeats),
         ]
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
     floor = results[0][2] / results[0][1]
     loop = results[1][2] / results[1][1]
-    print(f"{'':14} {'files':>7} {'seconds':>8} {'files/s':>9} {'vs floor':>9} {'vs pydicom':>11}")
+    print(f"{'':17} {'files':>7} {'seconds':>8} {'files/s':>9} {'vs floor':>9} {'vs pydicom':>11}")
     for label, seconds, count in results:
         rate = count / seconds
-        print(f"{label:14} {count:7d} {seconds:8.2f} {rate:9.0f} {rate / floor:9.3f} "
+        print(f"{label:17} {count:7d} {seconds:8.2f} {rate:9.0f} {rate / floor:9.3f} "
               f"{rate / loop:11.2f}")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
