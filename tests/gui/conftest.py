@@ -27,3 +27,20 @@ def context(pool, tmp_path, service):
     ctx = AppContext(pool, SiteOptions(server_url=service.url), data_dir=tmp_path / "data")
     yield ctx
     ctx.close()
+
+
+def sign_in(context, service) -> None:
+    """Sign ``context`` in as the demo user, as the sign-in dialog does (real HTTP)."""
+    from nccid_desktop.transport.client import CollectorClient
+    from nccid_desktop.transport.http import HttpSettings
+
+    client = CollectorClient(context.options.server_url, settings=HttpSettings(max_attempts=1))
+    client.sign_in(service.account.username, service.account.password)
+    context.client = client
+    context.keys = client.site_keys()
+
+
+@pytest.fixture
+def signed_context(context, service):
+    sign_in(context, service)
+    return context

@@ -1,0 +1,125 @@
+"""The read-only grid of the sheet, with rows numbered exactly as Excel numbers them.
+
+Why a table model over plain tuples: a 10,000-row Main sheet has 600,000 cells, too many for
+item widgets. The cells are read in a background worker by :func:`read_sheet_cells` (which
+reuses the validator's own choice of sheet), and shown only on the user's own screen; they
+never reach a log, a report or an error message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from openpyxl.utils import column_index_from_string, get_column_letter
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from nccid_desktop.sheets.findings import Finding, Severity
+from nccid_desktop.sheets.reader import choose_sheet
+from nccid_desktop.sheets.workbook import open_workbook
+from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken
+
+MAX_GRID_ROWS = 20_000
+_ERROR_BRUSH = QBrush(QColor("#ffc7ce"))
+_WARNING_BRUSH = QBrush(QColor("#ffeb9c"))
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class SheetCells:
+    """The cells of the patient sheet as display text; row 0 is Excel's row 1."""
+
+    sheet_name: str
+    rows: list[tuple[str, ...]] = field(repr=False)
+    width: int
+    truncated: bool = False
+
+
+def display_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.time() == time(0):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, date | datetime):
+        return value.strftime("%d/%m/%Y %H:%M") if isinstance(value, datetime) \
+            else value.strftime("%d/%m/%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_sheet_cells(path: Path | str, *, max_rows: int = MAX_GRID_ROWS,
+                     cancel: CancelToken = NEVER_CANCELLED) -> SheetCells | None:
+    """The sheet the validator checks, or None when no sheet looks like a template."""
+    with open_workbook(path) as workbook:
+        choice = choose_sheet(workbook)
+        if choice is None:
+            return None
+        rows: list[tuple[str, ...]] = []
+        truncated = False
+        for values in choice.sheet.iter_rows(values_only=True):
+            if len(rows) >= max_rows:
+                truncated = True
+                break
+            if len(rows) % 500 == 0:
+                cancel.raise_if_cancelled()
+            rows.append(tuple(display_text(v) for v in values))
+        while rows and not any(rows[-1]):
+            rows.pop()
+        width = max((len(r) for r in rows), default=0)
+        return SheetCells(choice.sheet.title, rows, width, truncated)
+
+
+def grid_position(finding: Finding) -> tuple[int | None, int | None]:
+    """(row, column) indexes in the grid of a finding's cell; None where it has none."""
+    row = finding.row - 1 if finding.row is not None else None
+    column = column_index_from_string(finding.column) - 1 if finding.column else None
+    return row, column
+
+
+class SheetGridModel(QAbstractTableModel):
+    def __init__(self, cells: SheetCells, findings: list[Finding]) -> None:
+        super().__init__()
+        self.cells = cells
+        self.marks: dict[tuple[int, int], Finding] = {}
+        for finding in findings:
+            row, column = grid_position(finding)
+            if row is None or column is None:
+                continue
+            known = self.marks.get((row, column))
+            if known is None or known.severity is Severity.WARNING:
+                self.marks[(row, column)] = finding
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.cells.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self.cells.width
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, column = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            values = self.cells.rows[row]
+            return values[column] if column < len(values) else ""
+        mark = self.marks.get((row, column))
+        if mark is None:
+            return None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return _ERROR_BRUSH if mark.severity is Severity.ERROR else _WARNING_BRUSH
+        if role == Qt.ItemDataRole.ToolTipRole:
+            kind = "Problem" if mark.severity is Severity.ERROR else "Warning"
+            return f"{kind} in {mark.cell}: {mark.message}"
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return get_column_letter(section + 1)
+        return str(section + 1)

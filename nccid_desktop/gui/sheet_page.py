@@ -1,0 +1,321 @@
+"""Upload Covid Data (Positive) and Upload Covid Status (Negative): one page class, two templates.
+
+Why the page holds no rules: validation, the annotated copy, pseudonymising and sending are
+core calls run by the worker pool; the page shows their answers (problems grouped by column,
+the cell selected in the grid, the blue/green/red bar) and enables Upload only when the
+validator found no errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QTreeWidgetItem, QWidget
+
+from nccid_desktop.errors import NccidError
+from nccid_desktop.gui.context import AppContext
+from nccid_desktop.gui.findings_view import FINDING_ROLE, fill_findings
+from nccid_desktop.gui.forms.sheet_page import Ui_SheetPage
+from nccid_desktop.gui.sheet_grid import SheetCells, SheetGridModel, grid_position, read_sheet_cells
+from nccid_desktop.gui.style import set_state_property
+from nccid_desktop.gui.upload_flows import SheetUploadOutcome, plural, sheet_upload_task
+from nccid_desktop.sheets.annotate import annotate_copy
+from nccid_desktop.sheets.definitions import template_by_id
+from nccid_desktop.sheets.findings import Finding, Severity, ValidationReport
+from nccid_desktop.sheets.validator import validate_workbook
+from nccid_desktop.sheets.writer import write_template
+
+SHEET_SUFFIXES = (".xlsx", ".xlsm")
+INTRO = {
+    "main": "Upload the Main sheet of PCR-positive patients. Every problem is listed at once, "
+            "with its cell; fix them in Excel and drop the sheet here again.",
+    "status": "Upload the Covid Status sheet of PCR-negative patients (about 50 a week). Every "
+              "problem is listed at once, with its cell.",
+}
+
+
+@dataclass(frozen=True)
+class CheckedSheet:
+    report: ValidationReport
+    cells: SheetCells | None
+
+
+def check_sheet_task(path: Path, template_id: str, hospital_pattern: str | None):
+    def task(progress, cancel) -> CheckedSheet:
+        report = validate_workbook(path, template_id, hospital_pattern=hospital_pattern or None,
+                                   progress=progress, cancel=cancel)
+        return CheckedSheet(report, read_sheet_cells(path, cancel=cancel))
+
+    return task
+
+
+def annotated_copy_task(path: Path, template_id: str, hospital_pattern: str | None,
+                        destination: Path):
+    def task(progress, cancel) -> Path:
+        report = validate_workbook(path, template_id, hospital_pattern=hospital_pattern or None,
+                                   progress=progress, cancel=cancel, max_findings_per_column=None)
+        return annotate_copy(path, report, destination)
+
+    return task
+
+
+class SheetPage(QWidget):
+    def __init__(self, context: AppContext, template_id: str,
+                 switch_to: Callable[[str, Path], None] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.form = Ui_SheetPage()
+        self.form.setupUi(self)
+        self.context = context
+        self.template = template_by_id(template_id)
+        self.switch_to = switch_to
+        self.path: Path | None = None
+        self.checked: CheckedSheet | None = None
+        self.worker = None
+        form = self.form
+        title = {"main": "Upload Covid Data (Positive)",
+                 "status": "Upload Covid Status (Negative)"}[template_id]
+        form.title.setText(title)
+        self.setAccessibleName(title)
+        form.intro.setText(INTRO[template_id])
+        form.wrongTemplateBanner.hide()
+        form.findingsTabs.hide()
+        form.sheetGrid.hide()
+        self._set_actions_enabled(False)
+        self.setAcceptDrops(True)
+        form.browseButton.clicked.connect(self.browse)
+        form.templateButton.clicked.connect(self.download_template)
+        form.saveAnnotatedButton.clicked.connect(self.ask_annotated_copy)
+        form.uploadButton.clicked.connect(self.ask_upload)
+        form.switchSectionButton.clicked.connect(self._switch_section)
+        for tree in (form.problemsTree, form.warningsTree):
+            tree.currentItemChanged.connect(self._finding_chosen)
+            tree.itemActivated.connect(lambda item, _col: self._finding_chosen(item))
+        panel = form.progressPanel
+        panel.retryRequested.connect(self.upload)
+        panel.cancelRequested.connect(self._cancel)
+
+    # --- choosing a file -------------------------------------------------------------------
+    def browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose the spreadsheet", "",
+                                              "Excel workbooks (*.xlsx *.xlsm)")
+        if path:
+            self.load(Path(path))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.toLocalFile().lower().endswith(SHEET_SUFFIXES) for url in event.mimeData().urls()):
+            set_state_property(self.form.dropZone, "dragging", True)
+            event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event) -> None:
+        set_state_property(self.form.dropZone, "dragging", False)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        set_state_property(self.form.dropZone, "dragging", False)
+        for url in event.mimeData().urls():
+            if url.toLocalFile().lower().endswith(SHEET_SUFFIXES):
+                event.acceptProposedAction()
+                self.load(Path(url.toLocalFile()))
+                return
+
+    def load(self, path: Path) -> None:
+        """Check ``path`` in the background; the page fills in when the answer arrives."""
+        self._cancel()
+        self.path, self.checked = Path(path), None
+        form = self.form
+        form.fileLabel.setText(f"File: {self.path.name}")
+        form.summary.setText("")
+        form.wrongTemplateBanner.hide()
+        self._set_actions_enabled(False)
+        form.progressPanel.start("Checking the sheet…")
+        self.worker = self.context.pool.run(
+            check_sheet_task(self.path, self.template.id, self.context.options.hospital_pattern),
+            name="check-sheet", on_result=self._show_check, on_error=self._failed,
+            on_progress=form.progressPanel.update_progress, on_cancelled=self._was_cancelled)
+
+    # --- showing the answer ----------------------------------------------------------------
+    def _show_check(self, checked: CheckedSheet) -> None:
+        self.worker = None
+        self.checked = checked
+        report, form = checked.report, self.form
+        wrong = next((f for f in report.errors if f.code == "wrong_template"), None)
+        if wrong is not None:
+            self._show_wrong_template(wrong, report)
+            return
+        errors = fill_findings(form.problemsTree, report, Severity.ERROR)
+        warnings = fill_findings(form.warningsTree, report, Severity.WARNING)
+        form.findingsTabs.setTabText(0, f"Problems ({errors})")
+        form.findingsTabs.setTabText(1, f"Warnings ({warnings})")
+        form.findingsTabs.setCurrentIndex(0 if errors or not warnings else 1)
+        form.findingsTabs.setVisible(bool(errors or warnings))
+        if checked.cells is not None:
+            form.sheetGrid.setModel(SheetGridModel(checked.cells, report.findings))
+            form.sheetGrid.show()
+        patients = plural(len(report.valid_rows), "patient")
+        if errors:
+            verb = "is" if errors == 1 else "are"
+            text = f"There {verb} {plural(errors, 'problem')}. Fix them in Excel and drop the sheet again."
+            form.progressPanel.fail(text, can_retry=False)
+        else:
+            text = f"No problems found: {patients} ready to upload."
+            form.progressPanel.succeed(text)
+        if warnings:
+            text += f" {plural(warnings, 'warning')} to check."
+        form.summary.setText(text)
+        form.saveAnnotatedButton.setEnabled(bool(errors or warnings))
+        form.uploadButton.setEnabled(self._may_upload())
+
+    def _show_wrong_template(self, finding: Finding, report: ValidationReport) -> None:
+        form = self.form
+        form.findingsTabs.hide()
+        form.sheetGrid.hide()
+        form.bannerText.setText(finding.message)
+        actual = template_by_id(report.template) if report.template else None
+        form.switchSectionButton.setText(f"Go to {actual.upload_action}" if actual else "Go back")
+        form.switchSectionButton.setEnabled(actual is not None and self.switch_to is not None)
+        form.wrongTemplateBanner.show()
+        form.summary.setText("This is not the sheet for this section.")
+        form.progressPanel.fail(finding.message, can_retry=False)
+
+    def _switch_section(self) -> None:
+        report = self.checked.report if self.checked else None
+        if report and report.template and self.switch_to and self.path:
+            self.switch_to(report.template, self.path)
+
+    def _finding_chosen(self, item: QTreeWidgetItem | None, *_: object) -> None:
+        finding = item.data(0, FINDING_ROLE) if item is not None else None
+        if isinstance(finding, Finding):
+            self.select_cell(finding)
+
+    def select_cell(self, finding: Finding) -> None:
+        """Select the finding's cell (or its whole column or row) in the grid."""
+        grid, model = self.form.sheetGrid, self.form.sheetGrid.model()
+        if model is None:
+            return
+        row, column = grid_position(finding)
+        grid.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
+        if row is not None and column is not None:
+            index = model.index(row, column)
+            grid.selectionModel().setCurrentIndex(index, flags)
+            grid.scrollTo(index)
+        elif column is not None:
+            grid.selectColumn(column)
+        elif row is not None:
+            grid.selectRow(row)
+
+    def selected_cell(self) -> str | None:
+        """The selected cell as Excel names it (``D12``), for tests and accessibility."""
+        index = self.form.sheetGrid.currentIndex()
+        if not index.isValid():
+            return None
+        model = self.form.sheetGrid.model()
+        letter = model.headerData(index.column(), Qt.Orientation.Horizontal)
+        return f"{letter}{model.headerData(index.row(), Qt.Orientation.Vertical)}"
+
+    # --- actions ---------------------------------------------------------------------------
+    def _may_upload(self) -> bool:
+        report = self.checked.report if self.checked else None
+        return bool(report and report.ok and report.template == self.template.id
+                    and report.valid_rows and self.context.keys is not None)
+
+    def refresh_permissions(self) -> None:
+        self.form.uploadButton.setEnabled(self._may_upload())
+
+    def ask_upload(self) -> None:
+        if not self._may_upload() or self.checked is None:
+            return
+        report, user = self.checked.report, self.context.signed_in
+        site = f"{user.site_name} ({user.site})" if user and user.site_name else self.context.site
+        warning = (f"\n\nThe sheet has {plural(report.warning_count, 'warning')}; check them "
+                   "first if you have not.") if report.warning_count else ""
+        answer = QMessageBox.question(
+            self, "Upload", f"Upload {plural(len(report.valid_rows), 'patient')} from "
+            f"{self.path.name if self.path else 'this sheet'} for {site}?\n\nNHS/CHI and "
+            f"hospital numbers are replaced by pseudonyms on this computer before sending.{warning}")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.upload()
+
+    def upload(self) -> None:
+        """Pseudonymise, queue and send (also what Retry runs: the queue remembers the rest)."""
+        if self.checked is None or self.context.keys is None:
+            return
+        client = self.context.require_client()
+        panel = self.form.progressPanel
+        panel.start("Uploading…", total=None)
+        self._set_actions_enabled(False)
+        self.worker = self.context.pool.run(
+            sheet_upload_task(self.checked.report, self.context.keys, client, self.context.outbox,
+                              self.context.options.linking),
+            name="upload-sheet", on_result=self._uploaded, on_error=self._failed,
+            on_progress=panel.update_progress, on_cancelled=self._was_cancelled)
+
+    def _uploaded(self, outcome: SheetUploadOutcome) -> None:
+        self.worker = None
+        panel = self.form.progressPanel
+        if outcome.upload.problems:
+            first = outcome.upload.problems[0]
+            panel.fail(f"{outcome.message[:-1]}; {plural(outcome.upload.failed, 'record')} "
+                       f"refused. {first}", can_retry=False)
+        else:
+            panel.succeed(outcome.message)
+        self.form.uploadButton.setEnabled(False)
+        self.form.saveAnnotatedButton.setEnabled(bool(self.checked and self.checked.report.findings))
+
+    def _failed(self, error: NccidError) -> None:
+        self.worker = None
+        uploading = self.checked is not None and self.checked.report.ok
+        self.form.progressPanel.fail(str(error), can_retry=uploading)
+        self.form.uploadButton.setEnabled(self._may_upload())
+
+    def _was_cancelled(self) -> None:
+        self.worker = None
+        self.form.progressPanel.cancelled()
+        self.form.uploadButton.setEnabled(self._may_upload())
+
+    def _cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def ask_annotated_copy(self) -> None:
+        if self.path is None:
+            return
+        suggested = str(self.path.with_name(f"{self.path.stem} - problems highlighted.xlsx"))
+        target, _ = QFileDialog.getSaveFileName(self, "Save a copy with problems highlighted",
+                                                suggested, "Excel workbook (*.xlsx)")
+        if target:
+            self.save_annotated_copy(Path(target))
+
+    def save_annotated_copy(self, destination: Path) -> None:
+        if self.path is None:
+            return
+        panel = self.form.progressPanel
+        panel.start("Saving a copy with the problems highlighted…")
+        self.context.pool.run(
+            annotated_copy_task(self.path, self.template.id, self.context.options.hospital_pattern,
+                                destination),
+            name="annotate", on_error=lambda e: panel.fail(str(e), can_retry=False),
+            on_result=lambda p: panel.succeed(f"Copy saved as {Path(p).name}, problems "
+                                              "highlighted in red, warnings in amber."))
+
+    def download_template(self) -> None:
+        name = f"NCCID {self.template.title} template v{self.template.version}.xlsx"
+        target, _ = QFileDialog.getSaveFileName(self, "Save the blank template", name,
+                                                "Excel workbook (*.xlsx)")
+        if target:
+            self.save_template(Path(target))
+
+    def save_template(self, destination: Path) -> None:
+        panel = self.form.progressPanel
+        self.context.pool.run(lambda _p, _c: write_template(self.template, destination),
+                              name="template", on_error=lambda e: panel.fail(str(e), can_retry=False),
+                              on_result=lambda p: panel.succeed(f"Blank template saved as {Path(p).name}."))
+
+    def _set_actions_enabled(self, enabled: bool) -> None:
+        self.form.uploadButton.setEnabled(enabled and self._may_upload())
+        self.form.saveAnnotatedButton.setEnabled(enabled)
+

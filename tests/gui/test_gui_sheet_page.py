@@ -1,0 +1,182 @@
+"""The nurse's flow on real workbooks and the real service: problems at the right cells, fix,
+upload, green; service stopped, red with the message; Retry succeeds once it is back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from nccid_desktop.gui.context import AppContext, SiteOptions
+from nccid_desktop.gui.sheet_page import SheetPage
+from nccid_desktop.sheets.definitions import MAIN, STATUS
+from tests.gui.conftest import sign_in
+from tests.gui.gui_service import live_service
+from tests.sheets.builders import main_row, save_workbook, status_row
+
+DONE = ("success", "error", "cancelled")
+
+
+def _page(qtbot, context, template="main", switch_to=None) -> SheetPage:
+    page = SheetPage(context, template, switch_to=switch_to)
+    qtbot.addWidget(page)
+    page.show()
+    return page
+
+
+def _wait_done(qtbot, page, timeout=20_000):
+    qtbot.waitUntil(lambda: page.worker is None and page.form.progressPanel.state in DONE,
+                    timeout=timeout)
+
+
+def _bad_and_fixed(tmp_path):
+    rows = [main_row(seed) for seed in range(1, 6)]
+    bad_rows = [dict(r) for r in rows]
+    bad_rows[2]["Age"] = "forty"  # data row 3 -> Excel row 4, column D (Age)
+    bad_rows[4]["Sex"] = 7  # Excel row 6, column E (Sex)
+    bad = save_workbook(tmp_path / "bad.xlsx", MAIN, bad_rows)
+    fixed = save_workbook(tmp_path / "fixed.xlsx", MAIN, rows)
+    return bad, fixed
+
+
+def _group(tree, letter):
+    for i in range(tree.topLevelItemCount()):
+        item = tree.topLevelItem(i)
+        if item.text(0).startswith(f"Column {letter}:"):
+            return item
+    raise AssertionError(f"no group for column {letter}")
+
+
+def test_problems_are_grouped_by_column_and_select_their_cell(qtbot, signed_context, tmp_path):
+    bad, _ = _bad_and_fixed(tmp_path)
+    page = _page(qtbot, signed_context)
+    page.load(bad)
+    _wait_done(qtbot, page)
+    form = page.form
+    assert form.summary.text().startswith("There are 2 problems")
+    assert page.form.progressPanel.state == "error"
+    assert not form.uploadButton.isEnabled()
+    age = _group(form.problemsTree, "D")
+    assert "Age" in age.text(0) and age.text(1) == "1 problem"
+    assert age.child(0).text(0) == "D4"
+    form.problemsTree.setCurrentItem(age.child(0))
+    assert page.selected_cell() == "D4"
+    sex = _group(form.problemsTree, "E")
+    form.problemsTree.setCurrentItem(sex.child(0))
+    assert page.selected_cell() == "E6"
+    grid = form.sheetGrid.model()
+    assert grid.headerData(3, Qt.Orientation.Horizontal) == "D"
+    assert grid.headerData(5, Qt.Orientation.Vertical) == "6"
+    assert grid.data(grid.index(0, 3)) == "Age"
+    assert "Problem in D4" in grid.data(grid.index(3, 3), Qt.ItemDataRole.ToolTipRole)
+    assert grid.data(grid.index(2, 3), Qt.ItemDataRole.ToolTipRole) is None
+
+
+def test_fixed_sheet_uploads_and_the_bar_turns_green(qtbot, signed_context, service, tmp_path):
+    bad, fixed = _bad_and_fixed(tmp_path)
+    page = _page(qtbot, signed_context)
+    page.load(bad)
+    _wait_done(qtbot, page)
+    page.load(fixed)
+    _wait_done(qtbot, page)
+    assert page.form.summary.text().startswith("No problems found: 5 patients ready")
+    assert page.form.uploadButton.isEnabled()
+    before = set(service.raw_files("data"))
+
+    def confirm():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, confirm)
+            return
+        assert "5 patients" in box.text() and service.account.site in box.text()
+        box.button(QMessageBox.StandardButton.Yes).click()
+
+    QTimer.singleShot(0, confirm)
+    page.form.uploadButton.click()
+    _wait_done(qtbot, page)
+    panel = page.form.progressPanel
+    assert panel.state == "success", panel.message
+    assert panel.message == "5 patients uploaded."
+    assert panel.form.stateIcon.accessibleName() == "Done"
+    assert panel.form.bar.property("state") == "success"
+    new = sorted(set(service.raw_files("data")) - before)
+    assert len(new) == 5 and all(p.name.endswith("_data.json") for p in new)
+    record = json.loads(new[0].read_text())
+    assert record["Pseudonym"].startswith("Covid") and record["SubmittingCentre"] == "RSH"
+    text = " ".join(p.read_text() for p in new)
+    assert all(main_row(seed)["NHS/CHI Number"] not in text for seed in range(1, 6))
+    assert not page.form.uploadButton.isEnabled()
+
+
+def test_service_stopped_turns_red_and_retry_succeeds_once_it_is_back(qtbot, pool, tmp_path):
+    sheet = save_workbook(tmp_path / "status.xlsx", STATUS, [status_row(s) for s in range(1, 4)])
+    data_dir = tmp_path / "collector"
+    with live_service(data_dir) as running:
+        port = running.embedded.port
+        context = AppContext(pool, SiteOptions(server_url=running.url),
+                             data_dir=tmp_path / "home")
+        sign_in(context, running)
+        page = _page(qtbot, context, "status")
+        page.load(sheet)
+        _wait_done(qtbot, page)
+        assert page.form.uploadButton.isEnabled()
+    page.upload()
+    _wait_done(qtbot, page)
+    panel = page.form.progressPanel
+    assert panel.state == "error"
+    assert "Cannot reach the collection service" in panel.message
+    assert panel.form.retryButton.isVisibleTo(page)
+    assert panel.form.bar.property("state") == "error"
+    assert panel.form.stateIcon.accessibleName() == "Problem"
+    with live_service(data_dir, port=port) as back:
+        panel.form.retryButton.click()
+        _wait_done(qtbot, page)
+        assert panel.state == "success", panel.message
+        assert panel.message == "3 patients uploaded."
+        assert len(back.raw_files("data")) == 3
+    context.close()
+
+
+def test_wrong_template_shows_a_banner_that_opens_the_right_section(qtbot, signed_context,
+                                                                       tmp_path):
+    sheet = save_workbook(tmp_path / "negatives.xlsx", STATUS, [status_row(1)])
+    opened = []
+    page = _page(qtbot, signed_context, "main", switch_to=lambda t, p: opened.append((t, p)))
+    page.load(sheet)
+    _wait_done(qtbot, page)
+    assert page.form.wrongTemplateBanner.isVisible()
+    assert "Covid Status" in page.form.bannerText.text()
+    assert not page.form.uploadButton.isEnabled()
+    page.form.switchSectionButton.click()
+    assert opened == [("status", sheet)]
+
+
+def test_annotated_copy_marks_the_problem_cells(qtbot, signed_context, tmp_path):
+    from openpyxl import load_workbook
+
+    bad, _ = _bad_and_fixed(tmp_path)
+    page = _page(qtbot, signed_context)
+    page.load(bad)
+    _wait_done(qtbot, page)
+    target = tmp_path / "checked.xlsx"
+    page.save_annotated_copy(target)
+    qtbot.waitUntil(lambda: page.form.progressPanel.state == "success", timeout=20_000)
+    sheet = load_workbook(target)[MAIN.sheet_name]
+    assert sheet["D4"].comment is not None and sheet["E6"].comment is not None
+    assert sheet["D3"].comment is None
+
+
+@pytest.mark.parametrize("template", ["main", "status"])
+def test_blank_template_download_is_recognised_by_the_validator(qtbot, signed_context, tmp_path,
+                                                                template):
+    page = _page(qtbot, signed_context, template)
+    target = tmp_path / f"{template}.xlsx"
+    page.save_template(target)
+    qtbot.waitUntil(lambda: page.form.progressPanel.state == "success", timeout=10_000)
+    page.load(target)
+    _wait_done(qtbot, page)
+    assert page.form.summary.text().startswith("There is 1 problem")
+    assert "no patient rows" in page.form.problemsTree.topLevelItem(0).child(0).text(1)
+    assert not page.form.wrongTemplateBanner.isVisible()
