@@ -24,9 +24,12 @@ START_TIMEOUT_SECONDS = 20
 
 def _config(service: CollectorService, host: str, port: int) -> uvicorn.Config:
     service.clinical.release_held()
-    return uvicorn.Config(create_app(service), host=host, port=port, log_config=None,
-                          access_log=False, server_header=False, lifespan="off",
-                          timeout_keep_alive=30)
+    config = uvicorn.Config(create_app(service), host=host, port=port, log_config=None,
+                            access_log=False, server_header=False, lifespan="off",
+                            timeout_keep_alive=30)
+    # uvicorn's access lines carry query strings; the app logs route templates instead.
+    logging.getLogger("uvicorn.access").disabled = True
+    return config
 
 
 def serve(settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8080) -> None:
