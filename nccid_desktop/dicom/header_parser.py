@@ -72,8 +72,11 @@ def _skip_undefined(buf: bytes, pos: int, explicit: bool, depth: int = 0) -> int
             if tag == _ITEM_END:
                 pos = start
                 break
-            pos = (_skip_undefined(buf, start, explicit, depth + 1) if length == _UNDEFINED
-                   else start + length)
+            if length != _UNDEFINED:
+                pos = start + length
+                continue
+            inner_explicit = explicit and buf[pos + 4:pos + 6] != b"UN"
+            pos = _skip_undefined(buf, start, inner_explicit, depth + 1)
 
 
 def _meta(buf: bytes) -> tuple[dict[int, bytes], int]:
@@ -127,7 +130,9 @@ def _read(buf: bytes, wanted: Mapping[int, str], decoded: frozenset[str], comple
         if tag > last:
             break
         if length == _UNDEFINED:
-            pos = _skip_undefined(buf, start, explicit)
+            # An undefined-length UN value holds an implicit VR sequence (PS3.5 6.2.2).
+            inner_explicit = explicit and buf[pos + 4:pos + 6] != b"UN"
+            pos = _skip_undefined(buf, start, inner_explicit)
             continue
         end = start + length
         if end > len(buf):

@@ -145,3 +145,17 @@ def test_read_fast_is_unsure_of_a_prefix_that_ends_between_elements() -> None:
     values, meta = read_fast(data, WANTED, DECODED, complete=True)
     assert values["PatientID"] == "RR0001"
     assert meta[0x00020010] == "1.2.840.10008.1.2.1"
+
+
+def test_undefined_length_un_holds_implicit_vr(tmp_path: Path, fast_calls: list[bool]) -> None:
+    """A private sequence stored as UN with undefined length is implicit VR inside."""
+    data = dicom_bytes(make_dataset())
+    at = data.index(b"\x10\x00\x10\x00PN")
+    creator = b"\x09\x00\x10\x00LO\x08\x00VENDOR  "
+    inner = b"\x09\x00\x02\x10" + b"\x02\x00\x00\x00" + b"AB"
+    unknown = (b"\x09\x00\x01\x10UN\x00\x00\xff\xff\xff\xff"
+               + b"\xfe\xff\x00\xe0\xff\xff\xff\xff" + inner + b"\xfe\xff\x0d\xe0\x00\x00\x00\x00"
+               + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00")
+    fast, slow = _both(_write(tmp_path, "un", data[:at] + creator + unknown + data[at:]))
+    assert fast == slow and fast.get("PatientName") == "DOE^JOHN"
+    assert fast_calls == [True]
