@@ -60,13 +60,11 @@ def read_marker(workbook: Workbook) -> Marker | None:
                   entries.get("sheet"))
 
 
-def header_row_of(sheet: ReadOnlyWorksheet) -> tuple[int, tuple[Any, ...]] | None:
-    """The first non-blank row within the first rows (its number and values), or None."""
+def leading_rows(sheet: ReadOnlyWorksheet) -> list[tuple[int, tuple[Any, ...]]]:
+    """The non-blank rows among the first few (number and values): header candidates."""
     rows = sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)
-    for number, values in enumerate(rows, start=1):
-        if any(not is_blank(v) for v in values):
-            return number, _trim(values)
-    return None
+    return [(number, _trim(values)) for number, values in enumerate(rows, start=1)
+            if any(not is_blank(v) for v in values)]
 
 
 def _trim(values: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -89,21 +87,20 @@ def choose_sheet(workbook: Workbook) -> SheetChoice | None:
     """The sheet holding patient rows and the template it follows, or None if none does."""
     try:
         marker = read_marker(workbook)
-        candidates = [(sheet, header_row_of(sheet))
+        candidates = [(sheet, leading_rows(sheet))
                       for sheet in _candidate_sheets(workbook, marker)]
     except READ_ERRORS as error:
         log.warning("Header rows could not be read (%s)", type(error).__name__)
         raise SheetError(DAMAGED) from None
     fallback: SheetChoice | None = None
-    for sheet, found in candidates:
-        if found is None:
-            continue
-        header_row, headers = found
-        template, _ = recognise(headers)
-        if template is not None:
-            return SheetChoice(sheet, template, header_row, headers, marker)
-        if fallback is None and marker and marker.template and sheet.title == marker.sheet:
+    for sheet, rows in candidates:
+        for header_row, headers in rows:
+            template, _ = recognise(headers)
+            if template is not None:
+                return SheetChoice(sheet, template, header_row, headers, marker)
+        if rows and fallback is None and marker and marker.template and sheet.title == marker.sheet:
             # Our own template with its header row rewritten: check it against the marker.
+            header_row, headers = rows[0]
             fallback = SheetChoice(sheet, TEMPLATES[marker.template], header_row, headers,
                                    marker)
     return fallback
