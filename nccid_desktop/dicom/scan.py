@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 #: and import pydicom (measured with benchmarks/bench_scan.py).
 PARALLEL_THRESHOLD = 20_000
 MIN_CHUNK, MAX_CHUNK = 32, 512
+#: Windows refuses more than 61 worker processes in one pool.
+MAX_WORKERS = 61
 _POLL_SECONDS = 0.2
 
 HeaderReader = Callable[[list[SourceFile]], list[FileHeader | SkippedFile]]
@@ -110,7 +112,7 @@ def read_all_headers(sources: list[SourceFile], *, workers: int | None = None,
                      progress: ProgressCallback = no_progress,
                      cancel: CancelToken = NEVER_CANCELLED) -> list[FileHeader | SkippedFile]:
     """Headers of ``sources`` in their order, using worker processes for large inputs."""
-    workers = workers if workers is not None else (os.cpu_count() or 1)
+    workers = min(MAX_WORKERS, workers if workers is not None else (os.cpu_count() or 1))
     if workers <= 1 or len(sources) < PARALLEL_THRESHOLD:
         return _read_in_process(sources, progress, cancel)
     return _read_in_workers(sources, workers, progress, cancel)
