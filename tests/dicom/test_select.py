@@ -239,3 +239,23 @@ def test_scanned_folder_end_to_end(tmp_path: Path, site_keys: SiteKeys) -> None:
     assert [(d.series.modality, d.code) for d in selection.decisions] == [
         ("CR", "outside_window"), ("CR", "will_send"), ("MR", "not_chest_modality")]
     assert [s.path.name for s in selection.files_to_send()] == ["cr"]
+
+
+def test_selected_files_deidentify_to_the_shown_pseudonym_and_count_as_uploaded(
+        tmp_path: Path, site_keys: SiteKeys) -> None:
+    """Scan, select, de-identify for real; the outputs' UIDs then mark the series uploaded."""
+    from nccid_desktop.dicom.deidentify import DeidContext
+    from nccid_desktop.dicom.pipeline import deidentify_batch
+
+    for n in (1, 2, 3):
+        write_dicom(tmp_path / "in" / f"IM{n}", make_dataset(modality="CT", instance=n))
+    result = scan([tmp_path / "in"])
+    selection = select(result, SelectionInputs(keys=site_keys))
+    (decision,) = selection.decisions
+    report = deidentify_batch(selection.files_to_send(), tmp_path / "out",
+                              DeidContext(site_keys), workers=1)
+    assert [o.status for o in report.outcomes] == ["deidentified"] * 3
+    assert {o.pseudonym for o in report.outcomes} == {decision.pseudonym}
+    sent = frozenset(o.sop_instance_uid for o in report.outcomes)
+    again = select(result, SelectionInputs(keys=site_keys, uploaded_uids=sent))
+    assert again.decisions[0].reason == "Already uploaded"
