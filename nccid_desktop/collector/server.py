@@ -7,6 +7,7 @@ a second process; uvicorn runs in a background thread and reports the port it bo
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +33,24 @@ def _config(service: CollectorService, host: str, port: int) -> uvicorn.Config:
     return config
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Serve until interrupted (Ctrl+C or SIGTERM)."""
+    """Serve until Ctrl+C or SIGTERM, then finish in-flight requests and return normally.
+
+    uvicorn re-raises the signal it caught once it has shut down; turning SIGTERM into
+    KeyboardInterrupt lets a service manager's stop end with exit status 0.
+    """
     service = open_service(settings)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         uvicorn.Server(_config(service, host, port)).run()
+    except KeyboardInterrupt:
+        log.info("collection service stopped")
     finally:
+        signal.signal(signal.SIGTERM, previous)
         service.close()
 
 
