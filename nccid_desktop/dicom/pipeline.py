@@ -129,8 +129,8 @@ def deidentify_batch(sources: Iterable[SourceFile], out_dir: Path, ctx: DeidCont
     results: dict[int, FileOutcome] = {}
     _progress(progress, 0, total)
     if workers == 1:
-        cancelled = _run_inline(sources, out_dir, ctx, quarantine_dir, results, progress,
-                                total, cancel)
+        cancelled = _run_inline(enumerate(sources), out_dir, ctx, quarantine_dir, results,
+                                progress, total, cancel)
     else:
         cancelled = _run_pool(iter(enumerate(sources)), out_dir, ctx, quarantine_dir, workers,
                               results, progress, total, cancel)
@@ -143,10 +143,10 @@ def deidentify_batch(sources: Iterable[SourceFile], out_dir: Path, ctx: DeidCont
     return BatchReport.from_outcomes(outcomes, cancelled=cancelled, not_started=not_started)
 
 
-def _run_inline(sources: Iterable[SourceFile], out_dir: Path, ctx: DeidContext,
+def _run_inline(pending: Iterable[tuple[int, SourceFile]], out_dir: Path, ctx: DeidContext,
                 quarantine_dir: Path | None, results: dict[int, FileOutcome],
                 progress: ProgressCallback, total: int | None, cancel: CancelToken) -> bool:
-    for index, source in enumerate(sources):
+    for index, source in pending:
         if cancel.cancelled:
             return True
         results[index] = deidentify_file(source, out_dir, ctx, quarantine_dir=quarantine_dir)
@@ -165,6 +165,10 @@ def _run_pool(pending: Iterator[tuple[int, SourceFile]], out_dir: Path, ctx: Dei
                                    initargs=(out_dir, ctx, quarantine_dir))
         in_flight: dict[Future[tuple[int, FileOutcome]], int] = {}
         broken = False
+        if not _pool_starts(pool):
+            log.warning("Worker processes could not start; de-identifying in this process.")
+            return _run_inline(pending, out_dir, ctx, quarantine_dir, results, progress, total,
+                               cancel)
         try:
             while not broken:
                 while not cancel.cancelled and not exhausted and len(in_flight) < limit:
@@ -199,6 +203,19 @@ def _run_pool(pending: Iterator[tuple[int, SourceFile]], out_dir: Path, ctx: Dei
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         _remove_partial_files(out_dir)
+
+
+def _probe() -> bool:
+    return _worker_job is not None
+
+
+def _pool_starts(pool: ProcessPoolExecutor) -> bool:
+    """Whether workers start at all (they cannot when, say, the main module is not guarded)."""
+    try:
+        return bool(pool.submit(_probe).result())
+    except BrokenProcessPool:
+        pool.shutdown(wait=True, cancel_futures=True)
+        return False
 
 
 def _remove_partial_files(out_dir: Path) -> None:
