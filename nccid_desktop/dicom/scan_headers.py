@@ -5,6 +5,9 @@ to import, picklable in and out (plain values only), and must never raise: a PAC
 mixes images with thumbnails, reports and damaged files, and each of those is a counted,
 explained :class:`SkippedFile`, not a failed scan. Nothing here logs: values read from a
 header may identify a patient, and file names may contain one.
+
+Most files are read by :mod:`header_parser` from their first bytes; pydicom reads the rest
+(raw data sets, big endian, deflate, other character sets), with the same results.
 """
 
 from __future__ import annotations
@@ -169,6 +172,8 @@ def _read(handle: BinaryIO, source: SourceFile, *, fast: bool = True) -> FileHea
     try:
         parsed = _read_fast(handle, head) if fast and has_preamble else None
         values, media_class, transfer_syntax = parsed or _read_pydicom(handle, has_preamble)
+    except (OSError, zlib.error, EOFError):
+        raise  # the bytes could not be read at all: "unreadable", not "damaged"
     except Exception:  # a hostile or damaged file: counted and explained, never fatal
         return SkippedFile(source, "corrupt", "A damaged DICOM file that cannot be read.")
     if media_class == DICOMDIR_SOP_CLASS:
