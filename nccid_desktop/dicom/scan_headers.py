@@ -132,10 +132,13 @@ def _text(dataset: pydicom.Dataset, keyword: str) -> str:
 
 def _classify_unparsed(head: bytes, source: SourceFile) -> SkippedFile:
     if head.startswith(b"PK\x03\x04"):
-        if source.path.suffix.lower() == ".zip" and source.member is None:
+        if source.member is not None:
+            return SkippedFile(source, "not_dicom",
+                               "A zip archive inside another zip archive; unpack it first.")
+        if source.path.suffix.lower() == ".zip":
             return SkippedFile(source, "corrupt", "A damaged zip archive that cannot be opened.")
-        return SkippedFile(source, "not_dicom",
-                           "A zip archive inside another file; archives must end in .zip.")
+        return SkippedFile(source, "not_dicom", "A zip archive whose name does not end in "
+                                                ".zip; rename it and scan again.")
     return SkippedFile(source, "not_dicom", "Not a DICOM file.")
 
 

@@ -134,6 +134,19 @@ def test_damaged_zip_member_is_reported_not_fatal(tmp_path: Path) -> None:
     assert [(s.kind, s.source.member) for s in result.skipped] == [("unreadable", "IM1")]
 
 
+def test_zip_archives_that_cannot_be_opened_say_why(tmp_path: Path) -> None:
+    inner = write_zip(tmp_path / "inner.zip", {"IM1": dicom_bytes(make_dataset())})
+    (tmp_path / "EXPORT").write_bytes(inner.read_bytes())
+    write_zip(tmp_path / "outer.zip", {"nested.zip": inner.read_bytes()})
+    inner.unlink()
+    result = scan([tmp_path])
+    assert result.instance_count == 0
+    assert [(s.source.member, s.reason) for s in result.skipped] == [
+        (None, "A zip archive whose name does not end in .zip; rename it and scan again."),
+        ("nested.zip", "A zip archive inside another zip archive; unpack it first."),
+    ]
+
+
 def test_some_files_of_a_series_at_risk_is_reported_as_some(tmp_path: Path) -> None:
     write_dicom(tmp_path / "a", make_dataset(instance=1))
     write_dicom(tmp_path / "b", make_dataset(instance=2, BurnedInAnnotation="YES"))
