@@ -140,25 +140,27 @@ def report_json(result: ScanResult, selection: Selection, *, keys: SiteKeys | No
     }
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def _series_line(decision: SeriesDecision) -> list[str]:
     series = decision.series
     number = "?" if series.number is None else str(series.number)
-    images = f"{series.instance_count} image" + ("" if series.instance_count == 1 else "s")
     line = (f"    Series {number:>4}  {series.modality or '--':<3} {series.body_part or '-':<12} "
-            f"{images:>11} {_size(series.bytes):>9}  {decision.reason}")
-    lines = [line + (f" ({decision.detail})" if decision.detail else "")]
-    if series.description:
-        lines.insert(0, f"    {series.description}")
-    return lines + [f"      ! {warning}" for warning in decision.warnings]
+            f"{_plural(series.instance_count, 'image'):>11} {_size(series.bytes):>9}  "
+            f"{series.description}").rstrip()
+    reason = decision.reason + (f" ({decision.detail})" if decision.detail else "")
+    return [line, f"      {reason}", *(f"      ! {warning}" for warning in decision.warnings)]
 
 
 def report_text(result: ScanResult, selection: Selection) -> list[str]:
     """Lines for the user's own screen: names, IDs and paths are shown, as PACS shows them."""
     decisions = {id(d.series): d for d in selection.decisions}
     lines = [
-        f"Scanned {result.files_seen} files: {result.instance_count} DICOM images in "
-        f"{result.series_count} series of {len(result.patients)} patients "
-        f"({_size(result.bytes)})."
+        f"Scanned {_plural(result.files_seen, 'file')}: "
+        f"{_plural(result.instance_count, 'DICOM image')} in {result.series_count} series of "
+        f"{_plural(len(result.patients), 'patient')} ({_size(result.bytes)})."
     ]
     counts = {k: n for k, n in result.skipped_counts().items() if n}
     if counts:
@@ -178,6 +180,7 @@ def report_text(result: ScanResult, selection: Selection) -> list[str]:
         lines += ["", "Files not used:"]
         lines += [f"  {s.source.display_name}: {s.reason}" for s in result.skipped]
     included = selection.included
-    lines += ["", f"Will send {sum(d.images_to_send for d in included)} images in "
-                  f"{len(included)} of {len(selection.decisions)} series."]
+    images = sum(d.images_to_send for d in included)
+    lines += ["", f"Will send {_plural(images, 'image')} in {len(included)} of "
+                  f"{len(selection.decisions)} series."]
     return lines

@@ -45,12 +45,12 @@ def test_text_report_is_for_the_users_screen(export: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scan", str(export)]) == 0
     out = capsys.readouterr().out
-    assert "Scanned 6 files: 2 DICOM images in 2 series of 1 patients" in out
+    assert "Scanned 6 files: 2 DICOM images in 2 series of 1 patient (" in out
     assert "Skipped: 4 not DICOM." in out
     assert f"Patient FOTHERINGAY MARGARET, ID {HOSPITAL_NUMBER}" in out
     assert "Will be sent" in out and "Not a chest X-ray (CR/DX) or CT" in out
     assert str(export / "junk" / "README.TXT") + ": Not a DICOM file." in out
-    assert "Will send 1 images in 1 of 2 series." in out
+    assert "Will send 1 image in 1 of 2 series." in out
 
 
 def test_json_has_no_identifier_by_default(export: Path,
