@@ -143,12 +143,22 @@ def _apply_value_action(ds: Dataset, tag: int, vr: str, action: Action, plan: _P
             del ds[tag]
 
 
+#: Text VRs whose values are replaced by dummies inside a sequence whose action is D.
+DUMMY_SCOPE_VRS = frozenset({"AE", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UR", "UT"})
+
+
 def _walk(root: Dataset, plan: _Plan) -> None:
-    """Apply the profile to every element of ``root`` and of every sequence item within."""
+    """Apply the profile to every element of ``root`` and of every sequence item within.
+
+    A sequence whose action is D (dummy) keeps its structure, but inside it every text
+    value that the table would keep is replaced by a dummy as well: a code meaning in a
+    Person Identification Code Sequence names a person even though Code Meaning is not in
+    the table.
+    """
     profile = plan.profile
-    stack = [root]
+    stack: list[tuple[Dataset, bool]] = [(root, False)]
     while stack:
-        ds = stack.pop()
+        ds, dummy_scope = stack.pop()
         for tag in list(ds.keys()):
             if is_removed_group(tag >> 16) or not tag & 0xFFFF:
                 del ds[tag]
@@ -158,13 +168,16 @@ def _walk(root: Dataset, plan: _Plan) -> None:
             if vr == "UN" and _dictionary_vr(tag) != "UN":
                 vr = ds[tag].VR  # pydicom decodes UN with the dictionary VR
             action = profile.action_for(tag, vr)
+            if dummy_scope and action is Action.KEEP and vr in DUMMY_SCOPE_VRS:
+                action = Action.DUMMY
             if vr == "SQ":
                 if action is Action.REMOVE:
                     del ds[tag]
                 elif action is Action.EMPTY:
                     ds[tag] = DataElement(tag, "SQ", Sequence())
                 else:
-                    stack.extend(ds[tag].value)
+                    inner_scope = dummy_scope or action is Action.DUMMY
+                    stack.extend((item, inner_scope) for item in ds[tag].value)
             elif action is not Action.KEEP:
                 _apply_value_action(ds, tag, vr, action, plan)
         _forget_private_blocks(ds)

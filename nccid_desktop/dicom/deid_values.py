@@ -17,7 +17,7 @@ DUMMY_VALUES: Mapping[str, Any] = {
     "AE": "ANONYMOUS", "AS": "000Y", "CS": "ANONYMOUS", "DA": "19000101",
     "DS": "0", "DT": "19000101000000", "IS": "0", "LO": "ANONYMOUS", "LT": "ANONYMOUS",
     "PN": "ANONYMOUS", "SH": "ANONYMOUS", "ST": "ANONYMOUS", "TM": "000000",
-    "UC": "ANONYMOUS", "UR": "", "UT": "ANONYMOUS",
+    "UC": "ANONYMOUS", "UR": "ANONYMOUS", "UT": "ANONYMOUS",
     "FL": 0.0, "FD": 0.0, "SL": 0, "SS": 0, "UL": 0, "US": 0, "SV": 0, "UV": 0,
     "OB": b"\x00\x00", "OD": b"\x00" * 8, "OF": b"\x00" * 4, "OL": b"\x00" * 4,
     "OV": b"\x00" * 8, "OW": b"\x00\x00", "UN": b"\x00\x00", "AT": 0,

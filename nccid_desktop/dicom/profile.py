@@ -13,7 +13,8 @@ value: a combination that includes Z becomes Z (present, empty: valid for Type 2
 without Z but with D (``X/D``) becomes D (a dummy value, valid even for Type 1); ``X/Z/U*``
 (reference sequences such as Source Image Sequence) keeps the sequence and remaps every UID in
 it, so references between the de-identified images stay consistent. Sequences that are kept
-are always walked, and the table applies again inside every item at any depth.
+are always walked, and the table applies again inside every item at any depth; inside a
+sequence whose action is D, every text value the table would keep becomes a dummy too.
 """
 
 from __future__ import annotations

@@ -301,3 +301,19 @@ def test_non_dicom_and_damaged_files_are_unreadable_not_fatal(tmp_path, ct_file,
 def test_no_temporary_files_are_left_behind(ct_file, tmp_path, deid_context):
     deidentify_file(ct_file, tmp_path / "out", deid_context)
     assert [p.suffix for p in (tmp_path / "out").iterdir()] == [".dcm"]
+
+
+def test_dummy_sequences_keep_structure_but_replace_every_text_inside(tmp_path, deid_context,
+                                                                      site_keys):
+    ds = builders.ct_slice()
+    person = builders.code_item("P-7781", "WHITTLESEA GERALD", "99RSH")
+    person.ReferencedSOPInstanceUID = builders.uid(5, 5)
+    inner = builders.code_item("X1", "Ward 3 FAKENHAM")
+    person.ConceptCodeSequence = [inner]
+    ds.PersonIdentificationCodeSequence = [person]  # Basic Profile D
+    path = builders.write(ds, tmp_path / "src" / "a")
+    out = dcmread(deidentify_file(path, tmp_path / "out", deid_context).output)
+    item = out.PersonIdentificationCodeSequence[0]
+    assert (item.CodeValue, item.CodeMeaning, item.CodingSchemeDesignator) == ("ANONYMOUS",) * 3
+    assert item.ReferencedSOPInstanceUID == remap_uid(site_keys, builders.uid(5, 5))
+    assert item.ConceptCodeSequence[0].CodeMeaning == "ANONYMOUS"
