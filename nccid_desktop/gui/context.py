@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nccid_desktop.dicom.clinical_windows import ClinicalWindow
 from nccid_desktop.gui.workers import WorkerPool
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.paths import user_data_dir
@@ -36,6 +37,7 @@ class AppContext:
     client: CollectorClient | None = None
     keys: SiteKeys | None = None
     data_dir: Path = field(default_factory=user_data_dir)
+    windows: dict[str, tuple[ClinicalWindow, ...]] | None = None
     _outbox: Outbox | None = None
 
     @property
@@ -46,6 +48,13 @@ class AppContext:
     def site(self) -> str:
         user = self.signed_in
         return user.site if user else ""
+
+    def add_windows(self, windows: dict[str, tuple[ClinicalWindow, ...]]) -> None:
+        """Remember the clinical date windows of a checked sheet, for Send Images' rules."""
+        merged = dict(self.windows or {})
+        for pseudonym, found in windows.items():
+            merged[pseudonym] = tuple(dict.fromkeys(merged.get(pseudonym, ()) + found))
+        self.windows = merged
 
     def require_client(self) -> CollectorClient:
         if self.client is None or self.client.signed_in is None:

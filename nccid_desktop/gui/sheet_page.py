@@ -9,7 +9,6 @@ validator found no errors.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt
@@ -20,13 +19,12 @@ from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.findings_view import FINDING_ROLE, fill_findings
 from nccid_desktop.gui.forms.sheet_page import Ui_SheetPage
-from nccid_desktop.gui.sheet_grid import SheetCells, SheetGridModel, grid_position, read_sheet_cells
+from nccid_desktop.gui.sheet_flows import CheckedSheet, annotated_copy_task, check_sheet_task
+from nccid_desktop.gui.sheet_grid import SheetGridModel, grid_position
 from nccid_desktop.gui.style import set_state_property
 from nccid_desktop.gui.upload_flows import SheetUploadOutcome, plural, sheet_upload_task
-from nccid_desktop.sheets.annotate import annotate_copy
 from nccid_desktop.sheets.definitions import template_by_id
 from nccid_desktop.sheets.findings import Finding, Severity, ValidationReport
-from nccid_desktop.sheets.validator import validate_workbook
 from nccid_desktop.sheets.writer import write_template
 
 SHEET_SUFFIXES = (".xlsx", ".xlsm")
@@ -36,31 +34,6 @@ INTRO = {
     "status": "Upload the Covid Status sheet of PCR-negative patients (about 50 a week). Every "
               "problem is listed at once, with its cell.",
 }
-
-
-@dataclass(frozen=True)
-class CheckedSheet:
-    report: ValidationReport
-    cells: SheetCells | None
-
-
-def check_sheet_task(path: Path, template_id: str, hospital_pattern: str | None):
-    def task(progress, cancel) -> CheckedSheet:
-        report = validate_workbook(path, template_id, hospital_pattern=hospital_pattern or None,
-                                   progress=progress, cancel=cancel)
-        return CheckedSheet(report, read_sheet_cells(path, cancel=cancel))
-
-    return task
-
-
-def annotated_copy_task(path: Path, template_id: str, hospital_pattern: str | None,
-                        destination: Path):
-    def task(progress, cancel) -> Path:
-        report = validate_workbook(path, template_id, hospital_pattern=hospital_pattern or None,
-                                   progress=progress, cancel=cancel, max_findings_per_column=None)
-        return annotate_copy(path, report, destination)
-
-    return task
 
 
 class SheetPage(QWidget):
@@ -133,7 +106,8 @@ class SheetPage(QWidget):
         self._set_actions_enabled(False)
         form.progressPanel.start("Checking the sheet…")
         self.worker = self.context.pool.run(
-            check_sheet_task(self.path, self.template.id, self.context.options.hospital_pattern),
+            check_sheet_task(self.path, self.template.id, self.context.options.hospital_pattern,
+                             self.context.keys, self.context.options.linking),
             name="check-sheet", on_result=self._show_check, on_error=self._failed,
             on_progress=form.progressPanel.update_progress, on_cancelled=self._was_cancelled)
 
@@ -142,6 +116,8 @@ class SheetPage(QWidget):
         self.worker = None
         self.checked = checked
         report, form = checked.report, self.form
+        if checked.windows:
+            self.context.add_windows(checked.windows)
         wrong = next((f for f in report.errors if f.code == "wrong_template"), None)
         if wrong is not None:
             self._show_wrong_template(wrong, report)

@@ -1,0 +1,246 @@
+"""Send Images: drop, scan (cancellable), see every series with its reason, de-identify and send.
+
+Why the page is thin: scanning, the selection rules, de-identification, the outbox and the
+uploader are core calls (through :mod:`image_flows` and the worker pool). The page keeps the
+user's ticks, shows the per-series states and the one bar, and offers Pause, Resume, Cancel.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QStandardItem
+from PySide6.QtWidgets import QFileDialog, QHeaderView, QMessageBox, QWidget
+
+from nccid_desktop.dicom.select import Selection
+from nccid_desktop.errors import NccidError
+from nccid_desktop.gui.context import AppContext
+from nccid_desktop.gui.forms.images_page import Ui_ImagesPage
+from nccid_desktop.gui.image_flows import ScanOutcome, SendJob, choose, scan_task
+from nccid_desktop.gui.images_tree import SERIES_UID_ROLE, build_model, readable_size
+from nccid_desktop.gui.style import set_state_property
+from nccid_desktop.gui.upload_flows import plural, send_queue_task
+from nccid_desktop.transport.uploader import UploadReport
+
+
+class ImagesPage(QWidget):
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.form = Ui_ImagesPage()
+        self.form.setupUi(self)
+        self.context = context
+        self.scanned: ScanOutcome | None = None
+        self.selection: Selection | None = None
+        self.excluded: set[str] = set()
+        self.job: SendJob | None = None
+        self.worker = None
+        self.cancelling = False
+        self.status_items: dict[str, QStandardItem] = {}
+        self.setAcceptDrops(True)
+        form = self.form
+        form.sendButton.setEnabled(False)
+        form.seriesTree.hide()
+        form.browseFolderButton.clicked.connect(self.browse_folder)
+        form.browseFilesButton.clicked.connect(self.browse_files)
+        form.sendButton.clicked.connect(self.ask_send)
+        panel = form.progressPanel
+        panel.cancelRequested.connect(self.cancel)
+        panel.pauseRequested.connect(self.pause)
+        panel.retryRequested.connect(self.resume)
+
+    # --- choosing what to scan -------------------------------------------------------------
+    def browse_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose the exported images folder")
+        if folder:
+            self.scan([Path(folder)])
+
+    def browse_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Choose DICOM files or zips", "",
+                                                "DICOM files and zips (*)")
+        if files:
+            self.scan([Path(f) for f in files])
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            set_state_property(self.form.dropZone, "dragging", True)
+            event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event) -> None:
+        set_state_property(self.form.dropZone, "dragging", False)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        set_state_property(self.form.dropZone, "dragging", False)
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.scan(paths)
+
+    def scan(self, paths: list[Path]) -> None:
+        if self.worker is not None:
+            return
+        self.job, self.excluded = None, set()
+        self.form.sendButton.setEnabled(False)
+        self.form.summary.setText(f"Scanning {plural(len(paths), 'item')}…")
+        self.form.progressPanel.start("Finding DICOM files…", can_cancel=True)
+        self.worker = self.context.pool.run(
+            scan_task(paths, self.context.keys, self.context.client if self.context.keys else None),
+            name="scan", on_result=self._scanned, on_error=self._failed,
+            on_progress=self.form.progressPanel.update_progress, on_cancelled=self._cancelled)
+
+    def _scanned(self, outcome: ScanOutcome) -> None:
+        self.worker = None
+        self.scanned = outcome
+        result = outcome.result
+        skipped = sum(result.skipped_counts().values())
+        self.form.progressPanel.succeed(
+            f"Found {plural(result.instance_count, 'image')} in {plural(result.series_count, 'series')} "
+            f"of {plural(len(result.patients), 'patient')}"
+            + (f"; {plural(skipped, 'file')} skipped (not DICOM, damaged or duplicates)." if skipped
+               else "."))
+        self.reselect()
+
+    # --- the selection ---------------------------------------------------------------------
+    def reselect(self) -> None:
+        if self.scanned is None:
+            return
+        self.selection = choose(self.scanned, self.context.keys, self.context.options.linking,
+                                self.context.windows, frozenset(self.excluded))
+        model, self.status_items = build_model(self.selection)
+        tree = self.form.seriesTree
+        tree.setModel(model)
+        model.itemChanged.connect(self._tick_changed)
+        tree.expandAll()
+        tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        tree.show()
+        included = self.selection.included
+        images = sum(d.images_to_send for d in included)
+        size = sum(f.size for d in included for f in d.files if f.risk is None)
+        self.form.summary.setText(
+            f"{plural(len(included), 'series')} ({plural(images, 'image')}, {readable_size(size)}) "
+            f"will be sent; {len(self.selection.decisions) - len(included)} left out, each with its "
+            "reason in the Status column.")
+        self.form.sendButton.setEnabled(bool(included) and self.context.keys is not None
+                                        and self.worker is None)
+
+    def _tick_changed(self, item: QStandardItem) -> None:
+        uid = item.data(SERIES_UID_ROLE)
+        if not uid or not item.isCheckable():
+            return
+        if item.checkState() == Qt.CheckState.Checked:
+            self.excluded.discard(uid)
+        else:
+            self.excluded.add(uid)
+        self.reselect()
+
+    def set_series_included(self, series_uid: str, included: bool) -> None:
+        """What ticking or unticking a series does (used by keyboard users and tests)."""
+        (self.excluded.discard if included else self.excluded.add)(series_uid)
+        self.reselect()
+
+    # --- sending ---------------------------------------------------------------------------
+    def ask_send(self) -> None:
+        if self.selection is None or not self.selection.included:
+            return
+        images = sum(d.images_to_send for d in self.selection.included)
+        answer = QMessageBox.question(
+            self, "De-identify and send",
+            f"De-identify {plural(images, 'image')} on this computer and send them for site "
+            f"{self.context.site}? Images at risk of burned-in text are quarantined, never sent.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.send()
+
+    def send(self) -> None:
+        if self.selection is None or self.context.keys is None:
+            return
+        self.job = SendJob.plan(self.selection, self.context.keys, self.context.options.linking,
+                                self.context.require_client(), self.context.outbox,
+                                self.context.data_dir / "images-work")
+        self._run_job()
+
+    def _run_job(self) -> None:
+        assert self.job is not None
+        self.form.sendButton.setEnabled(False)
+        self.form.progressPanel.start("De-identifying and sending…", can_pause=True)
+        self.worker = self.context.pool.run(
+            self.job.task, name="send-images", on_result=self._sent, on_error=self._failed,
+            on_progress=self._progress, on_cancelled=self._paused)
+
+    def _progress(self, progress) -> None:
+        self.form.progressPanel.update_progress(progress)
+
+    def _show_series_states(self) -> None:
+        if self.job is None:
+            return
+        for decision, state in zip(self.job.decisions, self.job.series.values(), strict=True):
+            item = self.status_items.get(decision.series.series_uid)
+            if item is not None:
+                item.setText(state.describe())
+                item.setToolTip(state.describe())
+
+    def _sent(self, job: SendJob) -> None:
+        self.worker = None
+        self._show_series_states()
+        upload = job.upload or UploadReport()
+        if upload.problems:
+            self.form.progressPanel.fail(f"{plural(job.images_sent, 'image')} sent; "
+                                         f"{upload.failed} refused. {upload.problems[0]}",
+                                         can_retry=False)
+        else:
+            self.form.progressPanel.succeed(f"{plural(job.images_sent, 'image')} de-identified "
+                                            "and sent.")
+
+    def _failed(self, error: NccidError) -> None:
+        self.worker = None
+        self._show_series_states()
+        self.form.progressPanel.fail(str(error), can_retry=self.job is not None)
+        self.form.sendButton.setEnabled(self.selection is not None and self.job is None)
+
+    def _paused(self) -> None:
+        self.worker = None
+        self._show_series_states()
+        if self.cancelling:
+            self.cancelling, self.job = False, None
+            self.form.progressPanel.cancelled("Cancelled. Images already sent stay sent; nothing "
+                                              "half-done was kept.")
+            self.form.sendButton.setEnabled(self.selection is not None)
+        elif self.job is not None:
+            self.form.progressPanel.pause("Paused. Nothing is lost: press Resume to carry on.")
+        else:
+            self._cancelled()
+
+    def _cancelled(self) -> None:
+        self.worker = None
+        self.form.progressPanel.cancelled("Scan cancelled.")
+
+    def pause(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.cancelling = self.job is not None
+            self.worker.cancel()
+
+    def resume(self) -> None:
+        """Carry on a paused or failed send (or unfinished work found at start-up)."""
+        if self.worker is not None:
+            return
+        if self.job is not None:
+            self._run_job()
+            return
+        self.form.progressPanel.start("Sending unfinished work…", can_pause=True)
+        self.worker = self.context.pool.run(
+            send_queue_task(self.context.require_client(), self.context.outbox),
+            name="resume-queue", on_result=self._queue_sent, on_error=self._failed,
+            on_progress=self._progress, on_cancelled=self._paused)
+
+    def _queue_sent(self, report: UploadReport) -> None:
+        self.worker = None
+        sent = f"{plural(report.records_stored + report.records_unchanged, 'record')} and " \
+               f"{plural(report.images_stored + report.images_already_held, 'image')} sent."
+        if report.problems:
+            self.form.progressPanel.fail(f"{sent} {report.failed} refused: {report.problems[0]}",
+                                         can_retry=False)
+        else:
+            self.form.progressPanel.succeed(sent)

@@ -1,0 +1,103 @@
+"""The Patient -> Study -> Series tree of Send Images, with a status that is always visible.
+
+Why the status is text in its own column (with an icon, never colour alone): PACS staff must
+see why each series will or will not be sent, and the reason comes word for word from the
+selection rules (:mod:`nccid_desktop.dicom.select`), never from a second copy of them here.
+Only series left out by the user can be ticked back; a series the rules exclude stays out.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+
+from nccid_desktop.dicom.select import Selection, SeriesDecision
+from nccid_desktop.gui.icons import icon
+
+COLUMNS = ("Patient / study / series", "Date", "Modality", "Description", "Images", "Size",
+           "Status")
+STATUS_COLUMN = COLUMNS.index("Status")
+SERIES_UID_ROLE = Qt.ItemDataRole.UserRole + 1
+USER_CHOICE = {"will_send", "excluded_by_user"}
+
+
+def readable_size(size: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return ""
+
+
+def _status_icon(decision: SeriesDecision) -> str:
+    if decision.included:
+        return "success"
+    return "error" if decision.code == "quarantined" else "warning"
+
+
+def _row(texts: list[str]) -> list[QStandardItem]:
+    items = []
+    for text in texts:
+        item = QStandardItem(text)
+        item.setEditable(False)
+        item.setToolTip(text)
+        items.append(item)
+    return items
+
+
+def series_status(decision: SeriesDecision) -> str:
+    text = decision.reason + (f" ({decision.detail})" if decision.detail else "")
+    if decision.warnings:
+        text += ". " + " ".join(decision.warnings)
+    return text
+
+
+def build_model(selection: Selection) -> tuple[QStandardItemModel, dict[str, QStandardItem]]:
+    """The tree, and each series' status item by source SeriesInstanceUID (for updates)."""
+    model = QStandardItemModel()
+    model.setHorizontalHeaderLabels(list(COLUMNS))
+    status_items: dict[str, QStandardItem] = {}
+    patients: dict[int, QStandardItem] = {}
+    studies: dict[int, QStandardItem] = {}
+    for decision in selection.decisions:
+        patient, study, series = decision.patient, decision.study, decision.series
+        if id(patient) not in patients:
+            label = patient.patient_id or "(no patient ID)"
+            if decision.pseudonym:
+                label += f" → {decision.pseudonym}"
+            row = _row([label, "", "", patient.display_name, "", "", ""])
+            model.appendRow(row)
+            patients[id(patient)] = row[0]
+        if id(study) not in studies:
+            row = _row(["Study", study.date.isoformat() if study.date else "", "",
+                        study.description, "", "", ""])
+            patients[id(patient)].appendRow(row)
+            studies[id(study)] = row[0]
+        row = _row([f"Series {series.number if series.number is not None else '?'}",
+                    series.date.isoformat() if series.date else "", series.modality,
+                    series.description, str(series.instance_count), readable_size(series.bytes),
+                    series_status(decision)])
+        row[0].setData(series.series_uid, SERIES_UID_ROLE)
+        if decision.code in USER_CHOICE:
+            row[0].setCheckable(True)
+            row[0].setCheckState(Qt.CheckState.Checked if decision.included
+                                 else Qt.CheckState.Unchecked)
+            row[0].setAccessibleText("Send this series" if decision.included
+                                     else "Left out by you")
+        row[STATUS_COLUMN].setIcon(icon(_status_icon(decision)))
+        studies[id(study)].appendRow(row)
+        status_items[series.series_uid] = row[STATUS_COLUMN]
+    _summarise(model, selection)
+    return model, status_items
+
+
+def _summarise(model: QStandardItemModel, selection: Selection) -> None:
+    """Each patient row says how many of its series will be sent."""
+    by_patient: dict[str, list[SeriesDecision]] = {}
+    for decision in selection.decisions:
+        by_patient.setdefault(decision.patient.patient_id, []).append(decision)
+    for row, decisions in enumerate(by_patient.values()):
+        sent = sum(1 for d in decisions if d.included)
+        item = model.item(row, STATUS_COLUMN)
+        if item is not None:
+            item.setText(f"{sent} of {len(decisions)} series will be sent")
