@@ -1,10 +1,12 @@
 """How fast ``nccid_desktop.dicom.scan`` reads a large PACS export, against simple floors.
 
-Run: ``.venv/bin/python benchmarks/bench_scan.py [--files 10000] [--workers N] [--keep DIR]``
+Run: ``.venv/bin/python benchmarks/bench_scan.py [--files 10000] [--rows 16] [--workers N]
+[--keep DIR]``
 
-Generates a folder of small synthetic CT files (realistic headers of about 90 attributes,
-tiny pixel data, no ``.dcm`` suffix, patient/study/series sub-folders as PACS exports them),
-then, in one run and on a warm cache, times:
+Generates a folder of synthetic CT files (realistic headers of about 90 attributes, 16x16
+pixels unless ``--rows 512`` asks for real CT-sized files, no ``.dcm`` suffix,
+patient/study/series sub-folders as PACS exports them), then, in one run and on a warm
+cache, times:
 
 * ``walk+read132``: ``os.walk`` and reading the first 132 bytes of every file (the floor: a
   scanner cannot do less and still know which files are DICOM);
@@ -43,7 +45,7 @@ PLACEHOLDER = "9" * UID_WIDTH
 ROOT = "1.2.826.0.1.3680043.10.1234"
 
 
-def _template(patient: int, series: int) -> bytes:
+def _template(patient: int, series: int, rows: int) -> bytes:
     ds = Dataset()
     ds.SpecificCharacterSet = "ISO_IR 100"
     ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
@@ -88,13 +90,13 @@ def _template(patient: int, series: int) -> bytes:
     ds.add_new((0x0019, 0x0010), "LO", "ACME PRIVATE")
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.Rows = ds.Columns = 16
+    ds.Rows = ds.Columns = rows
     ds.BitsAllocated = ds.BitsStored = 16
     ds.HighBit = 15
     ds.PixelRepresentation = 1
     ds.RescaleIntercept = "-1024"
     ds.RescaleSlope = "1"
-    ds.PixelData = bytes(16 * 16 * 2)
+    ds.PixelData = bytes(rows * rows * 2)
     ds.file_meta = FileMetaDataset()
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
@@ -104,7 +106,8 @@ def _template(patient: int, series: int) -> bytes:
     return buffer.getvalue()
 
 
-def generate(folder: Path, files: int, per_series: int = 250, series_per_patient: int = 4) -> None:
+def generate(folder: Path, files: int, rows: int = 16, per_series: int = 250,
+             series_per_patient: int = 4) -> None:
     """``files`` CT slices, ``per_series`` a series, ``series_per_patient`` series a patient."""
     placeholder = PLACEHOLDER.encode()
     written = 0
@@ -112,7 +115,7 @@ def generate(folder: Path, files: int, per_series: int = 250, series_per_patient
     while written < files:
         patient += 1
         for series in range(1, series_per_patient + 1):
-            template = _template(patient, series)
+            template = _template(patient, series, rows)
             target = folder / f"PATIENT{patient:04d}" / "STUDY1" / f"SERIES{series}"
             target.mkdir(parents=True, exist_ok=True)
             for _ in range(min(per_series, files - written)):
@@ -164,6 +167,8 @@ def timed(label: str, run: Callable[[], int], repeats: int) -> tuple[str, float,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--rows", type=int, default=16,
+                        help="image rows and columns (512 gives real CT-sized files)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeats", type=int, default=3, help="best of N runs (default 3)")
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it")
@@ -171,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="nccid-bench-scan-"))
     try:
         if not any(folder.rglob("IM*")):
-            generate(folder, args.files)
+            generate(folder, args.files, args.rows)
         bare_read(folder)  # warm the page cache
         results = [
             timed("walk+read132", lambda: bare_read(folder), args.repeats),
