@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, StringConstraints
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nccid_desktop import __version__
@@ -32,14 +32,18 @@ bearer = HTTPBearer(auto_error=False)
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 
+#: Text without NUL characters (PostgreSQL cannot hold them; no real name or password has one).
+UserText = Annotated[str, StringConstraints(max_length=1024, pattern=r"^[^\x00]*$")]
+
+
 class SignInRequest(BaseModel):
-    username: str = Field(max_length=256)
-    password: str = Field(max_length=1024)
+    username: UserText
+    password: UserText
 
 
 class PasswordChangeRequest(BaseModel):
-    old_password: str = Field(max_length=1024)
-    new_password: str = Field(max_length=1024)
+    old_password: UserText
+    new_password: UserText
 
 
 class UserOut(BaseModel):

@@ -86,6 +86,8 @@ def check_envelope(envelope: ClinicalEnvelope, site: str) -> None:
     for key, value in envelope.record.items():
         if len(value) > MAX_VALUE_LENGTH:
             raise NccidError(f"The field '{key}' is too long; it was not stored.")
+        if not value.isprintable():
+            raise NccidError(f"The field '{key}' holds control characters; it was not stored.")
         if check_nhs_number(value).ok:
             raise NccidError(f"The field '{key}' holds a value that looks like an NHS/CHI "
                              "number; the record was not stored.")
