@@ -10,8 +10,7 @@ Usage::
 
     python -m nccid_desktop.dicom._make_annex_e [TABLE_JSON] [--check]
 
-``TABLE_JSON`` defaults to the project's spec copy (``../shared/spec/data/`` beside the
-working tree). ``--check`` exits 1 when the committed module differs from a fresh render.
+``TABLE_JSON`` defaults to the copy shipped in ``resources/standards/`` (with its attribution). ``--check`` exits 1 when the committed module differs from a fresh render.
 """
 
 from __future__ import annotations
@@ -25,8 +24,9 @@ from typing import Any
 
 from pydicom.datadict import dictionary_keyword, dictionary_VR
 
-DEFAULT_SOURCE = (Path(__file__).resolve().parents[3] / "shared" / "spec" / "data"
-                  / "ps3.15-annex-e-table-e1-1.json")
+from nccid_desktop.resources import resource
+
+DEFAULT_SOURCE = resource("standards", "ps3.15-annex-e-table-e1-1.json")
 TARGET = Path(__file__).with_name("_annex_e.py")
 OPTION_COLUMNS = (
     "rtnLongFullDatesOpt", "rtnLongModifDatesOpt", "cleanDescOpt", "rtnUIDsOpt",
