@@ -10,7 +10,8 @@ Usage::
 
     python -m nccid_desktop.dicom._make_annex_e [TABLE_JSON] [--check]
 
-``TABLE_JSON`` defaults to the copy shipped in ``resources/standards/`` (with its attribution). ``--check`` exits 1 when the committed module differs from a fresh render.
+``TABLE_JSON`` defaults to the copy shipped in ``resources/standards/`` (with its
+attribution). ``--check`` exits 1 when the committed module differs from a fresh render.
 """
 
 from __future__ import annotations
