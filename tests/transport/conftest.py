@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.transport.orthanc import OrthancServer, running_orthanc
@@ -11,3 +13,11 @@ from tests.transport.orthanc import OrthancServer, running_orthanc
 def orthanc(tmp_path_factory: pytest.TempPathFactory) -> OrthancServer:
     with running_orthanc(tmp_path_factory.mktemp("orthanc")) as server:
         yield server
+
+
+@pytest.fixture
+def collector(tmp_path: Path):
+    from tests.transport.collector_fixture import running_collector
+
+    with running_collector(tmp_path / "service") as running:
+        yield running

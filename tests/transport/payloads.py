@@ -55,11 +55,12 @@ def write_instance(folder: Path, pseudonym: str, *, study_uid: str | None = None
 
 
 def write_instances(folder: Path, keys: SiteKeys, count: int, patients: int = 5,
-                    pixels: int = 64) -> dict[str, Path]:
+                    pixels: int = 64, first_patient: int = 0) -> dict[str, Path]:
     """``count`` instances spread over ``patients`` pseudonymised patients."""
     made: dict[str, Path] = {}
     for i in range(count):
-        uid, path = write_instance(folder, pseudonym_of(keys, i % patients), pixels=pixels, index=i)
+        pseudonym = pseudonym_of(keys, first_patient + i % patients)
+        uid, path = write_instance(folder, pseudonym, pixels=pixels, index=i)
         made[uid] = path
     return made
 

@@ -1,0 +1,167 @@
+"""The collection service's API (docs/api.md) as plain Python calls with plain-English errors.
+
+Why a thin client: the uploader, the CLI and the GUI all talk to the service, and each must
+show the same sentence for the same failure. Every call goes through :func:`send_with_retry`
+(so proxies, TLS and retries are the same everywhere) and every refusal through
+:func:`raise_for_response`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from nccid_desktop.errors import TransportError
+from nccid_desktop.keys import SiteKeys
+from nccid_desktop.records import ClinicalEnvelope
+from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken
+from nccid_desktop.transport.errors import raise_for_response, transport_error
+from nccid_desktop.transport.http import HttpSettings, make_session, send_with_retry
+from nccid_desktop.transport.stow import StowClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    expires_at: str
+    username: str
+    site: str
+    site_name: str
+    roles: tuple[str, ...]
+    password_change_required: bool
+
+    @classmethod
+    def from_json(cls, data: Any) -> SignedIn:
+        try:
+            user = data["user"]
+            return cls(token=str(data["token"]), expires_at=str(data.get("expires_at", "")),
+                       username=str(user["username"]), site=str(user["site"]),
+                       site_name=str(user.get("site_name", "")),
+                       roles=tuple(str(r) for r in user.get("roles", [])),
+                       password_change_required=bool(data.get("password_change_required")))
+        except (KeyError, TypeError) as error:
+            raise TransportError("The collection service sent an unexpected sign-in answer.") from error
+
+
+@dataclass(frozen=True)
+class RowResult:
+    index: int
+    pseudonym: str
+    kind: str
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CheckerResult:
+    nhs_index: str
+    clinical_data: str | None
+    status: str | None
+    studies: int
+    images: int
+
+
+class CollectorClient:
+    """One signed-in conversation with the service at ``server_url``."""
+
+    def __init__(self, server_url: str, settings: HttpSettings | None = None,
+                 session: requests.Session | None = None) -> None:
+        self.server_url = server_url.rstrip("/")
+        self.settings = settings or HttpSettings()
+        self.session = session or make_session(self.settings)
+        self.signed_in: SignedIn | None = None
+
+    def _call(self, method: str, path: str, *, json: Any = None,
+              cancel: CancelToken = NEVER_CANCELLED) -> requests.Response:
+        try:
+            response = send_with_retry(self.session, method, self.server_url + path,
+                                       self.settings, json=json, cancel=cancel)
+        except requests.RequestException as error:
+            raise transport_error(error) from error
+        raise_for_response(response)
+        return response
+
+    def _json(self, method: str, path: str, *, json: Any = None,
+              cancel: CancelToken = NEVER_CANCELLED) -> Any:
+        response = self._call(method, path, json=json, cancel=cancel)
+        try:
+            return response.json()
+        except ValueError as error:
+            raise TransportError("The collection service sent an answer the app cannot read. "
+                                 "Is the server address right?") from error
+
+    def _adopt(self, data: Any) -> SignedIn:
+        self.signed_in = SignedIn.from_json(data)
+        self.session.headers["Authorization"] = f"Bearer {self.signed_in.token}"
+        return self.signed_in
+
+    def health(self) -> dict[str, Any]:
+        return self._json("GET", "/api/v1/health")
+
+    def sign_in(self, username: str, password: str) -> SignedIn:
+        """Sign in; when the password has expired the result says so (change it next)."""
+        self.session.headers.pop("Authorization", None)
+        return self._adopt(self._json("POST", "/api/v1/session",
+                                      json={"username": username, "password": password}))
+
+    def change_password(self, old_password: str, new_password: str) -> SignedIn:
+        return self._adopt(self._json("POST", "/api/v1/session/password",
+                                      json={"old_password": old_password,
+                                            "new_password": new_password}))
+
+    def sign_out(self) -> None:
+        if self.signed_in is None:
+            return
+        try:
+            self._call("DELETE", "/api/v1/session")
+        finally:
+            self.signed_in = None
+            self.session.headers.pop("Authorization", None)
+
+    def site_keys(self) -> SiteKeys:
+        """The site's pseudonym key and the controller's public key (kept in memory only)."""
+        return SiteKeys.from_json(self._json("GET", "/api/v1/site/keys"))
+
+    def upload_clinical(self, batch_id: str, envelopes: Sequence[ClinicalEnvelope],
+                        cancel: CancelToken = NEVER_CANCELLED) -> list[RowResult]:
+        data = self._json("POST", "/api/v1/clinical/batches", cancel=cancel, json={
+            "batch_id": batch_id, "envelopes": [e.to_json() for e in envelopes]})
+        try:
+            return [RowResult(int(r["index"]), str(r.get("pseudonym", "")), str(r.get("kind", "")),
+                              str(r["status"]), str(r.get("message") or ""))
+                    for r in data["results"]]
+        except (KeyError, TypeError, ValueError) as error:
+            raise TransportError("The collection service sent an unexpected upload answer.") from error
+
+    def known_sop_instances(self, sop_instance_uids: Sequence[str],
+                            cancel: CancelToken = NEVER_CANCELLED) -> set[str]:
+        """Which of these instances the service already holds for the site (to skip them)."""
+        known: set[str] = set()
+        for start in range(0, len(sop_instance_uids), 1000):
+            chunk = list(sop_instance_uids[start:start + 1000])
+            data = self._json("POST", "/api/v1/images/known", cancel=cancel,
+                              json={"sop_instance_uids": chunk})
+            known.update(str(uid) for uid in (data.get("known") or []))
+        return known
+
+    def check(self, nhs_indexes: Sequence[str]) -> list[CheckerResult]:
+        data = self._json("POST", "/api/v1/checker", json={"nhs_indexes": list(nhs_indexes)})
+        try:
+            return [CheckerResult(str(r["nhs_index"]), r.get("clinical_data"), r.get("status"),
+                                  int(r.get("studies") or 0), int(r.get("images") or 0))
+                    for r in data["results"]]
+        except (KeyError, TypeError, ValueError) as error:
+            raise TransportError("The collection service sent an unexpected checker answer.") from error
+
+    def summary(self) -> dict[str, Any]:
+        return self._json("GET", "/api/v1/summary")
+
+    def stow(self, **kwargs: Any) -> StowClient:
+        """A STOW-RS client on this signed-in session."""
+        return StowClient(self.session, self.server_url + "/dicom-web", self.settings, **kwargs)

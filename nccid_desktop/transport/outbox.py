@@ -1,0 +1,278 @@
+"""The durable outbox: a SQLite journal of everything queued for upload, and its staging files.
+
+Why a journal: hospital workstations get switched off, networks drop, sessions expire. Every
+record and image is first written to a staging folder (atomically) and journalled as
+``staged``; a batch is marked ``sent`` (with its batch id) before it goes, and ``acknowledged``
+or ``failed`` (with the service's reason) when the answer arrives. After any crash, even a
+``SIGKILL`` in the middle of a write, the journal says exactly what is left to do, and re-sending
+a ``sent`` batch is harmless because the service is idempotent (same batch id, same SOP UID).
+
+The journal holds pseudonyms, SOP Instance UIDs, staging paths, batch ids and reasons only; the
+staging files hold what the service will receive (already pseudonymised or de-identified).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from nccid_desktop.logsafe import scrub
+from nccid_desktop.paths import user_data_dir
+from nccid_desktop.records import ClinicalEnvelope
+
+ItemKind = Literal["record", "image"]
+State = Literal["staged", "sent", "acknowledged", "failed"]
+PENDING: tuple[State, ...] = ("staged", "sent")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS items (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('record', 'image')),
+    item_key TEXT NOT NULL,
+    pseudonym TEXT NOT NULL,
+    staging_path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('staged', 'sent', 'acknowledged', 'failed')),
+    reason TEXT,
+    batch_id TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS items_one_pending ON items (kind, item_key)
+    WHERE state IN ('staged', 'sent');
+CREATE INDEX IF NOT EXISTS items_by_state ON items (kind, state, id);
+"""
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    kind: ItemKind
+    item_key: str
+    pseudonym: str
+    staging_path: Path
+    size: int
+    state: State
+    reason: str | None
+    batch_id: str | None
+
+
+@dataclass(frozen=True)
+class Batch:
+    batch_id: str
+    kind: ItemKind
+    items: list[OutboxItem]
+
+    @property
+    def size(self) -> int:
+        return sum(item.size for item in self.items)
+
+
+StageOutcome = Literal["staged", "already-queued", "already-sent", "replaced"]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + ".part")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+class Outbox:
+    """The journal at ``folder/outbox.sqlite3`` with staged files under ``folder/staging``."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = Path(folder) if folder else user_data_dir()
+        self.staging = self.folder / "staging"
+        for sub in ("records", "images"):
+            (self.staging / sub).mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.folder / "outbox.sqlite3", isolation_level=None,
+                                   check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def stage_record(self, envelope: ClinicalEnvelope) -> StageOutcome:
+        """Queue one clinical record; re-staging the same content is a no-op."""
+        data = json.dumps(envelope.to_json(), sort_keys=True).encode("utf-8")
+        key = f"{envelope.pseudonym}_{envelope.kind}"
+        return self._stage("record", key, envelope.pseudonym, data=data)
+
+    def stage_image(self, sop_instance_uid: str, pseudonym: str, source: Path,
+                    *, move: bool = False) -> StageOutcome:
+        """Queue one de-identified instance (copied, or moved when it is already ours)."""
+        return self._stage("image", sop_instance_uid, pseudonym, source=Path(source), move=move)
+
+    def _stage(self, kind: ItemKind, key: str, pseudonym: str, *, data: bytes | None = None,
+               source: Path | None = None, move: bool = False) -> StageOutcome:
+        content_hash = hashlib.sha256(data).hexdigest() if data is not None else key
+        with self._lock:
+            previous = self._db.execute(
+                "SELECT id, state, content_hash, staging_path FROM items WHERE kind = ? "
+                "AND item_key = ? ORDER BY id DESC LIMIT 1", (kind, key)).fetchone()
+        if previous and previous[2] == content_hash and previous[1] != "failed":
+            if move and source is not None:
+                source.unlink(missing_ok=True)
+            return "already-queued" if previous[1] in PENDING else "already-sent"
+        folder = self.staging / ("records" if kind == "record" else "images")
+        target = folder / f"{uuid.uuid4().hex}{'.json' if kind == 'record' else '.dcm'}"
+        if data is not None:
+            _write_atomically(target, data)
+        else:
+            assert source is not None
+            self._place_file(source, target, move)
+        replaced_path: str | None = None
+        with self._transaction() as db:
+            pending = db.execute(
+                "SELECT id, staging_path, state FROM items WHERE kind = ? AND item_key = ? "
+                "AND state IN ('staged', 'sent')", (kind, key)).fetchone()
+            if pending:
+                db.execute("UPDATE items SET state = 'failed', reason = ?, updated_at = ? "
+                           "WHERE id = ?", ("Replaced by a newer version before it was sent.",
+                                            _now(), pending[0]))
+                replaced_path = pending[1] if pending[2] == "staged" else None
+            db.execute(
+                "INSERT INTO items (kind, item_key, pseudonym, staging_path, size, content_hash, "
+                "state, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'staged', ?)",
+                (kind, key, pseudonym, str(target), target.stat().st_size, content_hash, _now()))
+        if replaced_path:
+            Path(replaced_path).unlink(missing_ok=True)
+        return "replaced" if pending else "staged"
+
+    @staticmethod
+    def _place_file(source: Path, target: Path, move: bool) -> None:
+        temporary = target.with_name(target.name + ".part")
+        if move and _same_device(source, target):
+            os.replace(source, temporary)
+        elif move:
+            shutil.move(source, temporary)
+        else:
+            shutil.copyfile(source, temporary)
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+
+    def next_batch(self, kind: ItemKind, max_count: int, max_bytes: int | None = None) -> Batch | None:
+        """The batch to send next: an unfinished ``sent`` batch first, else new staged items."""
+        with self._transaction() as db:
+            row = db.execute("SELECT batch_id FROM items WHERE kind = ? AND state = 'sent' "
+                             "ORDER BY id LIMIT 1", (kind,)).fetchone()
+            if row:
+                return Batch(row[0], kind, self._items("WHERE batch_id = ? AND state = 'sent' "
+                                                       "ORDER BY id", (row[0],)))
+            chosen: list[OutboxItem] = []
+            size = 0
+            for item in self._items("WHERE kind = ? AND state = 'staged' ORDER BY id LIMIT ?",
+                                    (kind, max_count)):
+                if chosen and max_bytes is not None and size + item.size > max_bytes:
+                    break
+                chosen.append(item)
+                size += item.size
+            if not chosen:
+                return None
+            batch_id = str(uuid.uuid4())
+            db.executemany("UPDATE items SET state = 'sent', batch_id = ?, updated_at = ? "
+                           "WHERE id = ?", [(batch_id, _now(), item.id) for item in chosen])
+        return Batch(batch_id, kind, [self.get(item.id) for item in chosen])
+
+    def acknowledge(self, ids: list[int]) -> None:
+        """Mark items delivered, then delete their staging files (a crash in between is
+        tidied by :meth:`recover`)."""
+        self._finish(ids, "acknowledged", None)
+
+    def fail(self, item_id: int, reason: str) -> None:
+        """The service refused the item; keep the reason (scrubbed), drop the staging file."""
+        self._finish([item_id], "failed", scrub(reason)[:500])
+
+    def _finish(self, ids: list[int], state: State, reason: str | None) -> None:
+        if not ids:
+            return
+        with self._transaction() as db:
+            db.executemany("UPDATE items SET state = ?, reason = ?, updated_at = ? WHERE id = ?",
+                           [(state, reason, _now(), item_id) for item_id in ids])
+        for item_id in ids:
+            self.get(item_id).staging_path.unlink(missing_ok=True)
+
+    def recover(self) -> int:
+        """After a crash: delete staging files of finished items and orphans; return pending."""
+        with self._lock:
+            keep = {row[0] for row in self._db.execute(
+                "SELECT staging_path FROM items WHERE state IN ('staged', 'sent')")}
+        for path in self.staging.glob("*/*"):
+            if str(path) not in keep:
+                path.unlink(missing_ok=True)
+        return self.count_pending()
+
+    def get(self, item_id: int) -> OutboxItem:
+        return self._items("WHERE id = ?", (item_id,))[0]
+
+    def items(self, kind: ItemKind | None = None) -> list[OutboxItem]:
+        if kind is None:
+            return self._items("ORDER BY id", ())
+        return self._items("WHERE kind = ? ORDER BY id", (kind,))
+
+    def count_pending(self, kind: ItemKind | None = None) -> int:
+        query = "SELECT count(*) FROM items WHERE state IN ('staged', 'sent')"
+        args: tuple[str, ...] = ()
+        if kind:
+            query, args = query + " AND kind = ?", (kind,)
+        with self._lock:
+            return int(self._db.execute(query, args).fetchone()[0])
+
+    def pending_bytes(self, kind: ItemKind | None = None) -> int:
+        query = "SELECT coalesce(sum(size), 0) FROM items WHERE state IN ('staged', 'sent')"
+        args: tuple[str, ...] = ()
+        if kind:
+            query, args = query + " AND kind = ?", (kind,)
+        with self._lock:
+            return int(self._db.execute(query, args).fetchone()[0])
+
+    def pending_images(self) -> list[OutboxItem]:
+        return self._items("WHERE kind = 'image' AND state = 'staged' ORDER BY id", ())
+
+    def _items(self, where: str, args: tuple) -> list[OutboxItem]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, kind, item_key, pseudonym, staging_path, size, state, reason, batch_id "
+                f"FROM items {where}", args).fetchall()
+        return [OutboxItem(r[0], r[1], r[2], r[3], Path(r[4]), r[5], r[6], r[7], r[8]) for r in rows]
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    try:
+        return os.stat(a).st_dev == os.stat(b.parent).st_dev
+    except OSError:
+        return False

@@ -1,0 +1,148 @@
+"""Driving the outbox: send what is queued, resume what a crash interrupted, keep the queue.
+
+Why separate from the outbox: the journal only records facts; this module decides what to
+send next, turns the service's answers into journal states, and handles the one interruption
+users meet daily, an expired session, by asking for a new sign-in (through a callback the CLI
+or GUI provides) and carrying on with the same batch, so nothing queued is lost or sent twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from nccid_desktop.records import ClinicalEnvelope
+from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
+from nccid_desktop.transport.client import CollectorClient
+from nccid_desktop.transport.errors import SessionExpiredError
+from nccid_desktop.transport.outbox import Batch, Outbox
+from nccid_desktop.transport.stow import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_COUNT, StowItem
+
+log = logging.getLogger(__name__)
+
+RECORD_BATCH_COUNT = 100
+
+
+@dataclass
+class UploadReport:
+    """What one run achieved; ``problems`` are plain-English reasons, one per refused item."""
+
+    records_stored: int = 0
+    records_unchanged: int = 0
+    images_stored: int = 0
+    images_already_held: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.problems)
+
+
+Reauthenticate = Callable[[], None]
+
+
+class Uploader:
+    """Sends the outbox's pending work through ``client``; safe to run again at any time."""
+
+    def __init__(self, client: CollectorClient, outbox: Outbox, *,
+                 reauthenticate: Reauthenticate | None = None,
+                 record_batch_count: int = RECORD_BATCH_COUNT,
+                 image_batch_bytes: int = DEFAULT_BATCH_BYTES,
+                 image_batch_count: int = DEFAULT_BATCH_COUNT) -> None:
+        self.client = client
+        self.outbox = outbox
+        self.reauthenticate = reauthenticate
+        self.record_batch_count = record_batch_count
+        self.image_batch_bytes = image_batch_bytes
+        self.image_batch_count = image_batch_count
+
+    def run(self, progress: ProgressCallback = no_progress,
+            cancel: CancelToken = NEVER_CANCELLED) -> UploadReport:
+        """Send everything pending: records first, then images (skipping those already held)."""
+        self.outbox.recover()
+        report = UploadReport()
+        total = self.outbox.pending_bytes()
+        done = 0
+
+        def advance(batch: Batch) -> None:
+            nonlocal done
+            done += batch.size
+            progress(Progress(done, total, f"{report.records_stored + report.records_unchanged} "
+                              f"records and {report.images_stored} images sent"))
+
+        progress(Progress(0, total, "Preparing upload"))
+        while batch := self.outbox.next_batch("record", self.record_batch_count):
+            cancel.raise_if_cancelled()
+            self._with_session(lambda b=batch: self._send_records(b, report, cancel))
+            advance(batch)
+        skipped = self._skip_known_images(report, cancel)
+        done += skipped
+        while batch := self.outbox.next_batch("image", self.image_batch_count, self.image_batch_bytes):
+            cancel.raise_if_cancelled()
+            self._with_session(lambda b=batch: self._send_images(b, report, cancel))
+            advance(batch)
+        log.info("Upload run: %d records stored, %d unchanged, %d images stored, %d already held, "
+                 "%d refused", report.records_stored, report.records_unchanged,
+                 report.images_stored, report.images_already_held, report.failed)
+        return report
+
+    def _with_session(self, action: Callable[[], None]) -> None:
+        """Run ``action``; on an expired session, sign in again (if we can) and repeat it."""
+        for _ in range(3):
+            try:
+                action()
+                return
+            except SessionExpiredError:
+                if self.reauthenticate is None:
+                    raise
+                log.info("Session expired during upload; asking for a new sign-in")
+                self.reauthenticate()
+        action()
+
+    def _send_records(self, batch: Batch, report: UploadReport, cancel: CancelToken) -> None:
+        envelopes = [ClinicalEnvelope.from_json(json.loads(item.staging_path.read_bytes()))
+                     for item in batch.items]
+        results = {r.index: r for r in self.client.upload_clinical(batch.batch_id, envelopes, cancel)}
+        acknowledged: list[int] = []
+        for index, (item, envelope) in enumerate(zip(batch.items, envelopes, strict=True)):
+            result = results.get(index)
+            if result is not None and result.status in ("stored", "unchanged"):
+                acknowledged.append(item.id)
+                if result.status == "stored":
+                    report.records_stored += 1
+                else:
+                    report.records_unchanged += 1
+                continue
+            where = f"Row {envelope.row}" if envelope.row else f"Record {item.pseudonym}"
+            reason = (result.message if result else "") or "The service did not accept this record."
+            report.problems.append(f"{where}: {reason}")
+            self.outbox.fail(item.id, f"{where}: {reason}")
+        self.outbox.acknowledge(acknowledged)
+
+    def _skip_known_images(self, report: UploadReport, cancel: CancelToken) -> int:
+        staged = self.outbox.pending_images()
+        if not staged:
+            return 0
+        known: set[str] = set()
+        self._with_session(lambda: known.update(
+            self.client.known_sop_instances([i.item_key for i in staged], cancel)))
+        held = [item for item in staged if item.item_key in known]
+        self.outbox.acknowledge([item.id for item in held])
+        report.images_already_held += len(held)
+        return sum(item.size for item in held)
+
+    def _send_images(self, batch: Batch, report: UploadReport, cancel: CancelToken) -> None:
+        stow = self.client.stow(max_batch_bytes=max(self.image_batch_bytes, batch.size),
+                                max_batch_count=max(self.image_batch_count, len(batch.items)))
+        items = [StowItem(i.item_key, i.staging_path, i.size) for i in batch.items]
+        result = stow.send_batch(items, cancel)
+        self.outbox.acknowledge([i.id for i in batch.items if i.item_key in result.stored])
+        report.images_stored += sum(1 for i in batch.items if i.item_key in result.stored)
+        for item in batch.items:
+            if item.item_key in result.stored:
+                continue
+            reason = result.failed.get(item.item_key) or "The service did not confirm this image."
+            report.problems.append(f"Image of {item.pseudonym}: {reason}")
+            self.outbox.fail(item.id, reason)
