@@ -1,10 +1,70 @@
-"""Entry point of ``nccid-desktop`` (the window arrives with the desktop-app issue)."""
+"""Entry point of ``nccid-desktop``: sign in, then the main window; ``--demo`` and ``--self-test``.
+
+Why a controller: the window comes and goes (sign out, sign in again) while the worker pool,
+the settings and, in demo mode, the embedded collection service live as long as the app.
+Demo mode starts the real collection service on 127.0.0.1 with a demo site and account, and
+writes sample sheets and images (made-up patients) to open from the pages.
+"""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import logging
+import multiprocessing
+import os
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
-def main() -> int:
-    print("The NCCID Desktop window is not built yet; use the 'nccid' command.", file=sys.stderr)
-    return 1
+@dataclass
+class DemoSetup:
+    url: str
+    username: str
+    password: str
+    samples: Path
+    stop: object
+
+
+def start_demo(home: Path) -> DemoSetup:
+    """The embedded service with its demo account, and freshly generated sample data."""
+    from nccid_desktop.collector.demo import ensure_demo
+    from nccid_desktop.collector.server import start_embedded
+    from nccid_desktop.demo_data import generate_demo_data
+
+    embedded = start_embedded(home / "collector")
+    account = ensure_demo(embedded.service)
+    samples = generate_demo_data(home / "sample data").folder
+    return DemoSetup(embedded.url, account.username, account.password, samples, embedded.stop)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="nccid-desktop", description="NCCID Desktop")
+    parser.add_argument("--demo", action="store_true",
+                        help="run against an embedded local collection service with sample data")
+    parser.add_argument("--self-test", action="store_true",
+                        help="open the main window off screen and exit 0 (installation check)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    multiprocessing.freeze_support()
+    args = parse_args(argv)
+    if args.self_test:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from nccid_desktop.logsafe import configure_logging
+    from nccid_desktop.paths import user_log_dir
+
+    with contextlib.suppress(OSError):
+        configure_logging(user_log_dir())
+    from nccid_desktop.gui.controller import run_app
+
+    return run_app(demo=args.demo, self_test=args.self_test)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

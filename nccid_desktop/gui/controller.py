@@ -1,0 +1,99 @@
+"""The app's life cycle: sign-in dialog, main window, sign out and in again, clean exit."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialog
+
+from nccid_desktop.gui.context import AppContext, SiteOptions
+from nccid_desktop.gui.icons import icon
+from nccid_desktop.gui.main_window import MainWindow
+from nccid_desktop.gui.preferences import Preferences
+from nccid_desktop.gui.signin_dialog import SignInDialog
+from nccid_desktop.gui.style import apply_theme
+from nccid_desktop.gui.workers import WorkerPool
+from nccid_desktop.paths import user_data_dir
+
+
+class AppController:
+    def __init__(self, app: QApplication, *, demo=None) -> None:
+        self.app = app
+        self.demo = demo
+        self.pool = WorkerPool(app)
+        self.preferences = Preferences.load()
+        self.window: MainWindow | None = None
+
+    def options(self) -> SiteOptions:
+        prefs = self.preferences
+        server = self.demo.url if self.demo else prefs.value("server_url")
+        return SiteOptions(server_url=server, proxy=prefs.value("proxy"),
+                           hospital_pattern=prefs.value("hospital_pattern"))
+
+    def new_context(self) -> AppContext:
+        data_dir = user_data_dir() / ("demo" if self.demo else "")
+        return AppContext(self.pool, self.options(), demo=self.demo is not None,
+                          data_dir=data_dir)
+
+    def sign_in(self) -> bool:
+        options = self.options()
+        dialog = SignInDialog(self.pool, options.server_url,
+                              server_locked=self.demo is not None
+                              or self.preferences.locked("server_url"),
+                              username=self.demo.username if self.demo else "")
+        dialog.setWindowIcon(icon("app"))
+        if self.demo:
+            dialog.form.intro.setText(f"Demo mode. Sign in as {self.demo.username} with the "
+                                      f"password {self.demo.password}. Sample sheets and images "
+                                      f"are in: {self.demo.samples}")
+            dialog.form.password.setText(self.demo.password)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.result_value is None:
+            return False
+        client, _signed, keys = dialog.result_value
+        context = self.new_context()
+        context.client, context.keys = client, keys
+        self.window = MainWindow(context, self.preferences, on_sign_out=self._signed_out)
+        self.window.show()
+        QTimer.singleShot(0, self.window.offer_resume)
+        return True
+
+    def _signed_out(self) -> None:
+        if not self.sign_in():
+            self.app.quit()
+
+
+def run_app(*, demo: bool = False, self_test: bool = False) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("NCCID Desktop")
+    app.setWindowIcon(icon("app"))
+    apply_theme(app)
+    if self_test:
+        return _self_test(app)
+    setup = None
+    if demo:
+        from nccid_desktop.gui.app import start_demo
+
+        setup = start_demo(user_data_dir() / "demo")
+    controller = AppController(app, demo=setup)
+    try:
+        if not controller.sign_in():
+            return 0
+        return app.exec()
+    finally:
+        controller.pool.shutdown(10_000)
+        if setup is not None:
+            setup.stop()
+
+
+def _self_test(app: QApplication) -> int:
+    """Build every page and show the window off screen: proves the bundle is complete."""
+    pool = WorkerPool(app)
+    context = AppContext(pool, SiteOptions(), data_dir=user_data_dir())
+    window = MainWindow(context, Preferences.load())
+    window.show()
+    for row in range(window.form.sections.count()):
+        window.form.sections.setCurrentRow(row)
+        app.processEvents()
+    window.close()
+    return 0
