@@ -42,10 +42,10 @@ def build_envelopes(
         raise SheetError("The sheet was not recognised as an NCCID template.")
     sheet_errors = [f for f in report.errors if f.row is None]
     if sheet_errors:
-        raise SheetError("The sheet itself has a problem that must be fixed before anything is "
+        raise NccidError("The sheet itself has a problem that must be fixed before anything is "
                          "uploaded: " + sheet_errors[0].message)
     if report.error_count and not allow_partial:
-        raise SheetError(f"The sheet has {report.error_count} problem(s) that must be fixed "
+        raise NccidError(f"The sheet has {report.error_count} problem(s) that must be fixed "
                          "before anything is uploaded. Check it, fix them and try again.")
     template = template_by_id(report.template)
     record_keys = template.record_keys
@@ -61,7 +61,7 @@ def build_envelopes(
         pseudonym = pseudonym_for(keys, hospital_number=row.hospital_number,
                                   nhs_number=row.nhs_number, linking=linking)
         if pseudonym in seen:
-            raise SheetError(f"Rows {seen[pseudonym]} and {row.row} are the same patient. "
+            raise NccidError(f"Rows {seen[pseudonym]} and {row.row} are the same patient. "
                              "Each patient must appear only once in the sheet.")
         seen[pseudonym] = row.row
         record = dict(zip(record_keys, row.values, strict=True))

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from nccid_desktop.errors import IdentifierError, NccidError, SheetError
+from nccid_desktop.errors import IdentifierError, NccidError
 from nccid_desktop.pseudonym import nhs_index, open_linkage_token, pseudonym_for
 from nccid_desktop.records import ClinicalEnvelope
 from nccid_desktop.sheets.definitions import MAIN, STATUS
@@ -86,7 +86,7 @@ def test_no_identifier_in_the_warehouse_file(tmp_path, site_keys):
 
 def test_errors_block_unless_partial_and_sheet_errors_always_block(tmp_path, site_keys):
     report = report_for(tmp_path, STATUS, [status_row(1), status_row(2, SwabStatus=5)])
-    with pytest.raises(SheetError, match="1 problem"):
+    with pytest.raises(NccidError, match="1 problem"):
         build_envelopes(report, site_keys)
     partial = build_envelopes(report, site_keys, allow_partial=True)
     assert [e.row for e in partial] == [2]
@@ -94,10 +94,10 @@ def test_errors_block_unless_partial_and_sheet_errors_always_block(tmp_path, sit
     path = plain_workbook(tmp_path / "added.xlsx",
                           [headers, row_values(STATUS, status_row(1))])
     added = validate_workbook(path, today=TODAY)
-    with pytest.raises(SheetError, match="sheet itself"):
+    with pytest.raises(NccidError, match="sheet itself"):
         build_envelopes(added, site_keys, allow_partial=True)
     wrong = validate_workbook(tmp_path / "status.xlsx", "main", today=TODAY)
-    with pytest.raises(SheetError, match="Upload Covid Status"):
+    with pytest.raises(NccidError, match="Upload Covid Status"):
         build_envelopes(wrong, site_keys, allow_partial=True)
 
 
