@@ -1,0 +1,120 @@
+"""The PACS flow against the real service: scan a folder, see every reason, send, green, and
+the images land in the warehouse raw layout as de-identified Part-10 files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pydicom
+import pytest
+from PySide6.QtCore import QTimer
+
+from nccid_desktop.demo_data import generate_demo_data
+from nccid_desktop.gui.images_page import ImagesPage
+from nccid_desktop.gui.images_tree import STATUS_COLUMN
+from nccid_desktop.gui.sheet_page import SheetPage
+
+DONE = ("success", "error", "cancelled", "paused")
+
+
+@pytest.fixture
+def demo(tmp_path):
+    return generate_demo_data(tmp_path / "samples")
+
+
+def _wait(qtbot, page, timeout=60_000):
+    qtbot.waitUntil(lambda: page.worker is None and page.form.progressPanel.state in DONE,
+                    timeout=timeout)
+
+
+def _statuses(page) -> dict[str, str]:
+    """Series description -> status text, read from the tree the user sees."""
+    model = page.form.seriesTree.model()
+    found = {}
+    for p in range(model.rowCount()):
+        patient = model.item(p, 0)
+        for s in range(patient.rowCount()):
+            study = patient.child(s, 0)
+            for r in range(study.rowCount()):
+                found[f"{model.item(p, 0).text().split()[0]} {study.child(r, 3).text()}"] = \
+                    study.child(r, STATUS_COLUMN).text()
+    return found
+
+
+def _load_sheets(qtbot, context, demo):
+    for template, path in (("main", demo.main_clean), ("status", demo.status)):
+        sheet = SheetPage(context, template)
+        qtbot.addWidget(sheet)
+        sheet.load(path)
+        qtbot.waitUntil(lambda s=sheet: s.worker is None and s.checked is not None, timeout=20_000)
+
+
+def test_scan_shows_each_series_with_its_reason_then_sends_them(qtbot, signed_context, service,
+                                                                demo):
+    _load_sheets(qtbot, signed_context, demo)
+    page = ImagesPage(signed_context)
+    qtbot.addWidget(page)
+    page.show()
+    page.scan([demo.images])
+    _wait(qtbot, page)
+    assert page.form.progressPanel.state == "success"
+    statuses = _statuses(page)
+    first, second, third = (p.hospital_number for p in demo.positives[:3])
+    negative, unlinked = demo.negatives[0].hospital_number, demo.unlinked.hospital_number
+    assert statuses[f"{first} CT CHEST"].startswith("Will be sent")
+    assert statuses[f"{first} MR HEAD"].startswith("Not a chest X-ray (CR/DX) or CT")
+    assert statuses[f"{second} CXR PA"].startswith("Will be sent")
+    assert statuses[f"{second} DOSE REPORT"].startswith("Quarantined")
+    assert statuses[f"{third} CXR AP (old)"].startswith("Outside the date window")
+    assert statuses[f"{negative} CXR PA"].startswith("Will be sent")
+    assert statuses[f"{unlinked} CXR PA"].startswith("Not linked to a clinical record")
+
+    second_cxr = next(d for d in page.selection.decisions
+                      if d.patient.patient_id == second and d.series.modality == "CR")
+    page.set_series_included(second_cxr.series.series_uid, False)
+    assert _statuses(page)[f"{second} CXR PA"].startswith("Excluded by you")
+    page.set_series_included(second_cxr.series.series_uid, True)
+    assert _statuses(page)[f"{second} CXR PA"].startswith("Will be sent")
+
+    before = set(service.raw_files("images"))
+    page.send()
+    _wait(qtbot, page)
+    panel = page.form.progressPanel
+    assert panel.state == "success", panel.message
+    assert panel.message == "14 images de-identified and sent."  # 12 CT slices + 2 CXRs
+    assert panel.form.bar.property("state") == "success"
+    assert _statuses(page)[f"{first} CT CHEST"] == "Sent 12 of 12"
+    stored = sorted(set(service.raw_files("images")) - before)
+    assert len(stored) == 14
+    for path in stored:
+        assert path.parent.name == "images" and path.suffix == ".dcm"
+        assert path.read_bytes()[128:132] == b"DICM"
+        ds = pydicom.dcmread(path)
+        assert ds.PatientID.startswith("Covid") and ds.PatientIdentityRemoved == "YES"
+        assert ds.SOPInstanceUID == path.stem
+        assert "PatientName" not in ds or str(ds.PatientName) not in {p.name for p in demo.positives}
+
+
+def test_scanning_can_be_cancelled(qtbot, signed_context, tmp_path):
+    from nccid_desktop.demo_data import demo_patient, write_images
+
+    people = tuple(demo_patient(seed, __import__("datetime").date(2026, 11, 1))
+                   for seed in range(1, 5))
+    folder = write_images(tmp_path / "big", people[:3], people[3:], people[0], ct_slices=400)
+    page = ImagesPage(signed_context)
+    qtbot.addWidget(page)
+    page.scan([folder])
+    QTimer.singleShot(30, page.form.progressPanel.cancelRequested.emit)
+    _wait(qtbot, page)
+    assert page.form.progressPanel.state == "cancelled"
+    assert page.form.progressPanel.message == "Scan cancelled."
+    assert not page.form.sendButton.isEnabled()
+
+
+def test_a_path_that_vanished_is_a_plain_error(qtbot, signed_context, tmp_path):
+    page = ImagesPage(signed_context)
+    qtbot.addWidget(page)
+    page.scan([Path(tmp_path / "gone")])
+    _wait(qtbot, page)
+    assert page.form.progressPanel.state == "error"
+    assert "does not exist" in page.form.progressPanel.message
