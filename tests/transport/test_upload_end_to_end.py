@@ -1,0 +1,121 @@
+"""End to end over real HTTP: sheet and PACS folder in, warehouse raw layout out, via the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from nccid_desktop.cli import main
+from nccid_desktop.paths import user_data_dir, user_log_dir
+from nccid_desktop.pseudonym import pseudonym_for
+from nccid_desktop.sheets.definitions import STATUS
+from nccid_desktop.transport.client import CollectorClient
+from tests.dicom.builders import Patient, ct_slice, write
+from tests.sheets.builders import hospital_number, nhs_number, save_workbook, status_row
+from tests.transport.collector_fixture import RunningCollector
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = range(1, 6)
+IMAGED = (1, 2)
+
+
+@pytest.fixture
+def signed_env(collector: RunningCollector, monkeypatch: pytest.MonkeyPatch) -> RunningCollector:
+    monkeypatch.setenv("NCCID_SERVER", collector.url)
+    monkeypatch.setenv("NCCID_USER", collector.account.username)
+    monkeypatch.setenv("NCCID_PASSWORD", collector.account.password)
+    return collector
+
+
+def _pacs_export(folder: Path) -> None:
+    for seed in IMAGED:
+        patient = Patient(hospital_number=hospital_number(seed), nhs_number=nhs_number(seed),
+                          name=f"PLANTEDNAME{seed}^TEST")
+        for instance in (1, 2, 3):
+            write(ct_slice(instance=instance, patient=patient, series=seed),
+                  folder / f"PLANTEDNAME{seed}" / f"IM{instance}.dcm")
+
+
+def test_sheet_and_images_arrive_in_the_raw_layout_and_meet(tmp_path: Path, signed_env, capsys) -> None:
+    collector = signed_env
+    sheet = save_workbook(tmp_path / "status.xlsx", STATUS, [status_row(s) for s in SEEDS])
+    assert main(["upload", "sheet", str(sheet)]) == 0
+    assert "5 stored" in capsys.readouterr().out
+    records = collector.raw_files("data")
+    assert len(records) == 5 and all(p.name.endswith("_status.json") for p in records)
+
+    _pacs_export(tmp_path / "pacs")
+    assert main(["upload", "images", str(tmp_path / "pacs")]) == 0
+    assert "6 stored" in capsys.readouterr().out
+    client = CollectorClient(collector.url)
+    client.sign_in(collector.account.username, collector.account.password)
+    keys = client.site_keys()
+    record_pseudonyms = {json.loads(p.read_text())["Pseudonym"] for p in records}
+    images = collector.raw_files("images")
+    assert len(images) == 6
+    for path in images:
+        ds = pydicom.dcmread(path)
+        assert ds.PatientID in record_pseudonyms
+        assert ds.PatientID in {pseudonym_for(keys, hospital_number=hospital_number(s)) for s in IMAGED}
+        assert ds.PatientIdentityRemoved == "YES"
+
+    assert main(["upload", "sheet", str(sheet)]) == 0, "sending the same sheet again is harmless"
+    assert "0 stored, 5 already up to date" in capsys.readouterr().out
+    assert len(collector.raw_files("data")) == 5
+
+    assert main(["check", nhs_number(1), nhs_number(4), "1234567890"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert "status 20" in lines[0] and "1 studies, 3 images" in lines[0]
+    assert "status 20" in lines[1] and "0 studies, 0 images" in lines[1]
+    assert "not a valid NHS/CHI number" in lines[2]
+    assert nhs_number(1) not in out, "the checker never echoes a number"
+
+    assert main(["summary"]) == 0
+    out = capsys.readouterr().out
+    assert "5 with a status" in out and "6 images" in out
+    _assert_nothing_identifying_on_the_workstation()
+
+
+def _assert_nothing_identifying_on_the_workstation() -> None:
+    planted = [nhs_number(s) for s in SEEDS] + [hospital_number(s) for s in SEEDS] + ["PLANTEDNAME"]
+    for folder in (user_data_dir(), user_log_dir()):
+        for path in folder.rglob("*"):
+            if path.is_file() and "quarantine" not in path.parts:
+                data = path.read_bytes()
+                for value in planted:
+                    assert value.encode() not in data, f"{value!r} found in {path.name}"
+
+
+def test_wrong_password_is_a_plain_message(signed_env, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("NCCID_PASSWORD", "not-the-password")
+    assert main(["summary"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nccid: ") and "password" in err
+    assert "Traceback" not in err
+
+
+def test_server_down_is_a_plain_message(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("NCCID_SERVER", "http://127.0.0.1:9")
+    monkeypatch.setenv("NCCID_USER", "demo")
+    monkeypatch.setenv("NCCID_PASSWORD", "x")
+    monkeypatch.setattr("nccid_desktop.transport.http.HttpSettings.max_attempts", 1)
+    assert main(["summary"]) == 1
+    assert "Cannot reach the collection service" in capsys.readouterr().err
+
+
+def test_resume_with_nothing_waiting(capsys) -> None:
+    assert main(["resume"]) == 0
+    assert "Nothing is waiting" in capsys.readouterr().out
+
+
+def test_the_installed_command_signs_in_and_summarises(signed_env) -> None:
+    result = subprocess.run([str(ROOT / ".venv/bin/nccid"), "summary"], capture_output=True,
+                            text=True, timeout=120, env=dict(os.environ))
+    assert result.returncode == 0, result.stderr
+    assert "Royal Surrey" in result.stdout
