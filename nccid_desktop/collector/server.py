@@ -25,6 +25,7 @@ START_TIMEOUT_SECONDS = 20
 
 def _config(service: CollectorService, host: str, port: int) -> uvicorn.Config:
     service.clinical.release_held()
+    service.store.sweep_spool(service.settings.clock())
     config = uvicorn.Config(create_app(service), host=host, port=port, log_config=None,
                             access_log=False, server_header=False, lifespan="off",
                             timeout_keep_alive=30)

@@ -23,6 +23,7 @@ from nccid_desktop.pseudonym import is_pseudonym
 UID_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SPOOL_DIR = ".incoming"
+STALE_SPOOL_SECONDS = 3600
 
 
 def is_uid(value: str) -> bool:
@@ -36,6 +37,18 @@ class WarehouseStore:
         self.root = Path(root)
         self.spool = self.root / SPOOL_DIR
         self.spool.mkdir(parents=True, exist_ok=True)
+
+    def sweep_spool(self, now: float, max_age_seconds: int = STALE_SPOOL_SECONDS) -> int:
+        """Delete spool files left by a crash (old enough that no request still owns them)."""
+        removed = 0
+        for leftover in self.spool.glob("part-*.tmp"):
+            try:
+                if now - leftover.stat().st_mtime > max_age_seconds:
+                    leftover.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
     def spool_file(self) -> Path:
         """A fresh temporary path on the same file system as the warehouse."""

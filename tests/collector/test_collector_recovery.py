@@ -1,0 +1,77 @@
+"""A crash between the database and the file system is finished by the next attempt."""
+
+from __future__ import annotations
+
+import os
+
+import pydicom
+from sqlalchemy import select, update
+
+from nccid_desktop.collector import accounts, start_embedded
+from nccid_desktop.collector.accounts import Caller
+from nccid_desktop.collector.db import images
+from nccid_desktop.pseudonym import pseudonym_for
+from tests.collector.payloads import dicom_file, envelope
+
+TODAY = "2026-11-25"
+
+
+def _caller(site: str = "RSH") -> Caller:
+    return Caller(0, "imager1", site, "", ("imaging",), False)
+
+
+def _spooled(service, source):
+    spool = service.store.spool_file()
+    spool.write_bytes(source.read_bytes())
+    return spool
+
+
+def test_a_recorded_instance_without_its_file_is_completed_on_resend(service, tmp_path) -> None:
+    pseudonym = pseudonym_for(accounts.site_keys(service.db, "RSH"), hospital_number="RR1")
+    source = dicom_file(tmp_path / "a.dcm", pseudonym)
+    uid = pydicom.dcmread(source).SOPInstanceUID
+    first = service.images.store_part(_caller(), _spooled(service, source), source.stat().st_size)
+    assert first.stored and first.newly_stored
+    stored = service.settings.data_dir / f"raw-RSH/{TODAY}/images/{uid}.dcm"
+    # as if the service died after recording the instance and before publishing its file
+    stored.unlink()
+    with service.db.begin() as conn:
+        conn.execute(update(images).values(complete=False))
+    assert service.images.known("RSH", [uid]) == []
+    again = service.images.store_part(_caller(), _spooled(service, source), source.stat().st_size)
+    assert again.stored and again.newly_stored
+    assert stored.read_bytes() == source.read_bytes()
+    assert service.images.known("RSH", [uid]) == [uid]
+
+
+def test_a_published_file_whose_row_was_not_finished_is_not_duplicated(service, tmp_path) -> None:
+    pseudonym = pseudonym_for(accounts.site_keys(service.db, "RSH"), hospital_number="RR1")
+    source = dicom_file(tmp_path / "a.dcm", pseudonym)
+    service.images.store_part(_caller(), _spooled(service, source), source.stat().st_size)
+    with service.db.begin() as conn:  # died after publishing, before marking complete
+        conn.execute(update(images).values(complete=False))
+    again = service.images.store_part(_caller(), _spooled(service, source), source.stat().st_size)
+    assert again.stored
+    assert len(list(service.settings.data_dir.glob("raw-RSH/*/images/*.dcm"))) == 1
+    with service.db.connect() as conn:
+        assert conn.execute(select(images.c.complete)).scalars().all() == [True]
+    assert not list(service.store.spool.iterdir())
+
+
+def test_a_restart_releases_held_corrections_and_sweeps_stale_spool_files(service, settings,
+                                                                          clock) -> None:
+    keys = accounts.site_keys(service.db, "RSH")
+    caller = Caller(0, "nurse1", "RSH", "", ("nurse",), False)
+    service.clinical.upload_batch(caller, "b1", [envelope(keys, "RR9", Age="50").to_json()])
+    held = service.clinical.upload_batch(caller, "b2", [envelope(keys, "RR9", Age="51").to_json()])
+    assert "tomorrow" in held[0]["message"]
+    stale, fresh = service.store.spool_file(), service.store.spool_file()
+    stale.write_bytes(b"half an upload")
+    fresh.write_bytes(b"an upload in progress")
+    clock.advance(days=1)
+    os.utime(stale, (clock() - 7200, clock() - 7200))
+    os.utime(fresh, (clock() - 60, clock() - 60))
+    running = start_embedded(settings.data_dir, settings=settings)
+    running.stop()
+    assert len(list(settings.data_dir.glob("raw-RSH/2026-11-26/data/*_data.json"))) == 1
+    assert not stale.exists() and fresh.exists()
