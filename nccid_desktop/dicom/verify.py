@@ -18,10 +18,11 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from pydicom import dcmread
-from pydicom.datadict import tag_for_keyword
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
@@ -47,6 +48,7 @@ _MARKER_TAGS = frozenset(t for k in MARKER_KEYWORDS if (t := tag_for_keyword(k))
 _MARKER_PATHS = tuple(f"{k} item" for k in MARKER_SEQUENCES)
 _PIXEL_DATA_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 _BIRTH_DATE = 0x00100030
+_IDENTITY_VRS = frozenset({"SQ", "PN", "UI", "UN"})
 _NAME_SPLIT = re.compile(r"[\^=\s,]+")
 _ALNUM = re.compile(r"[^\W_]")
 
@@ -72,17 +74,44 @@ class SourceIdentity:
         strings: set[str] = set()
         words: set[str] = set()
         uids: set[str] = set()
-        for elem, _ in _walk(ds):
+        for elem in _relevant_elements(ds):
             _collect(elem, strings, words, uids)
         meta = getattr(ds, "file_meta", None)
         if meta is not None:
-            for elem, _ in _walk(meta):
+            for elem in _relevant_elements(meta):
                 _collect(elem, strings, words, uids)
         return cls(frozenset(strings), frozenset(uids), frozenset(words - strings))
 
     @property
     def is_empty(self) -> bool:
         return not (self.strings or self.words or self.uids)
+
+
+def _relevant_elements(ds: Dataset) -> Iterator[DataElement]:
+    """Names, UIDs, identifying attributes and sequences at every depth, decoding nothing else.
+
+    Why: most of a CT header is numbers the identity does not need, and pydicom's value
+    conversion is the largest cost of reading a header; the raw element already says its VR.
+    """
+    for tag in list(ds.keys()):
+        raw = ds.get_item(tag)
+        vr = getattr(raw, "VR", None) or _dictionary_vr(tag)
+        if vr not in _IDENTITY_VRS and tag not in _IDENTIFYING_TAGS:
+            continue
+        elem = ds[tag]
+        if elem.VR == "SQ":
+            for item in elem.value or ():
+                yield from _relevant_elements(item)
+        else:
+            yield elem
+
+
+@cache
+def _dictionary_vr(tag: int) -> str:
+    try:
+        return str(dictionary_VR(tag))
+    except KeyError:
+        return "UN"
 
 
 def _values(elem: DataElement) -> Iterator[str]:
