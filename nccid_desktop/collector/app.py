@@ -179,7 +179,8 @@ def create_app(service: CollectorService) -> FastAPI:
     def sign_out(caller: Annotated[Caller, Depends(session_caller)],
                  credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
                  ) -> Response:
-        accounts.sign_out(service.db, service.settings, credentials.credentials, caller)
+        if credentials is not None:
+            accounts.sign_out(service.db, service.settings, credentials.credentials, caller)
         return Response(status_code=204)
 
     @app.get("/api/v1/site/keys", response_model=SiteKeysOut)

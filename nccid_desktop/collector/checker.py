@@ -46,7 +46,7 @@ def summary(db: Engine, site: str) -> dict[str, Any]:
     records = clinical_records.c
     with db.connect() as conn:
         site_name = conn.execute(select(sites.c.name).where(sites.c.code == site)).scalar() or ""
-        patients = dict(conn.execute(
+        patients: dict[str, int] = dict(conn.execute(
             select(records.kind, func.count(distinct(records.pseudonym)))
             .where(records.site == site).group_by(records.kind)).all())
         studies, count = conn.execute(

@@ -164,7 +164,7 @@ class ClinicalStore:
                 content_hash=digest, content=json.dumps(envelope.record),
                 nhs_index=envelope.nhs_index, linkage_token=envelope.linkage_token,
                 received_at=self.settings.now(), upload_date=None, path=None,
-            )).inserted_primary_key[0]
+            ).returning(clinical_records.c.id)).scalar_one()
         written = self._publish(row_id)
         return RowResult(index, envelope.pseudonym, envelope.kind, "stored",
                          "" if written else HELD_MESSAGE)

@@ -37,7 +37,9 @@ def parse_content_type(header: str) -> ContentType:
 
 
 def _split_params(header: str) -> list[str]:
-    pieces, current, quoted = [], [], False
+    pieces: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in header:
         if char == '"':
             quoted = not quoted
@@ -117,6 +119,7 @@ async def spool_parts(chunks: AsyncIterator[bytes], boundary: str,
                     size = 0
                     state = "body"
                 else:
+                    assert handle is not None and path is not None  # set on entering "body"
                     at = buffer.find(delimiter)
                     if at < 0:
                         keep = len(delimiter) - 1

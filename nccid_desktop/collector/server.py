@@ -83,7 +83,6 @@ def start_embedded(data_dir: Path, db_url: str | None = None, host: str = "127.0
     settings = settings or ServiceSettings(data_dir=Path(data_dir), db_url=db_url)
     service = open_service(settings)
     server = uvicorn.Server(_config(service, host, port))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, name="nccid-collector", daemon=True)
     thread.start()
     started = threading.Event()
