@@ -132,3 +132,18 @@ def test_images_are_the_imaging_roles_and_the_sites_own(live, pseudonym, tmp_pat
     assert refused.status_code == 409 and "another site" in refused.json()["nccid:failures"][0][
         "message"]
     assert not list(live.settings.data_dir.glob("raw-OTH/*/images/*"))
+
+
+def test_concurrent_uploads_of_the_same_instances_store_each_once(live, pseudonym,
+                                                                  tmp_path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    api = signed_in(live.url, "imager1")
+    files = [dicom_file(tmp_path / f"{i}.dcm", pseudonym) for i in range(12)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: _stow(api, files), range(4)))
+    assert [a.status_code for a in answers] == [200] * 4
+    assert all(len(_uids(a.json(), "00081199")) == 12 for a in answers)
+    assert len(list(live.settings.data_dir.glob("raw-RSH/*/images/*.dcm"))) == 12
+    uids = [pydicom.dcmread(f).SOPInstanceUID for f in files]
+    assert len(live.service.images.known("RSH", uids)) == 12
