@@ -123,7 +123,7 @@ class RowChecker:
             self.sensitive.add(str(raw_hospital).strip())
         nhs_check = check_nhs_number(raw_nhs)
         hospital_check = check_hospital_number(raw_hospital, self.hospital_pattern)
-        results = []
+        results: list[str | None] = []
         for column, result in ((self.nhs_column, nhs_check),
                                (self.hospital_column, hospital_check)):
             if column not in self.letters:
