@@ -16,9 +16,11 @@ from tests.sheets.builders import (
     HOSPITAL,
     NHS,
     TODAY,
+    build_workbook,
     hospital_number,
     main_row,
     nhs_number,
+    row_values,
     save_workbook,
     status_row,
 )
@@ -251,3 +253,14 @@ def test_progress_and_cancel(tmp_path):
 
     with pytest.raises(CancelledError):
         validate_workbook(path, today=TODAY, progress=cancel_at_first_report, cancel=token)
+
+
+def test_row_numbers_are_excel_rows_across_gaps(tmp_path):
+    workbook = build_workbook(STATUS, [status_row(1)])
+    sheet = workbook.worksheets[0]
+    for column, value in enumerate(row_values(STATUS, status_row(2, SwabStatus=4)), start=1):
+        sheet.cell(row=9, column=column, value=value)  # rows 3 to 8 do not exist in the file
+    workbook.save(tmp_path / "gaps.xlsx")
+    report = validate_workbook(tmp_path / "gaps.xlsx", today=TODAY)
+    assert report.rows == 2
+    assert [(f.row, f.cell) for f in report.errors] == [(9, "D9")]
