@@ -26,6 +26,8 @@ CACHE_PER_COLUMN = 4096
 
 
 class RowChecker:
+    """Checks the rows of one sheet in order; remembers what duplicates need to be found."""
+
     def __init__(self, layout: Layout, collector: FindingCollector, *, today: date,
                  hospital_pattern: str | re.Pattern[str] | None = None) -> None:
         template = layout.template
