@@ -58,12 +58,11 @@ def _from_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as error:
         raise ConfigError(f"The settings file {path} cannot be read: {error}") from error
-    known = {f.name for f in fields(Settings)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"The settings file {path} has unknown settings: {', '.join(unknown)}.")
     if "password" in data:
         raise ConfigError("Passwords must not be kept in the settings file.")
+    unknown = sorted(set(data) - {f.name for f in fields(Settings)})
+    if unknown:
+        raise ConfigError(f"The settings file {path} has unknown settings: {', '.join(unknown)}.")
     return {k: v for k, v in data.items() if isinstance(v, str)}
 
 
