@@ -8,7 +8,9 @@ each (the run least disturbed by other work on a shared machine) and the median 
     .venv/bin/python benchmarks/bench_validate.py [--rows 10000] [--repeat 3]
 
 Prints a table and writes ``benchmarks/results/validate-<timestamp>.json`` (git-ignored).
-Aims: validation at most 1.5x the bare read's time, and under 200 MB peak memory.
+Aims: validation at most 1.5x the bare read's time, and under 200 MB peak memory. The time aim
+is judged on CPU time, which other work on a shared machine disturbs far less than wall time;
+both are reported.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def reset_peak():
 
 reset_peak()
 before = peak_mb()
-start = time.perf_counter()
+start, cpu_start = time.perf_counter(), time.process_time()
 if task == "bare":
     workbook = load_workbook(path, read_only=True, data_only=True)
     rows = sum(1 for _ in workbook.worksheets[0].iter_rows(values_only=True))
@@ -67,9 +69,9 @@ else:
     report = validate_workbook(path, "main", today=date(2026, 11, 25))
     outcome = {"rows": report.rows, "errors": report.error_count,
                "valid_rows": len(report.valid_rows)}
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
 peak = peak_mb()
-outcome.update(seconds=seconds, peak_mb=peak, added_mb=peak - before)
+outcome.update(seconds=seconds, cpu_seconds=cpu, peak_mb=peak, added_mb=peak - before)
 print(json.dumps(outcome))
 """
 
@@ -111,8 +113,8 @@ def main() -> int:
     def median(task: str, key: str) -> float:
         return statistics.median(run[key] for run in runs[task])
 
-    def fastest(task: str) -> float:
-        return min(run["seconds"] for run in runs[task])
+    def fastest(task: str, key: str = "seconds") -> float:
+        return min(run[key] for run in runs[task])
 
     result = {
         "rows": args.rows,
@@ -121,6 +123,8 @@ def main() -> int:
         "repeat": args.repeat,
         "bare_seconds": round(fastest("bare"), 3),
         "validate_seconds": round(fastest("validate"), 3),
+        "bare_cpu_seconds": round(fastest("bare", "cpu_seconds"), 3),
+        "validate_cpu_seconds": round(fastest("validate", "cpu_seconds"), 3),
         "bare_median_seconds": round(median("bare", "seconds"), 3),
         "validate_median_seconds": round(median("validate", "seconds"), 3),
         "bare_peak_mb": round(median("bare", "peak_mb"), 1),
@@ -131,19 +135,22 @@ def main() -> int:
                              if k in ("rows", "errors", "valid_rows")},
     }
     result["time_ratio"] = round(result["validate_seconds"] / result["bare_seconds"], 2)
+    result["cpu_ratio"] = round(result["validate_cpu_seconds"] / result["bare_cpu_seconds"], 2)
     result["memory_ratio"] = round(result["validate_peak_mb"] / result["bare_peak_mb"], 2)
-    result["meets_time_aim"] = result["time_ratio"] <= TIME_RATIO_AIM
+    result["meets_time_aim"] = result["cpu_ratio"] <= TIME_RATIO_AIM
     result["meets_memory_aim"] = result["validate_peak_mb"] < MEMORY_AIM_MB
 
     print(f"Main sheet, {args.rows} rows ({result['file_mb']} MB), {args.repeat} runs each: "
           "fastest time (least disturbed by other load), median memory")
-    print(f"{'':<12}{'seconds':>10}{'peak MB':>10}{'added MB':>10}")
+    print(f"{'':<12}{'seconds':>10}{'CPU s':>10}{'peak MB':>10}{'added MB':>10}")
     for task in ("bare", "validate"):
-        print(f"{task:<12}{result[f'{task}_seconds']:>10.2f}{result[f'{task}_peak_mb']:>10.1f}"
-              f"{result[f'{task}_added_mb']:>10.1f}")
-    print(f"{'ratio':<12}{result['time_ratio']:>10.2f}{result['memory_ratio']:>10.2f}")
-    print(f"aims: time ratio <= {TIME_RATIO_AIM} ({'met' if result['meets_time_aim'] else 'NOT met'}),"
-          f" peak < {MEMORY_AIM_MB} MB ({'met' if result['meets_memory_aim'] else 'NOT met'})")
+        print(f"{task:<12}{result[f'{task}_seconds']:>10.2f}{result[f'{task}_cpu_seconds']:>10.2f}"
+              f"{result[f'{task}_peak_mb']:>10.1f}{result[f'{task}_added_mb']:>10.1f}")
+    print(f"{'ratio':<12}{result['time_ratio']:>10.2f}{result['cpu_ratio']:>10.2f}"
+          f"{result['memory_ratio']:>10.2f}")
+    print(f"aims: CPU time ratio <= {TIME_RATIO_AIM} "
+          f"({'met' if result['meets_time_aim'] else 'NOT met'}), "
+          f"peak < {MEMORY_AIM_MB} MB ({'met' if result['meets_memory_aim'] else 'NOT met'})")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"validate-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
