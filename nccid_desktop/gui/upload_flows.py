@@ -36,8 +36,13 @@ class SheetUploadOutcome:
         return text + "."
 
 
+INVARIANT_PLURALS = frozenset({"series"})
+
+
 def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    """``1 patient``, ``2 patients``, ``3 series``."""
+    ending = "" if count == 1 or word in INVARIANT_PLURALS else "s"
+    return f"{count} {word}{ending}"
 
 
 def sheet_upload_task(report: ValidationReport, keys: SiteKeys, client: CollectorClient,

@@ -38,9 +38,9 @@ def test_result_arrives_on_the_gui_thread_from_another_thread(qtbot, pool):
         seen["value"] = value
         seen["on_gui_thread"] = QThread.currentThread() is _gui_thread()
 
-    worker = pool.run(task, name="answer", on_result=on_result)
-    with qtbot.waitSignal(worker.signals.finished, timeout=5000):
-        pass
+    finished = []
+    pool.run(task, name="answer", on_result=on_result, on_finished=lambda: finished.append(1))
+    qtbot.waitUntil(lambda: bool(finished), timeout=5000)
     assert seen["value"] == 42
     assert seen["on_gui_thread"] is True
     assert seen["task_thread"] != threading.get_ident()
@@ -52,9 +52,9 @@ def test_nccid_error_is_delivered_as_it_is(qtbot, pool):
     def task(progress, cancel):
         raise SheetError("Row 4: the date is not a date.")
 
-    worker = pool.run(task, name="bad", on_error=errors.append)
-    with qtbot.waitSignal(worker.signals.finished, timeout=5000):
-        pass
+    finished = []
+    pool.run(task, name="bad", on_error=errors.append, on_finished=lambda: finished.append(1))
+    qtbot.waitUntil(lambda: bool(finished), timeout=5000)
     assert len(errors) == 1
     assert isinstance(errors[0], SheetError)
     assert str(errors[0]) == "Row 4: the date is not a date."
@@ -67,9 +67,9 @@ def test_unexpected_error_is_logged_and_replaced_by_a_plain_message(qtbot, pool,
         raise KeyError("9434765919 SMITH")
 
     caplog.set_level(logging.ERROR, logger="nccid_desktop")
-    worker = pool.run(task, name="broken", on_error=errors.append)
-    with qtbot.waitSignal(worker.signals.finished, timeout=5000):
-        pass
+    finished = []
+    pool.run(task, name="broken", on_error=errors.append, on_finished=lambda: finished.append(1))
+    qtbot.waitUntil(lambda: bool(finished), timeout=5000)
     message = str(errors[0])
     assert type(errors[0]) is NccidError
     assert "KeyError" in message
@@ -103,10 +103,10 @@ def test_progress_is_throttled_but_the_last_step_always_arrives(qtbot, pool):
             progress(Progress(done, 5000, "step"))
         return None
 
-    worker = pool.run(task, name="chatty", on_progress=received.append)
-    with qtbot.waitSignal(worker.signals.finished, timeout=5000):
-        pass
-    qtbot.wait(50)
+    finished = []
+    pool.run(task, name="chatty", on_progress=received.append,
+             on_finished=lambda: finished.append(1))
+    qtbot.waitUntil(lambda: bool(finished), timeout=5000)
     assert 1 <= len(received) < 200
     assert received[-1].done == 5000
 

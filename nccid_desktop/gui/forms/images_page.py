@@ -99,6 +99,7 @@ class Ui_ImagesPage(object):
 
         self.pageLayout.addWidget(self.progressPanel)
 
+        self.pageLayout.setStretch(4, 1)
         QWidget.setTabOrder(self.browseFolderButton, self.browseFilesButton)
         QWidget.setTabOrder(self.browseFilesButton, self.seriesTree)
         QWidget.setTabOrder(self.seriesTree, self.sendButton)

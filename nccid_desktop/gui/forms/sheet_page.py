@@ -157,6 +157,7 @@ class Ui_SheetPage(object):
 
         self.pageLayout.addWidget(self.progressPanel)
 
+        self.pageLayout.setStretch(6, 1)
         QWidget.setTabOrder(self.browseButton, self.templateButton)
         QWidget.setTabOrder(self.templateButton, self.switchSectionButton)
         QWidget.setTabOrder(self.switchSectionButton, self.findingsTabs)
