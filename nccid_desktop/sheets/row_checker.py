@@ -39,7 +39,7 @@ class RowChecker:
         self.nhs_index = self.hospital_index = None
         tracked = {k for rule in template.only_when for k in (rule.field, rule.parent)} | {
             k for order in template.date_orders for k in (order.earlier, order.later)}
-        self.plan: list[tuple[int, Column, Checker, int, dict, str | None]] = []
+        self.plan: list[tuple[int, Column, Checker, int, dict, str | None, bool]] = []
         for index, column in layout.positions:
             if column.kind == "nhs":
                 self.nhs_index = index
@@ -49,7 +49,8 @@ class RowChecker:
                 assert column.key is not None
                 self.plan.append((index, column, make_checker(column, template, today),
                                   keys.index(column.key), {},
-                                  column.key if column.key in tracked else None))
+                                  column.key if column.key in tracked else None,
+                                  column.required is not Requirement.OPTIONAL))
         self.width = 1 + max((i for i, _ in layout.positions), default=0)
         self.nhs_column = next(c for c in template.columns if c.kind == "nhs")
         self.hospital_column = next(c for c in template.columns if c.kind == "hospital")
@@ -84,15 +85,16 @@ class RowChecker:
             values = values + (None,) * (self.width - len(values))
         record = [""] * self.record_size
         typed: dict[str, Any] = {}  # only the values rules between cells need; None = invalid
-        for index, column, checker, position, cache, tracked in self.plan:
+        for index, column, checker, position, cache, tracked, required in self.plan:
             value = values[index]
-            if value is None or (value.__class__ is str and not value.strip()):
-                if column.required is not Requirement.OPTIONAL:
+            kind = value.__class__
+            if value is None or (kind is str and not value.strip()):
+                if required:
                     self._missing(row, column)
                 continue
             # Sheets repeat values a lot: a cache per column skips coercion for repeats.
             # Booleans stay out of it, as True == 1 would find the result of the number 1.
-            result = cache.get(value) if value.__class__ is not bool else None
+            result = None if kind is bool else cache.get(value)
             if result is None:
                 try:
                     result = checker(value)
@@ -104,12 +106,12 @@ class RowChecker:
                     continue
                 if len(cache) < CACHE_PER_COLUMN:
                     cache[value] = result
-            if result[2] is not None:
-                self._add(Severity.WARNING, result[2], message_for(column, result[2]), row,
-                          column)
-            record[position] = result[1]
+            typed_value, text, warning = result
+            if warning is not None:
+                self._add(Severity.WARNING, warning, message_for(column, warning), row, column)
+            record[position] = text
             if tracked is not None:
-                typed[tracked] = result[0]
+                typed[tracked] = typed_value
         self._check_between_cells(row, typed, record, hospital)
         self._check_unheaded(values)
         if nhs is None or hospital is None or self.collector.error_total > errors_before:
