@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from nccid_desktop.records import ClinicalEnvelope
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
@@ -75,13 +76,13 @@ class Uploader:
         progress(Progress(0, total, "Preparing upload"))
         while batch := self.outbox.next_batch("record", self.record_batch_count):
             cancel.raise_if_cancelled()
-            self._with_session(lambda b=batch: self._send_records(b, report, cancel))
+            self._with_session(partial(self._send_records, batch, report, cancel))
             advance(batch)
         skipped = self._skip_known_images(report, cancel)
         done += skipped
         while batch := self.outbox.next_batch("image", self.image_batch_count, self.image_batch_bytes):
             cancel.raise_if_cancelled()
-            self._with_session(lambda b=batch: self._send_images(b, report, cancel))
+            self._with_session(partial(self._send_images, batch, report, cancel))
             advance(batch)
         log.info("Upload run: %d records stored, %d unchanged, %d images stored, %d already held, "
                  "%d refused", report.records_stored, report.records_unchanged,
