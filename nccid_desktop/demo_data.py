@@ -11,14 +11,14 @@ other selection reasons all show up in Send Images. Qt-free, and used by the tes
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from nccid_desktop.identifiers import nhs_check_digit
 from nccid_desktop.sheets.definitions import MAIN, STATUS, Template
@@ -101,7 +101,7 @@ def _row(template: Template, values: Mapping[str, Any]) -> list[Any]:
     return [values.get(c.key if c.key is not None else c.kind) for c in template.columns]
 
 
-def write_sheet(path: Path, template: Template, rows: list[Mapping[str, Any]]) -> Path:
+def write_sheet(path: Path, template: Template, rows: Sequence[Mapping[str, Any]]) -> Path:
     """Our own blank template (drop-downs, marker), filled with ``rows``."""
     workbook = build_template(template)
     sheet = workbook.worksheets[0]
@@ -116,11 +116,12 @@ def _dataset(patient: DemoPatient, modality: str, sop_class: str, study: int, se
     prefix = f"{DEMO_UID_ROOT}.{patient.seed}.{study}"
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = sop_class
-    ds.file_meta.MediaStorageSOPInstanceUID = f"{prefix}.{series}.{instance}"
+    ds.file_meta.MediaStorageSOPClassUID = UID(sop_class)
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(f"{prefix}.{series}.{instance}")
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, f"{prefix}.{series}.{instance}"
-    ds.StudyInstanceUID, ds.SeriesInstanceUID = prefix, f"{prefix}.{series}"
+    ds.SOPClassUID = UID(sop_class)
+    ds.SOPInstanceUID = UID(f"{prefix}.{series}.{instance}")
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = UID(prefix), UID(f"{prefix}.{series}")
     ds.StudyDate = ds.SeriesDate = ds.AcquisitionDate = day.strftime("%Y%m%d")
     ds.StudyTime = "101500"
     ds.Modality, ds.BodyPartExamined = modality, body_part

@@ -14,7 +14,7 @@ import logging
 import multiprocessing
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,7 @@ class DemoSetup:
     username: str
     password: str
     samples: Path
-    stop: object
+    stop: Callable[[], None]
 
 
 def start_demo(home: Path) -> DemoSetup:

@@ -64,7 +64,8 @@ class AppController:
 
 
 def run_app(*, demo: bool = False, self_test: bool = False) -> int:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("NCCID Desktop")
     app.setWindowIcon(icon("app"))
     apply_theme(app)

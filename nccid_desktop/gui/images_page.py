@@ -21,6 +21,7 @@ from nccid_desktop.gui.image_flows import ScanOutcome, SendJob, choose, scan_tas
 from nccid_desktop.gui.images_tree import SERIES_UID_ROLE, build_model, readable_size
 from nccid_desktop.gui.style import set_state_property
 from nccid_desktop.gui.upload_flows import plural, send_queue_task
+from nccid_desktop.gui.workers import Worker
 from nccid_desktop.transport.uploader import UploadReport
 
 
@@ -34,7 +35,7 @@ class ImagesPage(QWidget):
         self.selection: Selection | None = None
         self.excluded: set[str] = set()
         self.job: SendJob | None = None
-        self.worker = None
+        self.worker: Worker | None = None
         self.cancelling = False
         self.status_items: dict[str, QStandardItem] = {}
         self.setAcceptDrops(True)

@@ -23,6 +23,7 @@ from nccid_desktop.gui.sheet_flows import CheckedSheet, annotated_copy_task, che
 from nccid_desktop.gui.sheet_grid import SheetGridModel, grid_position
 from nccid_desktop.gui.style import set_state_property
 from nccid_desktop.gui.upload_flows import SheetUploadOutcome, plural, sheet_upload_task
+from nccid_desktop.gui.workers import Worker
 from nccid_desktop.sheets.definitions import template_by_id
 from nccid_desktop.sheets.findings import Finding, Severity, ValidationReport
 from nccid_desktop.sheets.writer import write_template
@@ -48,7 +49,7 @@ class SheetPage(QWidget):
         self.switch_to = switch_to
         self.path: Path | None = None
         self.checked: CheckedSheet | None = None
-        self.worker = None
+        self.worker: Worker | None = None
         form = self.form
         title = {"main": "Upload Covid Data (Positive)",
                  "status": "Upload Covid Status (Negative)"}[template_id]

@@ -74,7 +74,7 @@ class SignInDialog(QDialog):
                 self._busy(False)
                 self.show_error("Your password must be changed before you can carry on.")
                 return
-            signed, keys = change.signed_in, change.keys
+            signed, keys = change.signed_in or signed, change.keys
         self.result_value = (client, signed, keys)
         self.form.password.clear()
         self.accept()
