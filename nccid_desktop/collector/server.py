@@ -28,7 +28,7 @@ def _config(service: CollectorService, host: str, port: int) -> uvicorn.Config:
     service.store.sweep_spool(service.settings.clock())
     config = uvicorn.Config(create_app(service), host=host, port=port, log_config=None,
                             access_log=False, server_header=False, lifespan="off",
-                            timeout_keep_alive=30)
+                            timeout_keep_alive=30, timeout_graceful_shutdown=10)
     # uvicorn's access lines carry query strings; the app logs route templates instead.
     logging.getLogger("uvicorn.access").disabled = True
     return config

@@ -58,7 +58,7 @@ class PostgresCluster:
         return self.url(name)
 
     def stop(self) -> None:
-        subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast",
+        subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
                                     "-w", "stop"), capture_output=True, timeout=60, check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 

@@ -59,7 +59,7 @@ def test_the_openapi_document_covers_the_contract(fuzzed_service) -> None:
 def _server_errors(strategy, auth: dict[str, str]) -> str | None:
     """Fuzz one operation; the shrunk failing example's description, or None."""
 
-    @settings(max_examples=40, deadline=None, database=None,
+    @settings(max_examples=30, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(case=strategy)
     def run(case) -> None:
