@@ -22,35 +22,46 @@ _MIN_SENSITIVE_LENGTH = 3
 
 _sensitive: set[str] = set()
 _sensitive_pattern: re.Pattern[str] | None = None
+_pattern_stale = False
 _lock = threading.Lock()
 
 
 def register_sensitive(*values: object) -> None:
-    """Remember exact values (names, hospital numbers) that must be masked in any log line."""
-    global _sensitive_pattern
-    added = False
+    """Remember exact values (names, hospital numbers) that must be masked in any log line.
+
+    Cheap to call per row: the combined pattern is rebuilt lazily, on the next scrub.
+    """
+    global _pattern_stale
     with _lock:
         for value in values:
             text = str(value).strip() if value is not None else ""
             if len(text) >= _MIN_SENSITIVE_LENGTH and text not in _sensitive:
                 _sensitive.add(text)
-                added = True
-        if added:
-            ordered = sorted(_sensitive, key=len, reverse=True)
-            _sensitive_pattern = re.compile("|".join(re.escape(v) for v in ordered), re.IGNORECASE)
+                _pattern_stale = True
 
 
 def forget_sensitive() -> None:
     """Drop registered values (tests, and the end of a session)."""
-    global _sensitive_pattern
+    global _sensitive_pattern, _pattern_stale
     with _lock:
         _sensitive.clear()
         _sensitive_pattern = None
+        _pattern_stale = False
+
+
+def _current_pattern() -> re.Pattern[str] | None:
+    global _sensitive_pattern, _pattern_stale
+    with _lock:
+        if _pattern_stale:
+            ordered = sorted(_sensitive, key=len, reverse=True)
+            _sensitive_pattern = re.compile("|".join(re.escape(v) for v in ordered), re.IGNORECASE)
+            _pattern_stale = False
+        return _sensitive_pattern
 
 
 def scrub(text: str) -> str:
     """``text`` with identifier-shaped and registered sensitive values masked."""
-    pattern = _sensitive_pattern
+    pattern = _current_pattern()
     if pattern is not None:
         text = pattern.sub(REDACTED, text)
     text = _NHS_LIKE.sub(REDACTED, text)
