@@ -45,5 +45,9 @@ lint: setup
 	$(BIN)/ruff check nccid_desktop tests benchmarks
 	$(BIN)/mypy
 
+# Renders every page under Xvfb to PNG files in screenshots/ (git-ignored).
+screenshots: setup
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x1024x24" $(BIN)/python tools/screenshots.py
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -67,6 +67,10 @@ class CheckerResult:
     images: int
 
 
+#: The service accepts at most 10,000 NHS indexes per checker call (docs/api.md).
+CHECKER_CHUNK = 5000
+
+
 class CollectorClient:
     """One signed-in conversation with the service at ``server_url``."""
 
@@ -133,7 +137,7 @@ class CollectorClient:
         data = self._json("POST", "/api/v1/clinical/batches", cancel=cancel, json={
             "batch_id": batch_id, "envelopes": [e.to_json() for e in envelopes]})
         try:
-            return [RowResult(int(r["index"]), str(r.get("pseudonym", "")), str(r.get("kind", "")),
+            return [RowResult(int(r["index"]), str(r.get("pseudonym") or ""), str(r.get("kind") or ""),
                               str(r["status"]), str(r.get("message") or ""))
                     for r in data["results"]]
         except (KeyError, TypeError, ValueError) as error:
@@ -151,13 +155,20 @@ class CollectorClient:
         return known
 
     def check(self, nhs_indexes: Sequence[str]) -> list[CheckerResult]:
-        data = self._json("POST", "/api/v1/checker", json={"nhs_indexes": list(nhs_indexes)})
-        try:
-            return [CheckerResult(str(r["nhs_index"]), r.get("clinical_data"), r.get("status"),
+        """Per patient, what the service holds; long lists go in chunks the service accepts."""
+        results: list[CheckerResult] = []
+        for start in range(0, len(nhs_indexes), CHECKER_CHUNK):
+            chunk = list(nhs_indexes[start:start + CHECKER_CHUNK])
+            data = self._json("POST", "/api/v1/checker", json={"nhs_indexes": chunk})
+            try:
+                results.extend(
+                    CheckerResult(str(r["nhs_index"]), r.get("clinical_data"), r.get("status"),
                                   int(r.get("studies") or 0), int(r.get("images") or 0))
-                    for r in data["results"]]
-        except (KeyError, TypeError, ValueError) as error:
-            raise TransportError("The collection service sent an unexpected checker answer.") from error
+                    for r in data["results"])
+            except (KeyError, TypeError, ValueError) as error:
+                raise TransportError(
+                    "The collection service sent an unexpected checker answer.") from error
+        return results
 
     def summary(self) -> dict[str, Any]:
         return self._json("GET", "/api/v1/summary")
