@@ -8,10 +8,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := orthanc orthanc-dicomweb dcmtk dicom3tools xvfb xauth \
+SYSTEM_PACKAGES := orthanc orthanc-dicomweb dcmtk dicom3tools xvfb xauth wixl msitools \
 	libxcb-icccm4 libxcb-keysyms1 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 \
 	libfontconfig1 libdbus-1-3 fonts-dejavu-core
-SYSTEM_COMMANDS := Orthanc dcmdump dciodvfy xvfb-run
+SYSTEM_COMMANDS := Orthanc dcmdump dciodvfy xvfb-run wixl msiinfo
 
 .PHONY: run test setup system-deps lint screenshots bench clean
 
