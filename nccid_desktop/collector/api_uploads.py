@@ -22,6 +22,7 @@ from nccid_desktop.collector.multipart import parse_content_type, spool_parts
 from nccid_desktop.collector.problems import ServiceProblem, forbidden
 from nccid_desktop.collector.service import CollectorService
 from nccid_desktop.collector.stow import CANNOT_UNDERSTAND, InstanceOutcome
+from nccid_desktop.collector.windows import site_windows
 
 router = APIRouter()
 Service = Annotated[CollectorService, Depends(get_service)]
@@ -76,6 +77,20 @@ class CheckerOut(BaseModel):
     results: list[CheckerResult]
 
 
+class WindowOut(BaseModel):
+    kind: str
+    test_date: str
+
+
+class PatientWindowsOut(BaseModel):
+    pseudonym: str
+    windows: list[WindowOut]
+
+
+class WindowsOut(BaseModel):
+    patients: list[PatientWindowsOut]
+
+
 class RecentOut(BaseModel):
     date: str
     kind: str
@@ -98,6 +113,16 @@ def clinical_batch(body: ClinicalBatchIn, caller: ActiveCaller, service: Service
         raise forbidden("upload clinical records")
     results = service.clinical.upload_batch(caller, body.batch_id, body.envelopes)
     return {"batch_id": body.batch_id, "results": results}
+
+
+@router.get("/api/v1/clinical/windows", response_model=WindowsOut)
+def clinical_windows(caller: ActiveCaller, service: Service) -> dict:
+    if not caller.may("imaging"):
+        raise forbidden("upload images")
+    patients = site_windows(service.db, caller.site)
+    audit.record(service.db, service.settings.now(), caller.username, caller.site,
+                 "clinical_windows", "ok", len(patients))
+    return {"patients": patients}
 
 
 @router.post("/api/v1/images/known", response_model=KnownOut)
