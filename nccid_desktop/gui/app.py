@@ -46,8 +46,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="nccid-desktop", description="NCCID Desktop")
     parser.add_argument("--demo", action="store_true",
                         help="run against an embedded local collection service with sample data")
-    parser.add_argument("--self-test", action="store_true",
-                        help="open the main window off screen and exit 0 (installation check)")
+    parser.add_argument("--self-test", nargs="?", const="all", metavar="CHECKS",
+                        help="check this installation off screen and exit 0 or 1; optionally "
+                        "only the comma-separated CHECKS (qt-plugins, window, sheet, dicom, "
+                        "certificates)")
     return parser.parse_args(argv)
 
 
@@ -61,9 +63,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with contextlib.suppress(OSError):
         configure_logging(user_log_dir())
+    if args.self_test:
+        from nccid_desktop.gui.self_test import run_self_test
+
+        return run_self_test(args.self_test)
     from nccid_desktop.gui.controller import run_app
 
-    return run_app(demo=args.demo, self_test=args.self_test)
+    return run_app(demo=args.demo)
 
 
 if __name__ == "__main__":
