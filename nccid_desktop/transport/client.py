@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import requests
 
+from nccid_desktop.dicom.clinical_windows import ClinicalWindow
 from nccid_desktop.errors import TransportError
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.records import ClinicalEnvelope
@@ -72,28 +74,40 @@ CHECKER_CHUNK = 5000
 
 
 class CollectorClient:
-    """One signed-in conversation with the service at ``server_url``."""
+    """One signed-in conversation with the service at ``server_url``.
+
+    Two retry policies: ``settings`` (patient: bulk uploads ride out a flaky link) for
+    uploads, and ``interactive`` (default: ``settings.interactive()``) for the calls a person
+    waits on: sign-in, password change, keys, the checker and the summary.
+    """
 
     def __init__(self, server_url: str, settings: HttpSettings | None = None,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None,
+                 interactive: HttpSettings | None = None) -> None:
         self.server_url = server_url.rstrip("/")
         self.settings = settings or HttpSettings()
+        self.interactive = interactive or self.settings.interactive()
         self.session = session or make_session(self.settings)
         self.signed_in: SignedIn | None = None
 
-    def _call(self, method: str, path: str, *, json: Any = None,
-              cancel: CancelToken = NEVER_CANCELLED) -> requests.Response:
+    def _send(self, method: str, path: str, *, json: Any = None,
+              cancel: CancelToken = NEVER_CANCELLED, waiting: bool = False) -> requests.Response:
+        settings = self.interactive if waiting else self.settings
         try:
-            response = send_with_retry(self.session, method, self.server_url + path,
-                                       self.settings, json=json, cancel=cancel)
+            return send_with_retry(self.session, method, self.server_url + path,
+                                   settings, json=json, cancel=cancel)
         except requests.RequestException as error:
             raise transport_error(error) from error
+
+    def _call(self, method: str, path: str, *, json: Any = None,
+              cancel: CancelToken = NEVER_CANCELLED, waiting: bool = False) -> requests.Response:
+        response = self._send(method, path, json=json, cancel=cancel, waiting=waiting)
         raise_for_response(response)
         return response
 
     def _json(self, method: str, path: str, *, json: Any = None,
-              cancel: CancelToken = NEVER_CANCELLED) -> Any:
-        response = self._call(method, path, json=json, cancel=cancel)
+              cancel: CancelToken = NEVER_CANCELLED, waiting: bool = False) -> Any:
+        response = self._call(method, path, json=json, cancel=cancel, waiting=waiting)
         try:
             return response.json()
         except ValueError as error:
@@ -106,16 +120,16 @@ class CollectorClient:
         return self.signed_in
 
     def health(self) -> dict[str, Any]:
-        return self._json("GET", "/api/v1/health")
+        return self._json("GET", "/api/v1/health", waiting=True)
 
     def sign_in(self, username: str, password: str) -> SignedIn:
         """Sign in; when the password has expired the result says so (change it next)."""
         self.session.headers.pop("Authorization", None)
-        return self._adopt(self._json("POST", "/api/v1/session",
+        return self._adopt(self._json("POST", "/api/v1/session", waiting=True,
                                       json={"username": username, "password": password}))
 
     def change_password(self, old_password: str, new_password: str) -> SignedIn:
-        return self._adopt(self._json("POST", "/api/v1/session/password",
+        return self._adopt(self._json("POST", "/api/v1/session/password", waiting=True,
                                       json={"old_password": old_password,
                                             "new_password": new_password}))
 
@@ -123,14 +137,14 @@ class CollectorClient:
         if self.signed_in is None:
             return
         try:
-            self._call("DELETE", "/api/v1/session")
+            self._call("DELETE", "/api/v1/session", waiting=True)
         finally:
             self.signed_in = None
             self.session.headers.pop("Authorization", None)
 
     def site_keys(self) -> SiteKeys:
         """The site's pseudonym key and the controller's public key (kept in memory only)."""
-        return SiteKeys.from_json(self._json("GET", "/api/v1/site/keys"))
+        return SiteKeys.from_json(self._json("GET", "/api/v1/site/keys", waiting=True))
 
     def upload_clinical(self, batch_id: str, envelopes: Sequence[ClinicalEnvelope],
                         cancel: CancelToken = NEVER_CANCELLED) -> list[RowResult]:
@@ -154,12 +168,29 @@ class CollectorClient:
             known.update(str(uid) for uid in (data.get("known") or []))
         return known
 
+    def clinical_windows(self, cancel: CancelToken = NEVER_CANCELLED
+                         ) -> dict[str, tuple[ClinicalWindow, ...]] | None:
+        """Per pseudonym, the date windows of the records the service holds for the site, so
+        images can be chosen without the sheet at hand; None from a service without the call."""
+        response = self._send("GET", "/api/v1/clinical/windows", cancel=cancel)
+        if response.status_code == 404:
+            return None
+        raise_for_response(response)
+        try:
+            return {str(patient["pseudonym"]): tuple(
+                        ClinicalWindow(w["kind"], date.fromisoformat(w["test_date"]))
+                        for w in patient["windows"])
+                    for patient in response.json()["patients"]}
+        except (KeyError, TypeError, ValueError) as error:
+            raise TransportError("The collection service sent unexpected clinical dates.") from error
+
     def check(self, nhs_indexes: Sequence[str]) -> list[CheckerResult]:
         """Per patient, what the service holds; long lists go in chunks the service accepts."""
         results: list[CheckerResult] = []
         for start in range(0, len(nhs_indexes), CHECKER_CHUNK):
             chunk = list(nhs_indexes[start:start + CHECKER_CHUNK])
-            data = self._json("POST", "/api/v1/checker", json={"nhs_indexes": chunk})
+            data = self._json("POST", "/api/v1/checker", json={"nhs_indexes": chunk},
+                              waiting=True)
             try:
                 results.extend(
                     CheckerResult(str(r["nhs_index"]), r.get("clinical_data"), r.get("status"),
@@ -171,7 +202,7 @@ class CollectorClient:
         return results
 
     def summary(self) -> dict[str, Any]:
-        return self._json("GET", "/api/v1/summary")
+        return self._json("GET", "/api/v1/summary", waiting=True)
 
     def stow(self, **kwargs: Any) -> StowClient:
         """A STOW-RS client on this signed-in session."""

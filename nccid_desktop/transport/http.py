@@ -16,7 +16,7 @@ import random
 import ssl
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import requests
@@ -49,6 +49,20 @@ class HttpSettings:
     @property
     def timeout(self) -> tuple[float, float]:
         return (self.connect_timeout, self.read_timeout)
+
+    def interactive(self) -> HttpSettings:
+        """The same route and trust for a call someone is waiting on (sign-in, checker,
+        summary): each limit capped by :data:`INTERACTIVE_LIMITS`, so an unreachable server
+        is reported in seconds rather than after a bulk upload's patient retries."""
+        capped = {f.name: min(getattr(self, f.name), getattr(INTERACTIVE_LIMITS, f.name))
+                  for f in fields(self) if f.name not in ("ca_bundle", "proxy")}
+        return replace(self, **capped)
+
+
+#: The ceilings of an interactive call: two attempts, a short pause between them, short
+#: timeouts (the read timeout still covers the service's deliberately slow password hashing).
+INTERACTIVE_LIMITS = HttpSettings(connect_timeout=4.0, read_timeout=30.0, max_attempts=2,
+                                  backoff_base=0.25, backoff_cap=1.0, retry_after_cap=2.0)
 
 
 def tls_context(ca_bundle: str | None = None) -> ssl.SSLContext:

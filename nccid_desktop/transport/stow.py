@@ -9,7 +9,7 @@ complaint users make most about uploaders; here a batch's bytes count once its a
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,15 +145,23 @@ class StowClient:
         raise TransportError(f"The image server answered {response.status_code}.")
 
     def store(self, items: Sequence[StowItem], progress: ProgressCallback = no_progress,
-              cancel: CancelToken = NEVER_CANCELLED) -> StowResult:
-        """Send every item, batch by batch; progress is in bytes the server has answered for."""
+              cancel: CancelToken = NEVER_CANCELLED,
+              on_batch: StowBatchCallback | None = None) -> StowResult:
+        """Send every item, batch by batch; progress is in bytes the server has answered for,
+        and ``on_batch`` hears each answered batch (its items and the server's answer)."""
         total = sum(item.size for item in items)
         acknowledged = 0
         result = StowResult()
         progress(Progress(0, total, "Sending images"))
         for batch in plan_batches(items, self.max_batch_bytes, self.max_batch_count):
             cancel.raise_if_cancelled()
-            result.merge(self.send_batch(batch, cancel))
+            answer = self.send_batch(batch, cancel)
+            result.merge(answer)
             acknowledged += sum(item.size for item in batch)
+            if on_batch is not None:
+                on_batch(batch, answer)
             progress(Progress(acknowledged, total, f"{len(result.stored)} images stored"))
         return result
+
+
+StowBatchCallback = Callable[[Sequence[StowItem], StowResult], None]

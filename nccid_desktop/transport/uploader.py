@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -18,12 +18,13 @@ from nccid_desktop.records import ClinicalEnvelope
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
 from nccid_desktop.transport.client import CollectorClient
 from nccid_desktop.transport.errors import SessionExpiredError
-from nccid_desktop.transport.outbox import Batch, Outbox
+from nccid_desktop.transport.outbox import Batch, ItemKind, Outbox
 from nccid_desktop.transport.stow import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_COUNT, StowItem
 
 log = logging.getLogger(__name__)
 
 RECORD_BATCH_COUNT = 100
+ALL_KINDS: tuple[ItemKind, ...] = ("record", "image")
 
 
 @dataclass
@@ -35,12 +36,26 @@ class UploadReport:
     images_stored: int = 0
     images_already_held: int = 0
     problems: list[str] = field(default_factory=list)
+    paused: bool = False
 
     @property
     def failed(self) -> int:
         return len(self.problems)
 
 
+@dataclass(frozen=True)
+class BatchAnswered:
+    """One batch the service has answered: the item keys (SOP Instance UIDs for images,
+    ``<pseudonym>_<kind>`` for records) it now holds, those it refused, and the bytes the
+    answer covers. Images the service already held are reported as one such batch."""
+
+    kind: ItemKind
+    acknowledged: tuple[str, ...]
+    refused: tuple[str, ...]
+    bytes: int
+
+
+BatchCallback = Callable[[BatchAnswered], None]
 Reauthenticate = Callable[[], None]
 
 
@@ -60,33 +75,44 @@ class Uploader:
         self.image_batch_count = image_batch_count
 
     def run(self, progress: ProgressCallback = no_progress,
-            cancel: CancelToken = NEVER_CANCELLED) -> UploadReport:
-        """Send everything pending: records first, then images (skipping those already held)."""
+            cancel: CancelToken = NEVER_CANCELLED, *, kinds: Collection[ItemKind] = ALL_KINDS,
+            on_batch: BatchCallback | None = None,
+            pause: CancelToken = NEVER_CANCELLED) -> UploadReport:
+        """Send what is pending of ``kinds``: records first, then images (skipping those the
+        service already holds). ``pause`` stops before the next batch, leaving the rest
+        queued (the report says ``paused``); ``cancel`` raises as soon as it can."""
         self.outbox.recover()
         report = UploadReport()
-        total = self.outbox.pending_bytes()
+        total = sum(self.outbox.pending_bytes(kind) for kind in kinds)
         done = 0
 
-        def advance(batch: Batch) -> None:
+        def answered(answer: BatchAnswered) -> None:
             nonlocal done
-            done += batch.size
+            done += answer.bytes
+            if on_batch is not None:
+                on_batch(answer)
             progress(Progress(done, total, f"{report.records_stored + report.records_unchanged} "
                               f"records and {report.images_stored} images sent"))
 
+        def next_batch(kind: ItemKind, count: int, size: int | None = None) -> Batch | None:
+            cancel.raise_if_cancelled()
+            if pause.cancelled:
+                report.paused = True
+                return None
+            return self.outbox.next_batch(kind, count, size)
+
         progress(Progress(0, total, "Preparing upload"))
-        while batch := self.outbox.next_batch("record", self.record_batch_count):
-            cancel.raise_if_cancelled()
-            self._with_session(partial(self._send_records, batch, report, cancel))
-            advance(batch)
-        skipped = self._skip_known_images(report, cancel)
-        done += skipped
-        while batch := self.outbox.next_batch("image", self.image_batch_count, self.image_batch_bytes):
-            cancel.raise_if_cancelled()
-            self._with_session(partial(self._send_images, batch, report, cancel))
-            advance(batch)
+        if "record" in kinds:
+            while batch := next_batch("record", self.record_batch_count):
+                self._with_session(partial(self._send_records, batch, report, cancel, answered))
+        if "image" in kinds and not report.paused:
+            self._skip_known_images(report, cancel, answered)
+            while batch := next_batch("image", self.image_batch_count, self.image_batch_bytes):
+                self._with_session(partial(self._send_images, batch, report, cancel, answered))
         log.info("Upload run: %d records stored, %d unchanged, %d images stored, %d already held, "
-                 "%d refused", report.records_stored, report.records_unchanged,
-                 report.images_stored, report.images_already_held, report.failed)
+                 "%d refused%s", report.records_stored, report.records_unchanged,
+                 report.images_stored, report.images_already_held, report.failed,
+                 "; paused" if report.paused else "")
         return report
 
     def _with_session(self, action: Callable[[], None]) -> None:
@@ -102,7 +128,8 @@ class Uploader:
                 self.reauthenticate()
         action()
 
-    def _send_records(self, batch: Batch, report: UploadReport, cancel: CancelToken) -> None:
+    def _send_records(self, batch: Batch, report: UploadReport, cancel: CancelToken,
+                      answered: BatchCallback) -> None:
         envelopes = [ClinicalEnvelope.from_json(json.loads(item.staging_path.read_bytes()))
                      for item in batch.items]
         results = {r.index: r for r in self.client.upload_clinical(batch.batch_id, envelopes, cancel)}
@@ -121,20 +148,25 @@ class Uploader:
             report.problems.append(f"{where}: {reason}")
             self.outbox.fail(item.id, f"{where}: {reason}")
         self.outbox.acknowledge(acknowledged)
+        _answer(answered, batch, {item.id for item in batch.items if item.id in acknowledged})
 
-    def _skip_known_images(self, report: UploadReport, cancel: CancelToken) -> int:
+    def _skip_known_images(self, report: UploadReport, cancel: CancelToken,
+                           answered: BatchCallback) -> None:
         staged = self.outbox.pending_images()
         if not staged:
-            return 0
+            return
         known: set[str] = set()
         self._with_session(lambda: known.update(
             self.client.known_sop_instances([i.item_key for i in staged], cancel)))
         held = [item for item in staged if item.item_key in known]
         self.outbox.acknowledge([item.id for item in held])
         report.images_already_held += len(held)
-        return sum(item.size for item in held)
+        if held:
+            answered(BatchAnswered("image", tuple(i.item_key for i in held), (),
+                                   sum(i.size for i in held)))
 
-    def _send_images(self, batch: Batch, report: UploadReport, cancel: CancelToken) -> None:
+    def _send_images(self, batch: Batch, report: UploadReport, cancel: CancelToken,
+                     answered: BatchCallback) -> None:
         stow = self.client.stow(max_batch_bytes=max(self.image_batch_bytes, batch.size),
                                 max_batch_count=max(self.image_batch_count, len(batch.items)))
         items = [StowItem(i.item_key, i.staging_path, i.size) for i in batch.items]
@@ -147,3 +179,10 @@ class Uploader:
             reason = result.failed.get(item.item_key) or "The service did not confirm this image."
             report.problems.append(f"Image of {item.pseudonym}: {reason}")
             self.outbox.fail(item.id, reason)
+        _answer(answered, batch, {i.id for i in batch.items if i.item_key in result.stored})
+
+
+def _answer(answered: BatchCallback, batch: Batch, acknowledged_ids: set[int]) -> None:
+    answered(BatchAnswered(
+        batch.kind, tuple(i.item_key for i in batch.items if i.id in acknowledged_ids),
+        tuple(i.item_key for i in batch.items if i.id not in acknowledged_ids), batch.size))
