@@ -15,16 +15,17 @@ import uuid
 from pathlib import Path
 
 from nccid_desktop import config
+from nccid_desktop.dicom.select import Selection
 from nccid_desktop.errors import AuthError, IdentifierError, NccidError, SheetError
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.paths import user_data_dir
-from nccid_desktop.pseudonym import nhs_index
+from nccid_desktop.pseudonym import LinkingIdentifier, nhs_index
 from nccid_desktop.tasks import Progress
 from nccid_desktop.transport.client import CollectorClient
 from nccid_desktop.transport.errors import PasswordChangeRequiredError
 from nccid_desktop.transport.http import HttpSettings
-from nccid_desktop.transport.outbox import Outbox
-from nccid_desktop.transport.uploader import Uploader, UploadReport
+from nccid_desktop.transport.outbox import ItemKind, Outbox
+from nccid_desktop.transport.uploader import ALL_KINDS, Uploader, UploadReport
 
 SHOWN_FINDINGS = 20
 
@@ -45,10 +46,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sheet.add_argument("file", type=Path)
     _connection_options(sheet)
     sheet.set_defaults(handler=_upload_sheet)
-    images = kinds.add_parser("images", help="scan, de-identify, verify and send DICOM images")
+    images = kinds.add_parser("images", help="scan, select, de-identify, verify and send DICOM "
+                              "images")
     images.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     images.add_argument("--linking", choices=config.LINKING_CHOICES,
                         help="what the DICOM PatientID holds at this site")
+    images.add_argument("--sheet", nargs="+", type=Path, default=[], metavar="XLSX",
+                        help="Main or Covid Status workbooks whose test dates choose the images, "
+                        "besides the records the service already holds")
     _connection_options(images)
     images.set_defaults(handler=_upload_images)
     resume = subparsers.add_parser("resume", help="finish uploads that were interrupted")
@@ -90,8 +95,9 @@ class _Session:
     def keys(self) -> SiteKeys:
         return self.client.site_keys()
 
-    def upload(self, outbox: Outbox) -> UploadReport:
-        return Uploader(self.client, outbox, reauthenticate=self.sign_in).run(_printer())
+    def upload(self, outbox: Outbox, kinds: tuple[ItemKind, ...] = ALL_KINDS) -> UploadReport:
+        return Uploader(self.client, outbox, reauthenticate=self.sign_in).run(_printer(),
+                                                                             kinds=kinds)
 
 
 def _printer():
@@ -102,14 +108,19 @@ def _printer():
     return show
 
 
-def _print_report(report: UploadReport, outbox: Outbox) -> int:
+def _print_report(report: UploadReport, outbox: Outbox,
+                  kinds: tuple[ItemKind, ...] = ALL_KINDS) -> int:
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    print(f"Records: {report.records_stored} stored, {report.records_unchanged} already up to date.")
-    print(f"Images: {report.images_stored} stored, {report.images_already_held} already held.")
+    if "record" in kinds:
+        print(f"Records: {report.records_stored} stored, {report.records_unchanged} already up "
+              "to date.")
+    if "image" in kinds:
+        print(f"Images: {report.images_stored} stored, {report.images_already_held} already "
+              "held.")
     for problem in report.problems:
         print(f"Not accepted: {problem}")
-    left = outbox.count_pending()
+    left = sum(outbox.count_pending(kind) for kind in kinds)
     if left:
         print(f"{left} items are still waiting; run 'nccid resume' to send them.")
     return 1 if report.problems or left else 0
@@ -133,22 +144,26 @@ def _upload_sheet(args: argparse.Namespace) -> int:
     outbox = Outbox()
     for envelope in envelopes:
         outbox.stage_record(envelope)
-    return _print_report(session.upload(outbox), outbox)
+    return _print_report(session.upload(outbox, ("record",)), outbox, ("record",))
 
 
 def _upload_images(args: argparse.Namespace) -> int:
     from nccid_desktop.dicom.deidentify import DeidContext
     from nccid_desktop.dicom.pipeline import deidentify_batch
-    from nccid_desktop.dicom.sources import iter_sources
     from nccid_desktop.errors import DicomError
 
-    missing = [str(p) for p in args.paths if not p.exists()]
+    missing = [str(p) for p in args.paths + args.sheet if not p.exists()]
     if missing:
         raise DicomError(f"Not found: {', '.join(missing)}")
     session = _Session(args)
+    keys, linking = session.keys(), session.settings.linking
+    selection = _select_images(args, session.client, keys, linking)
+    sources = selection.files_to_send()
+    if not sources:
+        print("No images to send.")
+        return 0
     work = user_data_dir() / "deid-work" / uuid.uuid4().hex
-    report = deidentify_batch(list(iter_sources(args.paths)), work,
-                              DeidContext(session.keys(), session.settings.linking),  # type: ignore[arg-type]
+    report = deidentify_batch(sources, work, DeidContext(keys, linking),  # type: ignore[arg-type]
                               quarantine_dir=user_data_dir() / "quarantine", progress=_printer())
     outbox = Outbox()
     for outcome in report.outcomes:
@@ -159,7 +174,59 @@ def _upload_images(args: argparse.Namespace) -> int:
     if held_back:
         print(f"{held_back} files were not sent (quarantined or not DICOM); see the quarantine "
               f"folder {user_data_dir() / 'quarantine'}.")
-    return _print_report(session.upload(outbox), outbox)
+    return _print_report(session.upload(outbox, ("image",)), outbox, ("image",))
+
+
+def _select_images(args: argparse.Namespace, client: CollectorClient, keys: SiteKeys,
+                   linking: LinkingIdentifier) -> Selection:
+    """Scan, then apply the selection rules with the service's and the sheets' test dates."""
+    from nccid_desktop.cli.scan import _sheet_records
+    from nccid_desktop.dicom.scan import scan
+    from nccid_desktop.dicom.select import SelectionInputs, select, windows_from_records
+    from nccid_desktop.transport.service_knowledge import ask_service, merge_windows
+
+    result = scan(args.paths, progress=_printer())
+    known = ask_service(client, keys, result)
+    sheets = (windows_from_records(e for path in args.sheet
+                                   for e in _sheet_records(path, keys, linking))
+              if args.sheet else None)
+    windows = merge_windows(known.windows, sheets)
+    selection = select(result, SelectionInputs(keys=keys, linking=linking, windows=windows,
+                                               uploaded_uids=known.uploaded_uids))
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    for line in selection_lines(selection, checked=windows is not None):
+        print(line)
+    return selection
+
+
+def selection_lines(selection: Selection, *, checked: bool = True) -> list[str]:
+    """What will be sent and, by reason, what was left out: counts only, no identifiers."""
+    chosen = selection.included
+    lines = [f"Selected {_count(len(chosen), 'series')} "
+             f"({_count(sum(len(d.files) for d in chosen), 'image')}) to send."]
+    left_out: dict[str, list[int]] = {}
+    for decision in selection.decisions:
+        if not decision.included:
+            counts = left_out.setdefault(decision.reason, [0, 0])
+            counts[0] += 1
+            counts[1] += decision.series.instance_count
+    if left_out:
+        lines.append(f"Left out {_count(sum(c[0] for c in left_out.values()), 'series')}:")
+        lines += [f"  {_count(series, 'series')} ({_count(images, 'image')}): {reason}"
+                  for reason, (series, images) in sorted(left_out.items(), key=lambda kv: -kv[1][0])]
+    again = sum(d.series.instance_count - len(d.files) for d in chosen)
+    if again:
+        lines.append(f"{_count(again, 'image')} of the selected series were already uploaded "
+                     "and are not sent again.")
+    if not checked:
+        lines.append("The service did not say which patients have clinical records, so the "
+                     "images were not checked against them; give --sheet to check them.")
+    return lines
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 or noun == 'series' else 's'}"
 
 
 def _resume(args: argparse.Namespace) -> int:

@@ -36,7 +36,7 @@ def test_500_rows_and_200_instances_through_faults_are_stored_once(tmp_path: Pat
         host, port = collector.url.removeprefix("http://").split(":")
         plan = random_plan(seed=11, rate=0.3, only=lambda head: head.method == "POST")
         with FaultProxy((host, int(port)), plan, retry_after=1, stall_seconds=4) as proxy:
-            client = CollectorClient(proxy.url, PATIENT_SETTINGS)
+            client = CollectorClient(proxy.url, PATIENT_SETTINGS, interactive=PATIENT_SETTINGS)
             client.sign_in(collector.account.username, collector.account.password)
             outbox = Outbox()
             _stage(outbox, client.site_keys(), tmp_path / "staged", PATIENTS, INSTANCES)
