@@ -13,6 +13,7 @@ from nccid_desktop.config.definitions import (
 )
 from nccid_desktop.config.layers import (
     LOCKED_NOTE,
+    SOURCE_LABELS,
     EffectiveSettings,
     EffectiveValue,
     Settings,
@@ -27,6 +28,7 @@ from nccid_desktop.config.user_file import SETTINGS_FILE, read_user_settings, se
 
 __all__ = [
     "BY_NAME", "DEFINITIONS", "LINKING_CHOICES", "LOCKED_NOTE", "POLICY_NAMES", "SETTINGS_FILE",
+    "SOURCE_LABELS",
     "EffectiveSettings", "EffectiveValue", "Policy", "SettingDefinition", "Settings", "Source",
     "default_policy_path", "load", "password_from_environment", "policy_path", "read_policy",
     "read_user_settings", "resolve", "save_user_settings", "settings_path", "without_credentials",

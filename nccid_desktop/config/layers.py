@@ -27,6 +27,10 @@ from nccid_desktop.errors import ConfigError
 
 Source = Literal["policy", "option", "environment", "user", "default"]
 LOCKED_NOTE = "Set by your IT department"
+SOURCE_LABELS: dict[str, str] = {
+    "policy": "the machine policy", "option": "the command line",
+    "environment": "an environment variable", "user": "your own settings",
+    "default": "the built-in default"}
 
 
 @dataclass(frozen=True)
