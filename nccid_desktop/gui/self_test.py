@@ -60,7 +60,7 @@ def _require(condition: bool, problem: str) -> None:
 
 def check_qt_plugins(work: Path) -> None:
     """The native platform plugin (for the real desktop) and SVG icon support are shipped."""
-    from PySide6.QtCore import QLibraryInfo
+    from PySide6.QtCore import QLibraryInfo, QPluginLoader
     from PySide6.QtGui import QImageReader
 
     from nccid_desktop.gui.icons import icon
@@ -68,8 +68,11 @@ def check_qt_plugins(work: Path) -> None:
     platforms = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms"
     wanted = NATIVE_PLATFORM_PLUGIN.get(sys.platform)
     if wanted is not None:
-        found = [p.name for p in platforms.glob("*") if wanted in p.name]
+        found = [p for p in platforms.glob("*") if p.stem.removeprefix("lib") == wanted]
         _require(bool(found), f"the Qt platform plugin {wanted} is missing from {platforms}")
+        loader = QPluginLoader(str(found[0]))
+        _require(loader.load(), f"the Qt platform plugin {wanted} cannot be loaded (a library it "
+                 f"needs is missing): {loader.errorString()}")
     formats = {bytes(f.data()).decode() for f in QImageReader.supportedImageFormats()}
     _require("svg" in formats, "the Qt SVG image plugin is missing (icons cannot be drawn)")
     _require(not icon("app").pixmap(32, 32).isNull(), "the app icon cannot be drawn")
