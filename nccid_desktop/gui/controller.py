@@ -5,16 +5,18 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from nccid_desktop import config
+from nccid_desktop.errors import ConfigError
 from nccid_desktop.gui.context import AppContext, SiteOptions
 from nccid_desktop.gui.icons import icon
 from nccid_desktop.gui.main_window import MainWindow
-from nccid_desktop.gui.preferences import Preferences
 from nccid_desktop.gui.signin_dialog import SignInDialog
 from nccid_desktop.gui.style import apply_theme
 from nccid_desktop.gui.workers import WorkerPool
 from nccid_desktop.paths import user_data_dir
+from nccid_desktop.transport.http import HttpSettings
 
 
 class AppController:
@@ -22,14 +24,24 @@ class AppController:
         self.app = app
         self.demo = demo
         self.pool = WorkerPool(app)
-        self.preferences = Preferences.load()
+        self.settings = config.resolve()
         self.window: MainWindow | None = None
 
     def options(self) -> SiteOptions:
-        prefs = self.preferences
-        server = self.demo.url if self.demo else prefs.value("server_url")
-        return SiteOptions(server_url=server, proxy=prefs.value("proxy"),
-                           hospital_pattern=prefs.value("hospital_pattern"))
+        settings = self.settings
+        server = self.demo.url if self.demo else settings.value("server_url")
+        proxy = settings.value("proxy")
+        return SiteOptions(server_url=server, proxy="" if proxy == "system" else proxy,
+                           hospital_pattern=settings.value("hospital_pattern"),
+                           linking="nhs" if settings.value("linking") == "nhs" else "hospital")
+
+    def http_settings(self) -> tuple[HttpSettings, str]:
+        """How to reach the service, and a problem to show (a missing CA bundle file)."""
+        try:
+            settings = self.settings.settings()
+        except ConfigError as error:
+            return HttpSettings(proxy=self.options().proxy or None), str(error)
+        return HttpSettings(ca_bundle=settings.ca_bundle, proxy=settings.proxy), ""
 
     def new_context(self) -> AppContext:
         data_dir = user_data_dir() / ("demo" if self.demo else "")
@@ -37,12 +49,20 @@ class AppController:
                           data_dir=data_dir)
 
     def sign_in(self) -> bool:
+        try:
+            self.settings = config.resolve()
+        except ConfigError as error:
+            QMessageBox.critical(None, "NCCID Desktop", str(error))
+            return False
         options = self.options()
+        http, problem = self.http_settings()
         dialog = SignInDialog(self.pool, options.server_url,
                               server_locked=self.demo is not None
-                              or self.preferences.locked("server_url"),
-                              username=self.demo.username if self.demo else "")
+                              or self.settings.locked("server_url"),
+                              username=self.demo.username if self.demo else "", http=http)
         dialog.setWindowIcon(icon("app"))
+        if problem:
+            dialog.show_error(problem)
         if self.demo:
             dialog.form.intro.setText(f"Demo mode. Sign in as {self.demo.username} with the "
                                       f"password {self.demo.password}. Sample sheets and images "
@@ -53,7 +73,7 @@ class AppController:
         client, _signed, keys = dialog.result_value
         context = self.new_context()
         context.client, context.keys = client, keys
-        self.window = MainWindow(context, self.preferences, on_sign_out=self._signed_out)
+        self.window = MainWindow(context, self.settings, on_sign_out=self._signed_out)
         self.window.show()
         QTimer.singleShot(0, self.window.offer_resume)
         return True
@@ -76,7 +96,13 @@ def run_app(*, demo: bool = False, self_test: bool = False) -> int:
         from nccid_desktop.gui.app import start_demo
 
         setup = start_demo(user_data_dir() / "demo")
-    controller = AppController(app, demo=setup)
+    try:
+        controller = AppController(app, demo=setup)
+    except ConfigError as error:
+        QMessageBox.critical(None, "NCCID Desktop", str(error))
+        if setup is not None:
+            setup.stop()
+        return 1
     try:
         if not controller.sign_in():
             return 0
@@ -91,7 +117,7 @@ def _self_test(app: QApplication) -> int:
     """Build every page and show the window off screen: proves the bundle is complete."""
     pool = WorkerPool(app)
     context = AppContext(pool, SiteOptions(), data_dir=user_data_dir())
-    window = MainWindow(context, Preferences.load())
+    window = MainWindow(context)
     window.show()
     for row in range(window.form.sections.count()):
         window.form.sections.setCurrentRow(row)

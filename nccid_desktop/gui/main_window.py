@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QWidget
 
+from nccid_desktop.config import EffectiveSettings
 from nccid_desktop.gui.change_password_dialog import ChangePasswordDialog
 from nccid_desktop.gui.checker_page import CheckerPage
 from nccid_desktop.gui.context import AppContext
@@ -20,7 +21,6 @@ from nccid_desktop.gui.forms.main_window import Ui_MainWindow
 from nccid_desktop.gui.guidance_page import GuidancePage
 from nccid_desktop.gui.icons import icon
 from nccid_desktop.gui.images_page import ImagesPage
-from nccid_desktop.gui.preferences import Preferences
 from nccid_desktop.gui.settings_page import SettingsPage
 from nccid_desktop.gui.sheet_page import SheetPage
 from nccid_desktop.gui.summary_page import SummaryPage
@@ -30,7 +30,7 @@ SECTION_KEYS = ("main", "status", "images", "checker", "summary", "guidance", "s
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, context: AppContext, preferences: Preferences, *,
+    def __init__(self, context: AppContext, settings: EffectiveSettings | None = None, *,
                  on_sign_out: Callable[[], None] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,7 +47,7 @@ class MainWindow(QMainWindow):
             "checker": CheckerPage(context),
             "summary": SummaryPage(context),
             "guidance": GuidancePage(),
-            "settings": SettingsPage(preferences),
+            "settings": SettingsPage(context.pool, settings, on_saved=self._settings_saved),
         }
         form = self.form
         for key in SECTION_KEYS:
@@ -87,6 +87,12 @@ class MainWindow(QMainWindow):
         page = self.pages[template_id]
         assert isinstance(page, SheetPage)
         page.load(path)
+
+    def _settings_saved(self, settings: EffectiveSettings) -> None:
+        """Site rules apply at once; the server, proxy and certificates at the next sign-in."""
+        options = self.context.options
+        options.hospital_pattern = settings.value("hospital_pattern")
+        options.linking = "nhs" if settings.value("linking") == "nhs" else "hospital"
 
     def _section_changed(self, row: int) -> None:
         self.form.pages.setCurrentIndex(row)

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
+from nccid_desktop import config
 from nccid_desktop.gui.main_window import SECTION_KEYS, MainWindow
-from nccid_desktop.gui.preferences import Preferences
 from nccid_desktop.sheets.definitions import STATUS
 from nccid_desktop.sheets.payload import build_envelopes
 from nccid_desktop.sheets.validator import validate_workbook
@@ -39,8 +39,8 @@ def _ours(widget) -> bool:
     return bool(name) and not name.startswith("qt_")
 
 
-def _window(qtbot, context, preferences=None) -> MainWindow:
-    window = MainWindow(context, preferences or Preferences())
+def _window(qtbot, context, settings=None) -> MainWindow:
+    window = MainWindow(context, settings)
     qtbot.addWidget(window)
     window.show()
     return window
@@ -95,27 +95,32 @@ def test_tab_moves_through_the_sign_in_fields_in_order(qtbot, pool, service):
 
 def test_settings_fixed_by_policy_are_locked_and_say_so(qtbot, signed_context, tmp_path,
                                                        monkeypatch):
-    policy = tmp_path / "policy.json"
-    policy.write_text(json.dumps({"server_url": "https://nccid.example.nhs.uk", "site": "RSH"}))
+    policy = tmp_path / "policy.toml"
+    policy.write_text('server_url = "https://nccid.example.nhs.uk"\nsite = "RSH"\n'
+                      'proxy = "http://proxy.trust.nhs.uk:8080"\nlocked = ["server_url", "site"]\n')
     monkeypatch.setenv("NCCID_POLICY_FILE", str(policy))
-    preferences = Preferences.load()
-    window = _window(qtbot, signed_context, preferences)
+    window = _window(qtbot, signed_context, config.resolve())
     window.open_section("settings")
     form = window.page("settings").form
     assert form.server.text() == "https://nccid.example.nhs.uk" and not form.server.isEnabled()
     assert form.serverLock.isVisible() and form.serverLock.text() == "Set by your IT department"
     assert "set by your it department" in form.server.accessibleName()
+    assert not form.site.isEnabled() and form.siteLock.isVisible()
+    assert form.proxy.text() == "http://proxy.trust.nhs.uk:8080"  # an unlocked policy default
     assert form.proxy.isEnabled() and not form.proxyLock.isVisible()
     form.hospitalPattern.setText("RR[0-9")
     form.saveButton.click()
     assert "not a valid pattern" in form.message.text()
     form.hospitalPattern.setText(r"RR\d{8}")
     form.server.setText("https://elsewhere.example")
+    form.proxy.setText("none")
     form.saveButton.click()
     assert form.message.text().startswith("Settings saved")
-    again = Preferences.load()
+    again = config.resolve()
     assert again.value("hospital_pattern") == r"RR\d{8}"
+    assert (again.value("proxy"), again.source("proxy")) == ("none", "user")
     assert again.value("server_url") == "https://nccid.example.nhs.uk"
+    assert signed_context.options.hospital_pattern == r"RR\d{8}"
 
 
 def test_checker_checks_as_typed_and_reports_what_was_received(qtbot, signed_context, service,

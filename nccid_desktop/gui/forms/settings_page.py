@@ -18,9 +18,10 @@ from PySide6.QtGui import (QBrush, QColor, QConicalGradient, QCursor,
     QFont, QFontDatabase, QGradient, QIcon,
     QImage, QKeySequence, QLinearGradient, QPainter,
     QPalette, QPixmap, QRadialGradient, QTransform)
-from PySide6.QtWidgets import (QApplication, QFormLayout, QHBoxLayout, QLabel,
-    QLineEdit, QPushButton, QSizePolicy, QSpacerItem,
-    QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox,
+    QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
+    QPushButton, QSizePolicy, QSpacerItem, QVBoxLayout,
+    QWidget)
 
 class Ui_SettingsPage(object):
     def setupUi(self, SettingsPage):
@@ -121,6 +122,46 @@ class Ui_SettingsPage(object):
 
         self.fields.setLayout(3, QFormLayout.ItemRole.FieldRole, self.patternRow)
 
+        self.caBundleLabel = QLabel(SettingsPage)
+        self.caBundleLabel.setObjectName(u"caBundleLabel")
+
+        self.fields.setWidget(4, QFormLayout.ItemRole.LabelRole, self.caBundleLabel)
+
+        self.caBundleRow = QHBoxLayout()
+        self.caBundleRow.setObjectName(u"caBundleRow")
+        self.caBundle = QLineEdit(SettingsPage)
+        self.caBundle.setObjectName(u"caBundle")
+
+        self.caBundleRow.addWidget(self.caBundle)
+
+        self.caBundleLock = QLabel(SettingsPage)
+        self.caBundleLock.setObjectName(u"caBundleLock")
+
+        self.caBundleRow.addWidget(self.caBundleLock)
+
+
+        self.fields.setLayout(4, QFormLayout.ItemRole.FieldRole, self.caBundleRow)
+
+        self.linkingLabel = QLabel(SettingsPage)
+        self.linkingLabel.setObjectName(u"linkingLabel")
+
+        self.fields.setWidget(5, QFormLayout.ItemRole.LabelRole, self.linkingLabel)
+
+        self.linkingRow = QHBoxLayout()
+        self.linkingRow.setObjectName(u"linkingRow")
+        self.linking = QComboBox(SettingsPage)
+        self.linking.setObjectName(u"linking")
+
+        self.linkingRow.addWidget(self.linking)
+
+        self.linkingLock = QLabel(SettingsPage)
+        self.linkingLock.setObjectName(u"linkingLock")
+
+        self.linkingRow.addWidget(self.linkingLock)
+
+
+        self.fields.setLayout(5, QFormLayout.ItemRole.FieldRole, self.linkingRow)
+
 
         self.pageLayout.addLayout(self.fields)
 
@@ -144,6 +185,50 @@ class Ui_SettingsPage(object):
 
         self.pageLayout.addLayout(self.buttons)
 
+        self.supportBox = QGroupBox(SettingsPage)
+        self.supportBox.setObjectName(u"supportBox")
+        self.supportLayout = QVBoxLayout(self.supportBox)
+        self.supportLayout.setObjectName(u"supportLayout")
+        self.supportIntro = QLabel(self.supportBox)
+        self.supportIntro.setObjectName(u"supportIntro")
+        self.supportIntro.setWordWrap(True)
+
+        self.supportLayout.addWidget(self.supportIntro)
+
+        self.supportButtons = QHBoxLayout()
+        self.supportButtons.setObjectName(u"supportButtons")
+        self.testButton = QPushButton(self.supportBox)
+        self.testButton.setObjectName(u"testButton")
+
+        self.supportButtons.addWidget(self.testButton)
+
+        self.diagnosticsButton = QPushButton(self.supportBox)
+        self.diagnosticsButton.setObjectName(u"diagnosticsButton")
+
+        self.supportButtons.addWidget(self.diagnosticsButton)
+
+        self.supportSpacer = QSpacerItem(0, 0, QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+
+        self.supportButtons.addItem(self.supportSpacer)
+
+
+        self.supportLayout.addLayout(self.supportButtons)
+
+        self.supportMessage = QLabel(self.supportBox)
+        self.supportMessage.setObjectName(u"supportMessage")
+        self.supportMessage.setWordWrap(True)
+
+        self.supportLayout.addWidget(self.supportMessage)
+
+        self.connectionReport = QPlainTextEdit(self.supportBox)
+        self.connectionReport.setObjectName(u"connectionReport")
+        self.connectionReport.setReadOnly(True)
+
+        self.supportLayout.addWidget(self.connectionReport)
+
+
+        self.pageLayout.addWidget(self.supportBox)
+
         self.bottomSpacer = QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding)
 
         self.pageLayout.addItem(self.bottomSpacer)
@@ -153,11 +238,18 @@ class Ui_SettingsPage(object):
         self.proxyLabel.setBuddy(self.proxy)
         self.siteLabel.setBuddy(self.site)
         self.patternLabel.setBuddy(self.hospitalPattern)
+        self.caBundleLabel.setBuddy(self.caBundle)
+        self.linkingLabel.setBuddy(self.linking)
 #endif // QT_CONFIG(shortcut)
         QWidget.setTabOrder(self.server, self.proxy)
         QWidget.setTabOrder(self.proxy, self.site)
         QWidget.setTabOrder(self.site, self.hospitalPattern)
-        QWidget.setTabOrder(self.hospitalPattern, self.saveButton)
+        QWidget.setTabOrder(self.hospitalPattern, self.caBundle)
+        QWidget.setTabOrder(self.caBundle, self.linking)
+        QWidget.setTabOrder(self.linking, self.saveButton)
+        QWidget.setTabOrder(self.saveButton, self.testButton)
+        QWidget.setTabOrder(self.testButton, self.diagnosticsButton)
+        QWidget.setTabOrder(self.diagnosticsButton, self.connectionReport)
 
         self.retranslateUi(SettingsPage)
     # setupUi
@@ -170,7 +262,7 @@ class Ui_SettingsPage(object):
 #if QT_CONFIG(accessibility)
         self.title.setAccessibleName(QCoreApplication.translate("SettingsPage", u"Settings", None))
 #endif // QT_CONFIG(accessibility)
-        self.intro.setText(QCoreApplication.translate("SettingsPage", u"These settings apply to your account on this computer. Settings marked \"Set by your IT department\" come from the machine policy and cannot be changed here.", None))
+        self.intro.setText(QCoreApplication.translate("SettingsPage", u"These settings apply to your account on this computer. Settings marked \"Set by your IT department\" come from the machine policy and cannot be changed here. A new server address, proxy or certificate setting applies at the next sign-in.", None))
         self.serverLabel.setText(QCoreApplication.translate("SettingsPage", u"Ser&ver address", None))
 #if QT_CONFIG(accessibility)
         self.server.setAccessibleName(QCoreApplication.translate("SettingsPage", u"Server address", None))
@@ -193,6 +285,17 @@ class Ui_SettingsPage(object):
 #endif // QT_CONFIG(accessibility)
         self.hospitalPattern.setPlaceholderText(QCoreApplication.translate("SettingsPage", u"For example RR[0-9]{8}", None))
         self.patternLock.setText(QCoreApplication.translate("SettingsPage", u"Set by your IT department", None))
+        self.caBundleLabel.setText(QCoreApplication.translate("SettingsPage", u"Extra &CA certificates", None))
+#if QT_CONFIG(accessibility)
+        self.caBundle.setAccessibleName(QCoreApplication.translate("SettingsPage", u"Extra CA certificates file", None))
+#endif // QT_CONFIG(accessibility)
+        self.caBundle.setPlaceholderText(QCoreApplication.translate("SettingsPage", u"A PEM file, only if IT asks for one", None))
+        self.caBundleLock.setText(QCoreApplication.translate("SettingsPage", u"Set by your IT department", None))
+        self.linkingLabel.setText(QCoreApplication.translate("SettingsPage", u"PACS &Patient ID holds", None))
+#if QT_CONFIG(accessibility)
+        self.linking.setAccessibleName(QCoreApplication.translate("SettingsPage", u"What the PACS Patient ID holds", None))
+#endif // QT_CONFIG(accessibility)
+        self.linkingLock.setText(QCoreApplication.translate("SettingsPage", u"Set by your IT department", None))
 #if QT_CONFIG(accessibility)
         self.message.setAccessibleName(QCoreApplication.translate("SettingsPage", u"Settings message", None))
 #endif // QT_CONFIG(accessibility)
@@ -200,5 +303,25 @@ class Ui_SettingsPage(object):
 #if QT_CONFIG(accessibility)
         self.saveButton.setAccessibleName(QCoreApplication.translate("SettingsPage", u"Save settings", None))
 #endif // QT_CONFIG(accessibility)
+        self.supportBox.setTitle(QCoreApplication.translate("SettingsPage", u"Connection and support", None))
+#if QT_CONFIG(accessibility)
+        self.supportBox.setAccessibleName(QCoreApplication.translate("SettingsPage", u"Connection and support", None))
+#endif // QT_CONFIG(accessibility)
+        self.supportIntro.setText(QCoreApplication.translate("SettingsPage", u"Test connection checks each step between this computer and the NCCID service and says what to ask IT for. Save diagnostics writes a file for IT or NCCID support: versions, settings, upload queue counts and recent log lines, without patient data, keys or passwords.", None))
+        self.testButton.setText(QCoreApplication.translate("SettingsPage", u"&Test connection", None))
+#if QT_CONFIG(accessibility)
+        self.testButton.setAccessibleName(QCoreApplication.translate("SettingsPage", u"Test connection", None))
+#endif // QT_CONFIG(accessibility)
+        self.diagnosticsButton.setText(QCoreApplication.translate("SettingsPage", u"Save &diagnostics\u2026", None))
+#if QT_CONFIG(accessibility)
+        self.diagnosticsButton.setAccessibleName(QCoreApplication.translate("SettingsPage", u"Save diagnostics", None))
+#endif // QT_CONFIG(accessibility)
+#if QT_CONFIG(accessibility)
+        self.supportMessage.setAccessibleName(QCoreApplication.translate("SettingsPage", u"Connection and support message", None))
+#endif // QT_CONFIG(accessibility)
+#if QT_CONFIG(accessibility)
+        self.connectionReport.setAccessibleName(QCoreApplication.translate("SettingsPage", u"Connection test results", None))
+#endif // QT_CONFIG(accessibility)
+        self.connectionReport.setPlaceholderText(QCoreApplication.translate("SettingsPage", u"The results of Test connection appear here.", None))
     # retranslateUi
 
