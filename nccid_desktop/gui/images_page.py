@@ -17,8 +17,9 @@ from nccid_desktop.dicom.select import Selection
 from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.forms.images_page import Ui_ImagesPage
+from nccid_desktop.gui.icons import icon
 from nccid_desktop.gui.image_flows import ScanOutcome, SendJob, choose, scan_task
-from nccid_desktop.gui.images_tree import SERIES_UID_ROLE, build_model, readable_size
+from nccid_desktop.gui.images_tree import PHASE_ICONS, SERIES_UID_ROLE, build_model, readable_size
 from nccid_desktop.gui.style import set_state_property
 from nccid_desktop.gui.upload_flows import plural, send_queue_task
 from nccid_desktop.gui.workers import Worker
@@ -36,7 +37,6 @@ class ImagesPage(QWidget):
         self.excluded: set[str] = set()
         self.job: SendJob | None = None
         self.worker: Worker | None = None
-        self.cancelling = False
         self.status_items: dict[str, QStandardItem] = {}
         self.setAcceptDrops(True)
         form = self.form
@@ -165,31 +165,36 @@ class ImagesPage(QWidget):
         self.form.progressPanel.start("De-identifying and sending…", can_pause=True)
         self.worker = self.context.pool.run(
             self.job.task, name="send-images", on_result=self._sent, on_error=self._failed,
-            on_progress=self._progress, on_cancelled=self._paused)
+            on_progress=self._progress, on_cancelled=self._send_cancelled)
 
     def _progress(self, progress) -> None:
         self.form.progressPanel.update_progress(progress)
+        self._show_series_states()
 
     def _show_series_states(self) -> None:
         if self.job is None:
             return
         for decision, state in zip(self.job.decisions, self.job.series.values(), strict=True):
             item = self.status_items.get(decision.series.series_uid)
-            if item is not None:
-                item.setText(state.describe())
-                item.setToolTip(state.describe())
+            text = state.describe()
+            if item is not None and item.text() != text:
+                item.setText(text)
+                item.setToolTip(text)
+                item.setIcon(icon(PHASE_ICONS[state.phase]))
 
     def _sent(self, job: SendJob) -> None:
         self.worker = None
         self._show_series_states()
         upload = job.upload or UploadReport()
-        if upload.problems:
-            self.form.progressPanel.fail(f"{plural(job.images_sent, 'image')} sent; "
-                                         f"{upload.failed} refused. {upload.problems[0]}",
-                                         can_retry=False)
+        panel = self.form.progressPanel
+        if job.paused:
+            panel.pause(f"Paused: {plural(job.images_sent, 'image')} sent so far. Nothing is "
+                        "lost: press Resume to carry on.")
+        elif upload.problems:
+            panel.fail(f"{plural(job.images_sent, 'image')} sent; {upload.failed} refused. "
+                       f"{upload.problems[0]}", can_retry=False)
         else:
-            self.form.progressPanel.succeed(f"{plural(job.images_sent, 'image')} de-identified "
-                                            "and sent.")
+            panel.succeed(f"{plural(job.images_sent, 'image')} de-identified and sent.")
 
     def _failed(self, error: NccidError) -> None:
         self.worker = None
@@ -197,30 +202,31 @@ class ImagesPage(QWidget):
         self.form.progressPanel.fail(str(error), can_retry=self.job is not None)
         self.form.sendButton.setEnabled(self.selection is not None and self.job is None)
 
-    def _paused(self) -> None:
+    def _send_cancelled(self) -> None:
         self.worker = None
         self._show_series_states()
-        if self.cancelling:
-            self.cancelling, self.job = False, None
-            self.form.progressPanel.cancelled("Cancelled. Images already sent stay sent; nothing "
-                                              "half-done was kept.")
-            self.form.sendButton.setEnabled(self.selection is not None)
-        elif self.job is not None:
-            self.form.progressPanel.pause("Paused. Nothing is lost: press Resume to carry on.")
-        else:
-            self._cancelled()
+        self.job = None
+        self.form.progressPanel.cancelled("Cancelled. Images already sent stay sent; nothing "
+                                          "half-done was kept.")
+        self.form.sendButton.setEnabled(self.selection is not None)
 
     def _cancelled(self) -> None:
         self.worker = None
         self.form.progressPanel.cancelled("Scan cancelled.")
 
     def pause(self) -> None:
-        if self.worker is not None:
+        """Stop after the batch in flight, keeping the queue; Resume carries on from there."""
+        if self.worker is None:
+            return
+        if self.job is not None:
+            self.job.request_pause()
+            self.form.progressPanel.form.stateText.setText(
+                "Pausing after the batch in flight…")
+        else:
             self.worker.cancel()
 
     def cancel(self) -> None:
         if self.worker is not None:
-            self.cancelling = self.job is not None
             self.worker.cancel()
 
     def resume(self) -> None:
@@ -230,11 +236,11 @@ class ImagesPage(QWidget):
         if self.job is not None:
             self._run_job()
             return
-        self.form.progressPanel.start("Sending unfinished work…", can_pause=True)
+        self.form.progressPanel.start("Sending unfinished work…", can_pause=False)
         self.worker = self.context.pool.run(
             send_queue_task(self.context.require_client(), self.context.outbox),
             name="resume-queue", on_result=self._queue_sent, on_error=self._failed,
-            on_progress=self._progress, on_cancelled=self._paused)
+            on_progress=self._progress, on_cancelled=self._send_cancelled)
 
     def _queue_sent(self, report: UploadReport) -> None:
         self.worker = None

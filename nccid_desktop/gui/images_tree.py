@@ -13,20 +13,19 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 
 from nccid_desktop.dicom.select import Selection, SeriesDecision
 from nccid_desktop.gui.icons import icon
+from nccid_desktop.gui.send_state import readable_size
+
+__all__ = ["COLUMNS", "PHASE_ICONS", "SERIES_UID_ROLE", "STATUS_COLUMN", "build_model",
+           "readable_size", "series_status"]
 
 COLUMNS = ("Patient / study / series", "Date", "Modality", "Description", "Images", "Size",
            "Status")
 STATUS_COLUMN = COLUMNS.index("Status")
 SERIES_UID_ROLE = Qt.ItemDataRole.UserRole + 1
 USER_CHOICE = {"will_send", "excluded_by_user"}
-
-
-def readable_size(size: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    return ""
+#: The icon beside a series' state while it is sent (the words say the same).
+PHASE_ICONS = {"waiting": "idle", "deidentifying": "working", "sending": "working",
+               "sent": "success", "paused": "paused", "stopped": "error"}
 
 
 def _status_icon(decision: SeriesDecision) -> str:

@@ -47,14 +47,15 @@ def plural(count: int, word: str) -> str:
 
 def sheet_upload_task(report: ValidationReport, keys: SiteKeys, client: CollectorClient,
                       outbox: Outbox, linking: LinkingIdentifier = "hospital"):
-    """Pseudonymise the valid rows, queue them durably, and send the queue."""
+    """Pseudonymise the valid rows, queue them durably, and send the queued records (images
+    waiting in the same queue are left to Send Images)."""
 
     def task(progress: ProgressCallback, cancel: CancelToken) -> SheetUploadOutcome:
         envelopes = build_envelopes(report, keys, linking=linking, progress=progress,
                                     cancel=cancel)
         for envelope in envelopes:
             outbox.stage_record(envelope)
-        upload = Uploader(client, outbox).run(progress, cancel)
+        upload = Uploader(client, outbox).run(progress, cancel, kinds=("record",))
         return SheetUploadOutcome(len(envelopes), upload)
 
     return task

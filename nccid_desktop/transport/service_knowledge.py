@@ -33,12 +33,16 @@ class ServiceKnowledge:
 def ask_service(client: CollectorClient, keys: SiteKeys, result: ScanResult,
                 progress: ProgressCallback = no_progress,
                 cancel: CancelToken = NEVER_CANCELLED) -> ServiceKnowledge:
-    """The service's clinical windows for the site, and which scanned images it holds."""
+    """The service's clinical windows for the site, and which scanned images it holds.
+
+    A service holding no record of the site cannot link anything yet: its windows count as
+    unknown (None), so the selection says the images were not checked rather than unlinked.
+    """
     progress(Progress(0, None, "Asking the service which images and records it already has"))
     remapped = [remap_uid(keys, f.sop_instance_uid)
                 for _, _, series in result.iter_series() for f in series.files]
     uploaded = frozenset(client.known_sop_instances(remapped, cancel)) if remapped else frozenset()
-    return ServiceKnowledge(client.clinical_windows(cancel), uploaded)
+    return ServiceKnowledge(client.clinical_windows(cancel) or None, uploaded)
 
 
 def merge_windows(*sources: Mapping[str, tuple[ClinicalWindow, ...]] | None) -> Windows | None:

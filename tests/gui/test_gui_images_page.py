@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 
 from nccid_desktop.demo_data import generate_demo_data
 from nccid_desktop.gui.images_page import ImagesPage
@@ -118,3 +118,91 @@ def test_a_path_that_vanished_is_a_plain_error(qtbot, signed_context, tmp_path):
     _wait(qtbot, page)
     assert page.form.progressPanel.state == "error"
     assert "does not exist" in page.form.progressPanel.message
+
+
+def _export(tmp_path, ct_slices):
+    from datetime import date
+
+    from nccid_desktop.demo_data import demo_patient, write_images
+
+    a, b, c, d, e = (demo_patient(seed, date(2026, 11, 1)) for seed in range(21, 26))
+    # The CT's patient sorts last, so the X-rays are sent (and turn Sent) before the CT.
+    return write_images(tmp_path / "export", (e, a, b), (c,), d, ct_slices=ct_slices)
+
+
+def _recording_proxy(service):
+    """A pass-through loopback proxy that notes every request (to count what was sent)."""
+    from tests.faults.proxy import Fault, FaultProxy
+
+    heads = []
+    host, port = service.url.removeprefix("http://").split(":")
+    return FaultProxy((host, int(port)), lambda head: (heads.append(head), Fault.PASS)[1]), heads
+
+
+def test_pause_stops_between_batches_and_resume_sends_only_the_rest(qtbot, context, service,
+                                                                    tmp_path, monkeypatch):
+    from nccid_desktop.gui import image_flows
+    from tests.gui.conftest import sign_in
+
+    monkeypatch.setattr(image_flows, "SEND_BATCH_COUNT", 4)
+    proxy, heads = _recording_proxy(service)
+    with proxy:
+        context.options.server_url = proxy.url
+        sign_in(context, service)
+        page = ImagesPage(context)
+        qtbot.addWidget(page)
+        page.show()
+        page.scan([_export(tmp_path, ct_slices=60)])
+        _wait(qtbot, page)
+        files = sum(d.images_to_send for d in page.selection.included)
+        assert files == 64  # 60 CT slices and 4 chest X-rays
+        before = set(service.raw_files("images"))
+        bars: list[tuple[int, int]] = []
+        states: list[dict[str, str]] = []
+
+        def watch(progress):
+            bars.append((progress.done, progress.total))
+            states.append(_statuses(page))
+            if page.job is not None and page.job.images_sent >= 8:
+                page.form.progressPanel.pauseRequested.emit()  # the user presses Pause
+
+        page.send()
+        page.worker.signals.progress.connect(watch)
+        _wait(qtbot, page)
+        panel = page.form.progressPanel
+        assert panel.state == "paused", panel.message
+        assert panel.form.bar.format().startswith("Paused")
+        assert panel.form.retryButton.isVisible() and panel.form.retryButton.text() == "&Resume"
+        sent_before_resume = page.job.images_sent
+        assert 8 <= sent_before_resume < files
+        stored = set(service.raw_files("images")) - before
+        assert len(stored) == sent_before_resume, "what was acknowledged is what is stored"
+        assert context.outbox.count_pending("image") == files - sent_before_resume
+        assert {i.state for i in context.outbox.items("image")} <= {"acknowledged", "staged"}
+        assert any(text.startswith("Paused (") for text in _statuses(page).values())
+        assert all(done <= total for done, total in bars)
+        assert bars[-1][0] < bars[-1][1], "a paused bar is not full"
+
+        posted_before = sum(h.path.startswith("/dicom-web/studies") for h in heads)
+        qtbot.mouseClick(panel.form.retryButton, Qt.MouseButton.LeftButton)
+        page.worker.signals.progress.connect(
+            lambda p: (bars.append((p.done, p.total)), states.append(_statuses(page))))
+        _wait(qtbot, page)
+        assert panel.state == "success", panel.message
+        assert page.job.images_sent == files
+        posted = sum(h.path.startswith("/dicom-web/studies") for h in heads)
+    assert posted == -(-files // 4), "each batch was posted once: nothing acknowledged was re-sent"
+    assert posted - posted_before == -(-(files - sent_before_resume) // 4)
+    stored = set(service.raw_files("images")) - before
+    assert len(stored) == files == len({p.name for p in stored})
+    assert context.outbox.count_pending() == 0
+    done = [d for d, _ in bars]
+    assert done == sorted(done), "one bar that only moves forward, across pause and resume"
+    assert bars[-1][0] == bars[-1][1] and all(d < t for d, t in bars[:-1]), \
+        "the bar is full only when the service has answered the last batch"
+    seen = [text for snapshot in states for text in snapshot.values()]
+    assert any(t.startswith("De-identifying") for t in seen)
+    assert any(t.startswith("Sending (") for t in seen)
+    assert any(any(v.startswith("Sent ") for v in s.values())
+               and any(v.startswith("Sending (") for v in s.values()) for s in states), \
+        "series turn to Sent one by one as their batches are acknowledged"
