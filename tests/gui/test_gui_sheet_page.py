@@ -180,3 +180,23 @@ def test_blank_template_download_is_recognised_by_the_validator(qtbot, signed_co
     assert page.form.summary.text().startswith("There is 1 problem")
     assert "no patient rows" in page.form.problemsTree.topLevelItem(0).child(0).text(1)
     assert not page.form.wrongTemplateBanner.isVisible()
+
+
+def test_a_sheet_upload_sends_its_records_and_leaves_queued_images_to_send_images(
+        qtbot, signed_context, service, tmp_path):
+    from tests.transport.payloads import write_instances
+
+    queued = write_instances(tmp_path / "queued", signed_context.keys, 3)
+    for uid, path in queued.items():
+        signed_context.outbox.stage_image(uid, "", path)
+    sheet = save_workbook(tmp_path / "s.xlsx", STATUS, [status_row(s) for s in range(60, 62)])
+    images_before = set(service.raw_files("images"))
+    page = _page(qtbot, signed_context, "status")
+    page.load(sheet)
+    _wait_done(qtbot, page)
+    page.upload()
+    _wait_done(qtbot, page)
+    assert page.form.progressPanel.message == "2 patients uploaded."
+    assert set(service.raw_files("images")) == images_before
+    assert signed_context.outbox.count_pending("image") == 3
+    assert signed_context.outbox.count_pending("record") == 0
