@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pydicom.datadict import dictionary_VR
-from pydicom.dataelem import DataElement
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
@@ -68,6 +68,27 @@ def _dictionary_vr(tag: int) -> str:
         return "UN"
 
 
+class _Peek:
+    """The values of a dataset by keyword (``.get``), leaving raw elements raw.
+
+    Why: an element left raw is written back as its bytes; one converted merely to be read
+    (the modality, a date, the IDs) would be re-encoded by pydicom's slower writer.
+    """
+
+    def __init__(self, ds: Dataset) -> None:
+        self.ds = ds
+
+    def get(self, keyword: str, default: Any = None) -> Any:
+        tag = tag_for_keyword(keyword)
+        elem = self.ds._dict.get(tag) if tag is not None else None
+        if elem is None:
+            return default
+        if isinstance(elem, RawDataElement) and elem.value is not None:
+            return convert_raw_data_element(elem, encoding=self.ds._character_set,
+                                            ds=self.ds).value
+        return self.ds[tag].value
+
+
 def _texts(elem: Any) -> list[str]:
     """The values of a raw or decoded string element, without padding."""
     value = elem.value
@@ -95,7 +116,7 @@ class _Plan:
     identifying: frozenset[str]
 
 
-def _patient_pseudonym(ds: Dataset, ctx: DeidContext) -> str:
+def _patient_pseudonym(ds: _Peek, ctx: DeidContext) -> str:
     raw = ds.get("PatientID")
     text = str(raw).strip() if raw is not None else ""
     if not text:
@@ -163,7 +184,7 @@ def _walk(root: Dataset, plan: _Plan) -> None:
             if is_removed_group(tag >> 16) or not tag & 0xFFFF:
                 del ds[tag]
                 continue
-            elem = ds.get_item(tag)
+            elem = ds.get_item(tag, keep_deferred=True)
             vr = elem.VR or _dictionary_vr(tag)
             if vr == "UN" and _dictionary_vr(tag) != "UN":
                 vr = ds[tag].VR  # pydicom decodes UN with the dictionary VR
@@ -189,10 +210,11 @@ def _forget_private_blocks(ds: Dataset) -> None:
         blocks.clear()
 
 
-def _add_age_if_missing(ds: Dataset) -> None:
-    if str(ds.get("PatientAge") or "").strip():
+def _add_age_if_missing(ds: Dataset, values: _Peek) -> None:
+    if str(values.get("PatientAge") or "").strip():
         return
-    age = patient_age(str(ds.get("PatientBirthDate") or ""), str(ds.get("StudyDate") or ""))
+    age = patient_age(str(values.get("PatientBirthDate") or ""),
+                      str(values.get("StudyDate") or ""))
     if age is not None:
         ds.PatientAge = age
 
@@ -218,13 +240,14 @@ def deidentify_dataset(ds: Dataset, ctx: DeidContext) -> str:
     burned-in text and for images without a usable Patient ID. The file meta, if any, is
     left to the caller (:func:`deidentify_file` writes a new one).
     """
-    risk = burned_in_text_risk(header_view(ds))
+    values = _Peek(ds)
+    risk = burned_in_text_risk(header_view(values))
     if risk is not None:
         raise Quarantined(risk.code, risk.message)
-    pseudonym = _patient_pseudonym(ds, ctx)
+    pseudonym = _patient_pseudonym(values, ctx)
     plan = _Plan(compile_profile(), ctx.keys, pseudonym, date_shift_days(ctx.keys, pseudonym),
-                 identifying_strings(ds))
-    _add_age_if_missing(ds)
+                 identifying_strings(values))
+    _add_age_if_missing(ds, values)
     _walk(ds, plan)
     _mark_deidentified(ds)
     return pseudonym

@@ -1,10 +1,13 @@
 """De-identify one DICOM file into the staging folder, or refuse it with a reason.
 
 Why this life cycle: a file reaches the staging folder (what gets sent) only after it was
-de-identified in memory (:mod:`.deid_dataset`), written to a temporary file, and passed the
-independent second check (:mod:`.verify`); only then is it renamed into place, so the staging
-folder never holds a half-written or unchecked file. Anything unexpected fails closed: the file
-is reported as quarantined, unreadable or failed, and never staged. Originals are only read.
+de-identified in memory (:mod:`.deid_dataset`), encoded to its final bytes (:mod:`.part10`),
+and those very bytes passed the independent second check (:mod:`.verify`); only then are they
+written, to a temporary name renamed into place, so the staging folder never holds a
+half-written or unchecked file. Verifying the bytes in memory rather than re-reading the file
+saves a read of every output without weakening the check: what is written is what was checked.
+Anything unexpected fails closed: the file is reported as quarantined, unreadable or failed,
+and never staged. Originals are only read.
 
 Outputs are named ``<new SOPInstanceUID>.dcm`` (flat and short, like the warehouse layout) and
 are deterministic: the same source gives byte-identical output on every run and workstation.
@@ -35,6 +38,7 @@ from pydicom.uid import (
 
 from nccid_desktop import __version__
 from nccid_desktop.dicom.deid_dataset import DeidContext, Quarantined, deidentify_dataset
+from nccid_desktop.dicom.part10 import encode_part10
 from nccid_desktop.dicom.sources import SourceFile
 from nccid_desktop.dicom.verify import SourceIdentity, verify_output
 
@@ -78,13 +82,19 @@ def content_key(data: bytes) -> str:
 
 
 _UNDEFINED_LENGTH = 0xFFFFFFFF
+#: Values longer than this (pixel data) are not read into memory when the source is parsed:
+#: the encoder copies them once, from the source bytes into the output.
+DEFER_BYTES = 64 * 1024
 
 
-def _require_complete(ds: Dataset) -> Dataset:
+def _require_complete(ds: Dataset, size: int) -> Dataset:
     """pydicom reads a file cut short without complaint; a short last value betrays it."""
     for elem in ds._dict.values():
-        if (elem.is_raw and elem.length != _UNDEFINED_LENGTH and elem.value is not None
-                and len(elem.value) != elem.length):
+        if not elem.is_raw or elem.length == _UNDEFINED_LENGTH:
+            continue
+        short = (elem.value_tell + elem.length > size if elem.value is None
+                 else len(elem.value) != elem.length)
+        if short:
             raise _Unreadable("truncated",
                               "The file is incomplete (cut short, perhaps by a failed copy).")
     return ds
@@ -92,7 +102,7 @@ def _require_complete(ds: Dataset) -> Dataset:
 
 def _read_dataset(data: bytes) -> Dataset:
     try:
-        return _require_complete(dcmread(io.BytesIO(data)))
+        return _require_complete(dcmread(io.BytesIO(data), defer_size=DEFER_BYTES), len(data))
     except _Unreadable:
         raise
     except InvalidDicomError:
@@ -100,9 +110,9 @@ def _read_dataset(data: bytes) -> Dataset:
     except Exception as exc:
         raise _Unreadable("corrupt", "The file looks like DICOM but is damaged.") from exc
     try:
-        ds = dcmread(io.BytesIO(data), force=True)
+        ds = dcmread(io.BytesIO(data), force=True, defer_size=DEFER_BYTES)
         if "SOPClassUID" in ds and "SOPInstanceUID" in ds:
-            return _require_complete(ds)
+            return _require_complete(ds, len(data))
     except _Unreadable:
         raise
     except Exception as exc:
@@ -142,27 +152,30 @@ def _where(exc: BaseException) -> str:
 
 
 def _store_quarantine(quarantine_dir: Path | None, code: str, message: str, key: str,
-                      content: bytes | None = None, move_from: Path | None = None) -> None:
+                      content: bytes) -> None:
     """Keep a refused file under ``quarantine_dir/<code>/<key>.dcm`` with its reason."""
     if quarantine_dir is None:
-        if move_from is not None:
-            move_from.unlink(missing_ok=True)
         return
     folder = Path(quarantine_dir) / code
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{key}.dcm"
-    if move_from is not None:
-        os.replace(move_from, target)
-    elif content is not None:
-        temporary = folder / f".{key}.{os.getpid()}.tmp"
-        temporary.write_bytes(content)
-        os.replace(temporary, target)
+    _write_atomically(folder / f"{key}.dcm", content)
     (folder / f"{key}.txt").write_text(f"{code}\n{message}\n", encoding="utf-8")
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
+    """One write to a temporary name, then a rename: the target is whole or absent."""
+    temporary = target.with_name(f".{target.stem}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as stream:
+            stream.write(content)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _refuse(data: bytes, code: str, message: str, quarantine_dir: Path | None) -> FileOutcome:
     key = content_key(data)
-    _store_quarantine(quarantine_dir, code, message, key, content=data)
+    _store_quarantine(quarantine_dir, code, message, key, data)
     return FileOutcome("quarantined", code, message, bytes=len(data), source_key=key)
 
 
@@ -216,37 +229,39 @@ def deidentify_file(source: SourceFile | Path, out_dir: Path, ctx: DeidContext, 
 
 def _write_and_verify(ds: Dataset, data: bytes, identity: SourceIdentity, pseudonym: str,
                       new_uid: str, out_dir: Path, quarantine_dir: Path | None) -> FileOutcome:
+    """Encode in memory, verify those exact bytes, and only then write them (atomically)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{new_uid}.dcm"
-    temporary = out_dir / f".{new_uid}.{os.getpid()}.tmp"
     try:
-        try:
-            ds.save_as(temporary, enforce_file_format=True)
-        except Exception as exc:
-            log.warning("Writing a de-identified file failed: %s at %s",
-                        type(exc).__name__, _where(exc))
-            return FileOutcome("failed", "write_error",
-                               f"The de-identified file could not be written "
-                               f"({type(exc).__name__}).",
-                               bytes=len(data), source_key=content_key(data))
-        try:
-            problems = verify_output(temporary, identity, pseudonym)
-        except Exception as exc:
-            log.warning("Verification crashed: %s at %s", type(exc).__name__, _where(exc))
-            problems = ["The safety check could not be completed."]
-        if problems:
-            key = content_key(data)
-            message = "The de-identified copy failed the safety check: " + problems[0]
-            if len(problems) > 1:
-                message += f" (and {len(problems) - 1} more problems)"
-            _store_quarantine(quarantine_dir, "verify_failed", message, key,
-                              move_from=temporary)
-            return FileOutcome("quarantined", "verify_failed", message,
-                               sop_instance_uid=new_uid, pseudonym=pseudonym,
-                               bytes=len(data), source_key=key)
-        size = temporary.stat().st_size
-        os.replace(temporary, target)
-        return FileOutcome("deidentified", output=target, sop_instance_uid=new_uid,
-                           pseudonym=pseudonym, bytes=size)
-    finally:
-        temporary.unlink(missing_ok=True)
+        output = encode_part10(ds, data)
+    except Exception as exc:
+        log.warning("Writing a de-identified file failed: %s at %s",
+                    type(exc).__name__, _where(exc))
+        return FileOutcome("failed", "write_error",
+                           f"The de-identified file could not be written "
+                           f"({type(exc).__name__}).",
+                           bytes=len(data), source_key=content_key(data))
+    try:
+        problems = verify_output(output, identity, pseudonym)
+    except Exception as exc:
+        log.warning("Verification crashed: %s at %s", type(exc).__name__, _where(exc))
+        problems = ["The safety check could not be completed."]
+    if problems:
+        key = content_key(data)
+        message = "The de-identified copy failed the safety check: " + problems[0]
+        if len(problems) > 1:
+            message += f" (and {len(problems) - 1} more problems)"
+        _store_quarantine(quarantine_dir, "verify_failed", message, key, output)
+        return FileOutcome("quarantined", "verify_failed", message,
+                           sop_instance_uid=new_uid, pseudonym=pseudonym,
+                           bytes=len(data), source_key=key)
+    target = out_dir / f"{new_uid}.dcm"
+    try:
+        _write_atomically(target, output)
+    except OSError as exc:
+        log.warning("Writing a de-identified file failed: %s", type(exc).__name__)
+        return FileOutcome("failed", "write_error",
+                           f"The de-identified file could not be written "
+                           f"({type(exc).__name__}).",
+                           bytes=len(data), source_key=content_key(data))
+    return FileOutcome("deidentified", output=target, sop_instance_uid=new_uid,
+                       pseudonym=pseudonym, bytes=len(output))

@@ -2,12 +2,14 @@
 
 Why a second pass: the de-identifier edits a dataset in memory following the profile; a bug
 there (a sequence not walked, a new attribute, a vendor quirk) would otherwise leak silently.
-This module re-reads the written file as another program would and looks for what must not be
+This module parses the output bytes as another program would and looks for what must not be
 there: private tags, overlays, curves, attributes the profile removes, source UIDs, and any
 identifying string of the source, both in the parsed elements at any depth and in the raw bytes
 of the file outside the pixel data. It shares no code path with the de-identifier, so one
 mistake cannot hide itself. A non-empty list of problems means the file must not be sent.
 
+Values are read as text from their raw bytes (:mod:`.raw_values`), and the pixel data is
+neither read into memory nor copied: the check costs a parse of the header, not of the file.
 Problems name the attribute or tag, never the value found, so they can be shown and logged.
 """
 
@@ -16,173 +18,71 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Iterable
 from pathlib import Path
 
 from pydicom import dcmread
-from pydicom.datadict import dictionary_VR, tag_for_keyword
-from pydicom.dataelem import DataElement
+from pydicom.datadict import keyword_for_tag, tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
-from pydicom.tag import BaseTag
 
+from nccid_desktop.dicom.raw_values import (
+    converted_texts,
+    dataset_codec,
+    element_vr,
+    needs_conversion,
+    raw_bytes,
+    raw_texts,
+)
+from nccid_desktop.dicom.verify_identity import SourceIdentity
 from nccid_desktop.dicom.verify_rules import (
-    CLASS_UID_KEYWORDS,
-    IDENTIFYING_KEYWORDS,
     MARKER_KEYWORDS,
     MARKER_SEQUENCES,
-    MIN_NEEDLE_LENGTH,
     MIN_OWN_VALUE_LENGTH,
     MIN_RAW_DIGITS,
-    STANDARD_UID_ROOT,
     TEXT_VRS,
     removed_tags,
 )
 
+__all__ = ["SourceIdentity", "verify_output"]
+
 log = logging.getLogger(__name__)
 
-_IDENTIFYING_TAGS = frozenset(t for k in IDENTIFYING_KEYWORDS if (t := tag_for_keyword(k)))
-_CLASS_UID_TAGS = frozenset(t for k in CLASS_UID_KEYWORDS if (t := tag_for_keyword(k)))
 _MARKER_TAGS = frozenset(t for k in MARKER_KEYWORDS if (t := tag_for_keyword(k)))
 _MARKER_PATHS = tuple(f"{k} item" for k in MARKER_SEQUENCES)
 _PIXEL_DATA_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
-_BIRTH_DATE = 0x00100030
-_IDENTITY_VRS = frozenset({"SQ", "PN", "UI", "UN"})
-_NAME_SPLIT = re.compile(r"[\^=\s,]+")
-_ALNUM = re.compile(r"[^\W_]")
-
-
-@dataclass(frozen=True)
-class SourceIdentity:
-    """What identified the patient in a source file, collected before it is de-identified.
-
-    ``strings`` are matched anywhere (case-insensitive substring): whole names in ``^``-joined
-    and space-joined forms, IDs, accession number, birth date, addresses, institution.
-    ``words`` are name components (>= 3 characters) matched as whole words, so that a short
-    surname such as "ANN" is found in "SMITH ANN" but not in "SCANNER".
-    ``uids`` are the source's UIDs outside the DICOM root, all of which must have changed.
-    """
-
-    strings: frozenset[str]
-    uids: frozenset[str]
-    words: frozenset[str] = frozenset()
-
-    @classmethod
-    def from_dataset(cls, ds: Dataset) -> SourceIdentity:
-        """Collect from every level of ``ds`` and its file meta. Call BEFORE de-identifying."""
-        strings: set[str] = set()
-        words: set[str] = set()
-        uids: set[str] = set()
-        for elem in _relevant_elements(ds):
-            _collect(elem, strings, words, uids)
-        meta = getattr(ds, "file_meta", None)
-        if meta is not None:
-            for elem in _relevant_elements(meta):
-                _collect(elem, strings, words, uids)
-        return cls(frozenset(strings), frozenset(uids), frozenset(words - strings))
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.strings or self.words or self.uids)
-
-
-def _relevant_elements(ds: Dataset) -> Iterator[DataElement]:
-    """Names, UIDs, identifying attributes and sequences at every depth, decoding nothing else.
-
-    Why: most of a CT header is numbers the identity does not need, and pydicom's value
-    conversion is the largest cost of reading a header; the raw element already says its VR.
-    """
-    for tag in list(ds.keys()):
-        raw = ds.get_item(tag)
-        vr = getattr(raw, "VR", None) or _dictionary_vr(tag)
-        if vr not in _IDENTITY_VRS and tag not in _IDENTIFYING_TAGS:
-            continue
-        elem = ds[tag]
-        if elem.VR == "SQ":
-            for item in elem.value or ():
-                yield from _relevant_elements(item)
-        else:
-            yield elem
-
-
-@cache
-def _dictionary_vr(tag: int) -> str:
-    try:
-        return str(dictionary_VR(tag))
-    except KeyError:
-        return "UN"
-
-
-def _values(elem: DataElement) -> Iterator[str]:
-    value = elem.value
-    if value is None or isinstance(value, (bytes, bytearray)):
-        return
-    items = value if elem.VM > 1 or isinstance(value, (list, tuple)) else [value]
-    for item in items:
-        text = str(item).strip().rstrip("\x00").strip()
-        if text:
-            yield text
-
-
-def _collect(elem: DataElement, strings: set[str], words: set[str], uids: set[str]) -> None:
-    vr = elem.VR
-    if vr == "SQ":
-        return
-    if vr == "UI":
-        if elem.tag in _CLASS_UID_TAGS:
-            return
-        uids.update(v for v in _values(elem) if not v.startswith(STANDARD_UID_ROOT))
-        return
-    if vr == "PN":
-        for name in _values(elem):
-            _collect_name(name, strings, words)
-        return
-    if elem.tag not in _IDENTIFYING_TAGS:
-        return
-    for text in _values(elem):
-        if elem.tag == _BIRTH_DATE and text.endswith("0101"):
-            continue  # equals its year-reduced form, which the profile keeps on purpose
-        if len(text) >= MIN_NEEDLE_LENGTH and _ALNUM.search(text):
-            strings.add(text.upper())
-
-
-def _collect_name(name: str, strings: set[str], words: set[str]) -> None:
-    trimmed = name.strip("^= ")
-    parts = [p for p in _NAME_SPLIT.split(trimmed) if p]
-    parts = [p for p in parts if _ALNUM.search(p)]  # "----" is a placeholder, not a name
-    for form in (trimmed, "^".join(parts), " ".join(parts), " ".join(reversed(parts))):
-        if len(form) >= MIN_NEEDLE_LENGTH and _ALNUM.search(form):
-            strings.add(form.upper())
-    words.update(p.upper() for p in parts if len(p) >= MIN_NEEDLE_LENGTH)
-
-
-def _walk(ds: Dataset, path: str = "") -> Iterator[tuple[DataElement, str]]:
-    """Every element at every depth, with a readable location (keywords, no values)."""
-    for elem in ds:
-        yield elem, path
-        if elem.VR == "SQ" and elem.value:
-            name = elem.keyword or _tag_text(elem.tag)
-            for index, item in enumerate(elem.value, start=1):
-                yield from _walk(item, f"{path}{name} item {index} > ")
+_UNDEFINED = 0xFFFFFFFF
+#: Values longer than this are not read when parsing an output (the pixel data).
+_DEFER_BYTES = 64 * 1024
+#: String VRs that are not free text: searched for identifiers that are not only digits.
+_OTHER_STRING_VRS = frozenset({"AS", "DA", "DS", "DT", "IS", "TM"})
+#: What is read of an element: numbers and bytes are not (their text is digits and signs,
+#: which only numbers-only identifiers could match, and those are searched in free text).
+_READ_VRS = TEXT_VRS | _OTHER_STRING_VRS | {"UI", "SQ"}
+_FILE_META = "file meta > "
 
 
 def _tag_text(tag: int) -> str:
-    tag = BaseTag(tag)
-    return f"({tag.group:04X},{tag.element:04X})"
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
-def _label(elem: DataElement, path: str) -> str:
-    name = elem.keyword or _tag_text(elem.tag)
-    return f"{path}{name}" if not elem.keyword else f"{path}{name} {_tag_text(elem.tag)}"
+def _label(tag: int, path: str) -> str:
+    keyword = keyword_for_tag(tag)
+    return f"{path}{keyword} {_tag_text(tag)}" if keyword else f"{path}{_tag_text(tag)}"
 
 
-def _is_overlay_or_curve(tag: BaseTag) -> bool:
-    return tag.group & 0xFF01 in (0x6000, 0x5000)
+def _is_overlay_or_curve(tag: int) -> bool:
+    return (tag >> 16) & 0xFF01 in (0x6000, 0x5000)
 
 
 class _Matcher:
-    """The source's identifying strings compiled once: one regex for text, one for bytes."""
+    """The source's identifying strings compiled once: one regex for text, one for bytes.
+
+    Strings with a digit (IDs, dates, accession numbers) are found anywhere. Strings without
+    one (names, institution, department) are found as whole tokens, so that an institution
+    "TOSHIBA" is found in "TOSHIBA MEC" but not inside the kept manufacturer "TOSHIBA_MEC";
+    name parts are found as whole words, "_" separating them.
+    """
 
     def __init__(self, identity: SourceIdentity) -> None:
         strong = sorted(identity.strings, key=len, reverse=True)
@@ -192,33 +92,25 @@ class _Matcher:
         raw = [s for s in strong if not s.isdigit() or len(s) >= MIN_RAW_DIGITS]
         self.raw = _bytes_pattern(raw, words)
 
-    def text_hit(self, elem: DataElement) -> bool:
-        """Whether a string element holds an identifying string.
+    def text_hit(self, vr: str, texts: Iterable[str]) -> bool:
+        """Whether any of the texts of an element of VR ``vr`` holds an identifying string.
 
         Numbers-only identifiers are looked for in free-text elements only: a short hospital
         number also occurs by chance in times, numbers and the (hashed) UIDs.
         """
-        pattern = self.all_text if elem.VR in TEXT_VRS else self.textual_only
-        if pattern is None:
-            return False
-        value = elem.value
-        if isinstance(value, (bytes, bytearray)):
-            if elem.VR != "UN":
-                return False
-            value = bytes(value).decode("latin-1")
-        return any(pattern.search(text) for text in _texts(value))
+        pattern = self.all_text if vr in TEXT_VRS else self.textual_only
+        return pattern is not None and any(pattern.search(text) for text in texts)
 
 
-def _texts(value: object) -> Iterable[str]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return (str(v) for v in value)  # type: ignore[attr-defined]
-    return (str(value),)
+def _has_digit(text: str) -> bool:
+    return any(c.isdigit() for c in text)
 
 
 def _text_pattern(strings: list[str], words: list[str]) -> re.Pattern[str] | None:
-    alternatives = [re.escape(s) for s in strings]
+    alternatives = [re.escape(s) for s in strings if _has_digit(s)]
+    tokens = [re.escape(s) for s in strings if not _has_digit(s)]
+    if tokens:
+        alternatives.append(rf"(?<!\w)(?:{'|'.join(tokens)})(?!\w)")
     if words:
         joined = "|".join(re.escape(w) for w in words)
         alternatives.append(rf"(?<![A-Za-z0-9])(?:{joined})(?![A-Za-z0-9])")
@@ -226,9 +118,10 @@ def _text_pattern(strings: list[str], words: list[str]) -> re.Pattern[str] | Non
 
 
 def _bytes_pattern(strings: list[str], words: list[str]) -> re.Pattern[bytes] | None:
-    alternatives: list[bytes] = []
-    for text in strings:
-        alternatives.extend(re.escape(form) for form in _encodings(text))
+    alternatives = [re.escape(f) for s in strings if _has_digit(s) for f in _encodings(s)]
+    tokens = [re.escape(f) for s in strings if not _has_digit(s) for f in _encodings(s)]
+    if tokens:
+        alternatives.append(rb"(?<!\w)(?:" + b"|".join(tokens) + rb")(?!\w)")
     word_forms = [re.escape(form) for w in words for form in _encodings(w)]
     if word_forms:
         alternatives.append(rb"(?<![A-Za-z0-9])(?:" + b"|".join(word_forms) + rb")(?![A-Za-z0-9])")
@@ -242,63 +135,111 @@ def _encodings(text: str) -> set[bytes]:
     return forms
 
 
-def verify_output(path: Path, identity: SourceIdentity, pseudonym: str) -> list[str]:
-    """Problems that forbid sending the de-identified file at ``path``; [] means safe.
+def _parse(data: bytes) -> Dataset:
+    """The output parsed without reading its pixel data, unless the end of a value that was
+    not read cannot be known (an encapsulated one): then everything is read."""
+    ds = dcmread(io.BytesIO(data), defer_size=_DEFER_BYTES)
+    if any(isinstance(e, RawDataElement) and e.value is None and e.length == _UNDEFINED
+           for e in ds._dict.values()):
+        ds = dcmread(io.BytesIO(data))
+    return ds
 
-    One parse with pydicom, one regex search of the raw bytes outside the pixel data value.
+
+def verify_output(output: Path | bytes, identity: SourceIdentity, pseudonym: str) -> list[str]:
+    """Problems that forbid sending the de-identified ``output`` (its bytes, or a file);
+    [] means safe. One header parse, one regex search of the bytes outside the pixel data.
     """
     try:
-        data = Path(path).read_bytes()
-        ds = dcmread(io.BytesIO(data))
+        data = bytes(output) if isinstance(output, (bytes, bytearray, memoryview)) \
+            else Path(output).read_bytes()
+        ds = _parse(data)
     except Exception as exc:  # any parse failure fails closed
         log.warning("De-identified output could not be re-read (%s).", type(exc).__name__)
         return ["The de-identified file cannot be read back as DICOM."]
-    matcher = _Matcher(identity)
-    pixel_span = _pixel_data_span(ds)
-    problems: list[str] = []
-    own_values: set[str] = {pseudonym}
-    removed = removed_tags()
-    elements = list(_walk(ds))
+    check = _OutputCheck(data, identity, _Matcher(identity), pseudonym)
+    check.dataset(ds, "", dataset_codec(ds))
     if ds.file_meta is not None:
-        elements.extend(_walk(ds.file_meta, "file meta > "))
-    for elem, where in elements:
-        problems.extend(_element_problems(elem, where, identity, matcher, removed, own_values))
-    problems.extend(_marker_problems(ds, pseudonym))
-    if matcher.raw is not None and matcher.raw.search(_raw_haystack(data, pixel_span, own_values)):
-        problems.append("An identifying value of the source is still present in the file's "
-                        "bytes outside the pixel data.")
-    return problems
+        check.dataset(ds.file_meta, _FILE_META, "latin-1")
+    check.problems.extend(_marker_problems(ds, pseudonym))
+    raw = check.matcher.raw
+    if raw is not None and raw.search(_raw_haystack(data, _pixel_data_span(ds),
+                                                    check.own_values)):
+        check.problems.append("An identifying value of the source is still present in the "
+                              "file's bytes outside the pixel data.")
+    return check.problems
 
 
-def _element_problems(elem: DataElement, where: str, identity: SourceIdentity,
-                      matcher: _Matcher, removed: frozenset[int],
-                      own_values: set[str]) -> Iterator[str]:
-    tag = elem.tag
-    label = _label(elem, where)
-    if tag.is_private:
-        yield f"Private tag {label} is still present."
-        return
-    if _is_overlay_or_curve(tag):
-        yield f"Overlay or curve {label} is still present."
-        return
-    if tag in removed and not where.startswith("file meta"):
-        yield f"{label} should have been removed."
-    if elem.VR == "SQ" or tag in _PIXEL_DATA_TAGS:
-        return
-    if elem.VR == "UI":
-        values = set(_values(elem))
-        own_values.update(values)
-        if values & identity.uids:
-            yield f"{label} still holds a UID of the source."
-        return
-    if tag in _MARKER_TAGS or where.startswith(_MARKER_PATHS):
-        own_values.update(_values(elem))
-        return
-    if matcher.text_hit(elem):
-        yield f"{label} contains an identifying value of the source."
+class _OutputCheck:
+    """One walk over every element at every depth, collecting problems."""
+
+    def __init__(self, data: bytes, identity: SourceIdentity, matcher: _Matcher,
+                 pseudonym: str) -> None:
+        self.data = data
+        self.identity = identity
+        self.matcher = matcher
+        self.removed = removed_tags()
+        self.own_values: set[str] = {pseudonym}
+        self.problems: list[str] = []
+
+    def dataset(self, ds: Dataset, path: str, codec: str | None) -> None:
+        in_meta = path.startswith(_FILE_META)
+        data = self.data if path in ("", _FILE_META) else None  # offsets are the file's
+        for tag, elem in list(ds._dict.items()):
+            tag = int(tag)
+            if (tag >> 16) & 1:
+                self.problems.append(f"Private tag {_label(tag, path)} is still present.")
+                continue
+            if _is_overlay_or_curve(tag):
+                self.problems.append(f"Overlay or curve {_label(tag, path)} is still present.")
+                continue
+            if tag in self.removed and not in_meta:
+                self.problems.append(f"{_label(tag, path)} should have been removed.")
+            if tag in _PIXEL_DATA_TAGS:
+                continue
+            vr = element_vr(elem)
+            texts = None
+            convert = needs_conversion(elem, vr)
+            if vr not in _READ_VRS and not convert:
+                continue
+            if vr != "SQ" and not convert:
+                value = raw_bytes(elem, data)
+                texts = raw_texts(value, vr, codec) if value is not None else None
+            if texts is None:
+                converted = ds[tag]
+                vr = converted.VR
+                if vr == "SQ":
+                    self.sequence(tag, converted.value or (), path, codec)
+                    continue
+                if isinstance(converted.value, (bytes, bytearray)):
+                    texts = [bytes(converted.value).decode("latin-1")] if vr == "UN" else []
+                else:
+                    texts = converted_texts(converted.value)
+            self.values(tag, vr, texts, path)
+
+    def sequence(self, tag: int, items: Iterable[Dataset], path: str,
+                 codec: str | None) -> None:
+        name = keyword_for_tag(tag) or _tag_text(tag)
+        for index, item in enumerate(items, start=1):
+            self.dataset(item, f"{path}{name} item {index} > ", dataset_codec(item, codec))
+
+    def values(self, tag: int, vr: str, texts: list[str], path: str) -> None:
+        if vr == "UI":
+            values = set(texts)
+            self.own_values.update(values)
+            if values & self.identity.uids:
+                self.problems.append(f"{_label(tag, path)} still holds a UID of the source.")
+            return
+        if tag in _MARKER_TAGS or path.startswith(_MARKER_PATHS):
+            self.own_values.update(texts)
+            return
+        if vr not in _READ_VRS:
+            return
+        if self.matcher.text_hit(vr, texts):
+            self.problems.append(f"{_label(tag, path)} contains an identifying value of the "
+                                 "source.")
 
 
-def _marker_problems(ds: Dataset, pseudonym: str) -> Iterator[str]:
+def _marker_problems(ds: Dataset, pseudonym: str) -> Iterable[str]:
     if str(ds.get("PatientID", "")).strip() != pseudonym:
         yield "PatientID is not the patient's pseudonym."
     if str(ds.get("PatientName", "")).strip() != pseudonym:
@@ -308,15 +249,15 @@ def _marker_problems(ds: Dataset, pseudonym: str) -> Iterator[str]:
 
 
 def _pixel_data_span(ds: Dataset) -> tuple[int, int] | None:
-    """Where the pixel data value lies in the file, read before anything converts it."""
+    """Where the pixel data value lies in the file, from its raw element (never read)."""
     for tag in _PIXEL_DATA_TAGS:
-        if tag not in ds:
+        raw = ds._dict.get(tag)
+        if not isinstance(raw, RawDataElement):
             continue
-        raw = ds.get_item(tag)
-        tell = getattr(raw, "value_tell", None)
-        value = getattr(raw, "value", None)
-        if tell is not None and isinstance(value, (bytes, bytearray)):
-            return tell, tell + len(value)
+        if raw.value is not None:
+            return raw.value_tell, raw.value_tell + len(raw.value)
+        if raw.length != _UNDEFINED:
+            return raw.value_tell, raw.value_tell + raw.length
     return None
 
 
