@@ -272,7 +272,7 @@ class Ui_SettingsPage(object):
 #if QT_CONFIG(accessibility)
         self.proxy.setAccessibleName(QCoreApplication.translate("SettingsPage", u"Proxy address", None))
 #endif // QT_CONFIG(accessibility)
-        self.proxy.setPlaceholderText(QCoreApplication.translate("SettingsPage", u"Leave empty to use the system proxy", None))
+        self.proxy.setPlaceholderText(QCoreApplication.translate("SettingsPage", u"Empty for the system proxy; \"none\" for no proxy; or http://proxy:8080", None))
         self.proxyLock.setText(QCoreApplication.translate("SettingsPage", u"Set by your IT department", None))
         self.siteLabel.setText(QCoreApplication.translate("SettingsPage", u"S&ite code", None))
 #if QT_CONFIG(accessibility)
