@@ -116,3 +116,13 @@ def test_a_missing_ca_bundle_is_named_with_its_source(policy, tmp_path):
     assert effective.value("ca_bundle").endswith("missing.pem")
     with pytest.raises(ConfigError, match=r"missing.pem \(set by the machine policy\) does not"):
         effective.settings()
+
+
+def test_the_user_file_round_trips_windows_paths_quotes_and_accents(tmp_path, monkeypatch):
+    monkeypatch.setenv("NCCID_POLICY_FILE", str(tmp_path / "absent.toml"))
+    awkward = {"ca_bundle": r"C:\ProgramData\NCCID Desktop\trust \"inspection\" CA.pem",
+               "username": "Zoë O'Brien-Łukasz", "hospital_pattern": r"^RR\d{8}$"}
+    config.save_user_settings(awkward)
+    assert config.read_user_settings() == awkward
+    assert not config.settings_path().with_name("settings.toml.part").exists()
+    assert config.settings_path().read_text(encoding="utf-8").startswith("# NCCID Desktop")
