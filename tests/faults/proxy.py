@@ -2,7 +2,8 @@
 
 Sits between the client and a real service and, per request, as a *plan* decides: pass it on,
 reset the connection half-way through the body, answer 500 / 503 / 429 (with Retry-After)
-without forwarding, stall until the client gives up, or forward the request and then reset
+without forwarding, stall until the client gives up (after the whole body, or half-way
+through it, leaving the client blocked with the rest in flight), or forward the request and then reset
 instead of returning the answer (the server did the work, the client never heard: the case
 that catches non-idempotent retries).
 
@@ -32,9 +33,11 @@ class Fault(enum.Enum):
     STATUS_503 = "503"
     STATUS_429 = "429"
     STALL = "stall"
+    STALL_MID_BODY = "stall-mid-body"
 
 
-ALL_FAULTS = tuple(f for f in Fault if f is not Fault.PASS)
+#: The faults random plans draw from (stalling mid-body is for scripted plans: the crash tests).
+ALL_FAULTS = tuple(f for f in Fault if f not in (Fault.PASS, Fault.STALL_MID_BODY))
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ class FaultProxy:
         self.retry_after = retry_after
         self.stall_seconds = stall_seconds
         self.applied: Counter[Fault] = Counter()
+        #: Set once a request is stalled half-way through its body.
+        self.stalled_mid_body = threading.Event()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         proxy = self
@@ -167,6 +172,12 @@ class FaultProxy:
             return True
         if fault is Fault.STALL:
             _drain(reader, length)
+            self._stopping.wait(self.stall_seconds)
+            return False
+        if fault is Fault.STALL_MID_BODY:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)  # no autotuning:
+            _drain(reader, length // 2)  # the rest backs up into the client, as on a dead link
+            self.stalled_mid_body.set()
             self._stopping.wait(self.stall_seconds)
             return False
         answer = self._forward(reader, head_bytes, length)
