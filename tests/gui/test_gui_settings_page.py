@@ -114,3 +114,27 @@ def test_a_folder_that_cannot_be_written_is_explained(qtbot, pool, tmp_path):
     page.save_diagnostics_to(tmp_path / "absent" / "d.zip")
     qtbot.waitUntil(lambda: page.form.diagnosticsButton.isEnabled(), timeout=10_000)
     assert page.form.supportMessage.text() == f"The folder {tmp_path / 'absent'} does not exist."
+
+
+def test_the_app_signs_in_with_the_policy_server_proxy_and_ca_bundle(qapp, tmp_path):
+    from nccid_desktop.gui.controller import AppController
+
+    bundle = tmp_path / "trust.pem"
+    bundle.write_text("")
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'server_url = "https://nccid.example.nhs.uk"\nlinking = "nhs"\n'
+                      f'proxy = "http://proxy.trust.nhs.uk:8080"\nca_bundle = "{bundle}"\n'
+                      'locked = ["server_url"]\n')
+    controller = AppController(qapp)
+    try:
+        options = controller.options()
+        assert (options.server_url, options.linking) == ("https://nccid.example.nhs.uk", "nhs")
+        http, problem = controller.http_settings()
+        assert (http.proxy, http.ca_bundle, problem) == ("http://proxy.trust.nhs.uk:8080",
+                                                         str(bundle), "")
+        bundle.unlink()
+        http, problem = controller.http_settings()
+        assert http.ca_bundle is None and http.proxy == "http://proxy.trust.nhs.uk:8080"
+        assert problem == f"The CA bundle file {bundle} (set by the machine policy) does not exist."
+    finally:
+        assert controller.pool.shutdown(10_000)
