@@ -64,7 +64,7 @@ class DoctorReport:
         for check in self.checks:
             lines.append(f"{check.status.upper():<5} {check.step}: {check.verdict}")
             if check.ask_it:
-                lines.append(f"      What to ask IT: {check.ask_it}")
+                lines.append(f"      Next step: {check.ask_it}")
         return lines
 
 

@@ -66,7 +66,7 @@ def test_test_connection_names_an_untrusted_certificate_and_what_to_ask_it(qtbot
     report = _test_connection(qtbot, page)
     assert "FAIL  Secure connection: This computer does not trust a certificate presented for " \
            "localhost: issued to localhost (NCCID Test Service) by Settings Page Test CA" in report
-    assert "What to ask IT: Ask IT to add the CA that issued it" in report
+    assert "Next step: Ask IT to add the CA that issued it" in report
     assert page.form.supportMessage.text().startswith("The connection does not work yet")
 
 

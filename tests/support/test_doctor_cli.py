@@ -44,6 +44,6 @@ def test_installed_doctor_names_an_untrusted_certificate_and_exits_1(https_servi
                           text=True, timeout=60)
     assert done.returncode == 1, done.stderr
     assert "FAIL  Secure connection: This computer does not trust a certificate" in done.stdout
-    assert "What to ask IT: Ask IT to add the CA that issued it" in done.stdout
+    assert "Next step: Ask IT to add the CA that issued it" in done.stdout
     assert done.stdout.rstrip().endswith("Some checks failed: see above.")
     assert done.stderr == ""
