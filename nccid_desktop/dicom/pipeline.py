@@ -1,11 +1,17 @@
 """De-identify a batch of files on every core, with progress, cancellation and flat memory.
 
 Why processes: the work is CPU-bound Python (parsing and editing headers), so threads would
-share one core. Each worker loads the site keys once (pool initializer) and handles one file
-per task; at most a few tasks per worker are in flight, so memory stays flat however many
-files are dropped. Cancelling stops submitting, cancels what has not started, and lets the
-files in progress finish (each output appears atomically or not at all), so no half-written
-file is ever left behind. The report holds outcomes, never source paths.
+share one core. Each worker keeps the job's settings (pool initializer) and receives small
+chunks of sources (paths, never file contents): a CT slice takes a few milliseconds, about as
+long as handing a task to another process, so one task per file left the parent as busy as
+the workers. Chunks hold several small files or one large one, and a bounded number of files
+is in flight per worker, so memory stays flat however many files are dropped. Workers are
+forked when this process runs no other thread (the command line): a fork costs milliseconds,
+where a fresh interpreter importing pydicom costs a quarter of a second per batch; elsewhere
+(the GUI's threads make fork unsafe) they come from a fork server. Cancelling stops
+submitting, cancels what has not started, and lets the files in progress finish (each output
+appears atomically or not at all), so no half-written file is ever left behind. The report
+holds outcomes, never source paths.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -26,8 +33,12 @@ from nccid_desktop.dicom.deidentify import DeidContext, FileOutcome, deidentify_
 from nccid_desktop.dicom.sources import SourceFile
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
 
-#: Tasks queued per worker: enough to keep every core busy, few enough to keep memory flat.
-IN_FLIGHT_PER_WORKER = 4
+#: Files handed out per worker and not yet finished: enough to keep every core busy, few
+#: enough to keep memory flat (a worker holds one file at a time; the rest are paths).
+IN_FLIGHT_PER_WORKER = 16
+#: A chunk ends at this many files or this many source bytes, whichever comes first.
+CHUNK_FILES = IN_FLIGHT_PER_WORKER // 2
+CHUNK_BYTES = 4 * 1024 * 1024
 _POLL_SECONDS = 0.2
 
 log = logging.getLogger(__name__)
@@ -86,21 +97,52 @@ def _init_worker(out_dir: Path, ctx: DeidContext, quarantine_dir: Path | None) -
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _work(index: int, source: SourceFile) -> tuple[int, FileOutcome]:
+Chunk = list[tuple[int, SourceFile]]
+
+
+def _work(chunk: Chunk) -> list[tuple[int, FileOutcome]]:
     assert _worker_job is not None, "worker used before its initializer ran"
     out_dir, ctx, quarantine_dir = _worker_job
-    return index, deidentify_file(source, out_dir, ctx, quarantine_dir=quarantine_dir)
+    return [(index, deidentify_file(source, out_dir, ctx, quarantine_dir=quarantine_dir))
+            for index, source in chunk]
 
 
 # --- parent side -----------------------------------------------------------------------------
 
 def _context() -> multiprocessing.context.BaseContext:
-    """Forkserver on POSIX (safe with the GUI's threads), spawn elsewhere and when frozen."""
-    if sys.platform != "win32" and not getattr(sys, "frozen", False):
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["nccid_desktop.dicom.deidentify"])
-        return context
-    return multiprocessing.get_context("spawn")
+    """Fork when it is safe, else a fork server on POSIX, else spawn (Windows, frozen app).
+
+    Fork is safe only in a process that runs no other thread; a Qt application always runs
+    some (which Python may not see), so a loaded Qt rules fork out as well.
+    """
+    if sys.platform == "win32" or getattr(sys, "frozen", False):
+        return multiprocessing.get_context("spawn")
+    if threading.active_count() == 1 and "PySide6.QtCore" not in sys.modules:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["nccid_desktop.dicom.deidentify"])
+    return context
+
+
+def _chunks(pending: Iterator[tuple[int, SourceFile]], files: int) -> Iterator[Chunk]:
+    """Consecutive sources, up to ``files`` files or ``CHUNK_BYTES`` of them per chunk."""
+    chunk: Chunk = []
+    size = 0
+    for item in pending:
+        chunk.append(item)
+        size += item[1].size
+        if len(chunk) >= files or size >= CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _chunk_files(total: int | None, workers: int) -> int:
+    """Files per chunk: CHUNK_FILES, fewer for a small batch so every worker gets a share."""
+    if total is None:
+        return CHUNK_FILES
+    return max(1, min(CHUNK_FILES, total // (workers * 4)))
 
 
 def _progress(progress: ProgressCallback, done: int, total: int | None) -> None:
@@ -157,26 +199,30 @@ def _run_inline(pending: Iterable[tuple[int, SourceFile]], out_dir: Path, ctx: D
 def _run_pool(pending: Iterator[tuple[int, SourceFile]], out_dir: Path, ctx: DeidContext,
               quarantine_dir: Path | None, workers: int, results: dict[int, FileOutcome],
               progress: ProgressCallback, total: int | None, cancel: CancelToken) -> bool:
-    """Feed a process pool with a bounded number of tasks; restart it if a worker dies."""
+    """Feed a process pool with a bounded number of chunks; restart it if a worker dies."""
     limit = workers * IN_FLIGHT_PER_WORKER
+    chunks = _chunks(pending, _chunk_files(total, workers))
     exhausted = False
     while True:
         pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_init_worker,
                                    initargs=(out_dir, ctx, quarantine_dir))
-        in_flight: dict[Future[tuple[int, FileOutcome]], int] = {}
+        in_flight: dict[Future[list[tuple[int, FileOutcome]]], Chunk] = {}
         broken = False
         if not _pool_starts(pool):
             log.warning("Worker processes could not start; de-identifying in this process.")
-            return _run_inline(pending, out_dir, ctx, quarantine_dir, results, progress, total,
+            rest = (item for chunk in chunks for item in chunk)
+            return _run_inline(rest, out_dir, ctx, quarantine_dir, results, progress, total,
                                cancel)
         try:
             while not broken:
-                while not cancel.cancelled and not exhausted and len(in_flight) < limit:
-                    item = next(pending, None)
-                    if item is None:
+                files = sum(len(c) for c in in_flight.values())
+                while not cancel.cancelled and not exhausted and files < limit:
+                    chunk = next(chunks, None)
+                    if chunk is None:
                         exhausted = True
                         break
-                    in_flight[pool.submit(_work, *item)] = item[0]
+                    in_flight[pool.submit(_work, chunk)] = chunk
+                    files += len(chunk)
                 if not in_flight:
                     return cancel.cancelled
                 if cancel.cancelled:
@@ -184,25 +230,38 @@ def _run_pool(pending: Iterator[tuple[int, SourceFile]], out_dir: Path, ctx: Dei
                         future.cancel()
                 done, _ = wait(in_flight, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
                 for future in done:
-                    index = in_flight.pop(future)
+                    chunk = in_flight.pop(future)
                     if future.cancelled():
                         continue
-                    try:
-                        results[index] = future.result()[1]
-                    except BrokenProcessPool:
-                        results[index] = _crashed()
-                        broken = True
-                    except Exception as exc:  # deidentify_file reports; this is the backstop
-                        results[index] = FileOutcome(
-                            "failed", "deid_error",
-                            f"The file could not be de-identified ({type(exc).__name__}).")
-                    _progress(progress, len(results), total)
-            for index in in_flight.values():  # the pool died under these files
-                results[index] = _crashed()
+                    before = len(results)
+                    broken = _collect(future, chunk, results) or broken
+                    for done_count in range(before + 1, len(results) + 1):  # one per file
+                        _progress(progress, done_count, total)
+            for chunk in in_flight.values():  # the pool died under these files
+                for index, _source in chunk:
+                    results[index] = _crashed()
             _progress(progress, len(results), total)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         _remove_partial_files(out_dir)
+
+
+def _collect(future: Future[list[tuple[int, FileOutcome]]], chunk: Chunk,
+             results: dict[int, FileOutcome]) -> bool:
+    """Record a finished chunk's outcomes; True when its worker died (the pool is broken)."""
+    try:
+        results.update(future.result())
+        return False
+    except BrokenProcessPool:
+        for index, _source in chunk:
+            results[index] = _crashed()
+        return True
+    except Exception as exc:  # deidentify_file reports; this is the backstop
+        for index, _source in chunk:
+            results[index] = FileOutcome(
+                "failed", "deid_error",
+                f"The file could not be de-identified ({type(exc).__name__}).")
+        return False
 
 
 def _probe() -> bool:

@@ -19,6 +19,7 @@ import io
 import logging
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from pydicom import dcmread
@@ -81,16 +82,19 @@ class _Matcher:
     Strings with a digit (IDs, dates, accession numbers) are found anywhere. Strings without
     one (names, institution, department) are found as whole tokens, so that an institution
     "TOSHIBA" is found in "TOSHIBA MEC" but not inside the kept manufacturer "TOSHIBA_MEC";
-    name parts are found as whole words, "_" separating them.
+    name parts are found as whole words, "_" separating them. The bytes pattern is lower
+    case and searched in lower-cased bytes: the same ASCII-only case folding as a bytes
+    regex with IGNORECASE, without its cost.
     """
 
-    def __init__(self, identity: SourceIdentity) -> None:
-        strong = sorted(identity.strings, key=len, reverse=True)
-        words = sorted(identity.words, key=len, reverse=True)
-        self.all_text = _text_pattern(strong, words)
-        self.textual_only = _text_pattern([s for s in strong if not s.isdigit()], words)
+    def __init__(self, strings: frozenset[str], words: frozenset[str]) -> None:
+        strong = sorted(strings, key=len, reverse=True)
+        ordered_words = sorted(words, key=len, reverse=True)
+        self.all_text = _text_pattern(strong, ordered_words)
+        self.textual_only = _text_pattern([s for s in strong if not s.isdigit()],
+                                          ordered_words)
         raw = [s for s in strong if not s.isdigit() or len(s) >= MIN_RAW_DIGITS]
-        self.raw = _bytes_pattern(raw, words)
+        self.raw = _bytes_pattern(raw, ordered_words)
 
     def text_hit(self, vr: str, texts: Iterable[str]) -> bool:
         """Whether any of the texts of an element of VR ``vr`` holds an identifying string.
@@ -102,8 +106,17 @@ class _Matcher:
         return pattern is not None and any(pattern.search(text) for text in texts)
 
 
+@lru_cache(maxsize=64)
+def _matcher(strings: frozenset[str], words: frozenset[str]) -> _Matcher:
+    """One matcher per patient: the slices of a series share their identifying strings."""
+    return _Matcher(strings, words)
+
+
+_DIGIT = re.compile(r"\d")
+
+
 def _has_digit(text: str) -> bool:
-    return any(c.isdigit() for c in text)
+    return _DIGIT.search(text) is not None
 
 
 def _text_pattern(strings: list[str], words: list[str]) -> re.Pattern[str] | None:
@@ -118,20 +131,21 @@ def _text_pattern(strings: list[str], words: list[str]) -> re.Pattern[str] | Non
 
 
 def _bytes_pattern(strings: list[str], words: list[str]) -> re.Pattern[bytes] | None:
+    """Lower-case alternatives, for a search in ``data.lower()``."""
     alternatives = [re.escape(f) for s in strings if _has_digit(s) for f in _encodings(s)]
     tokens = [re.escape(f) for s in strings if not _has_digit(s) for f in _encodings(s)]
     if tokens:
         alternatives.append(rb"(?<!\w)(?:" + b"|".join(tokens) + rb")(?!\w)")
     word_forms = [re.escape(form) for w in words for form in _encodings(w)]
     if word_forms:
-        alternatives.append(rb"(?<![A-Za-z0-9])(?:" + b"|".join(word_forms) + rb")(?![A-Za-z0-9])")
-    return re.compile(b"|".join(alternatives), re.IGNORECASE) if alternatives else None
+        alternatives.append(rb"(?<![a-z0-9])(?:" + b"|".join(word_forms) + rb")(?![a-z0-9])")
+    return re.compile(b"|".join(alternatives)) if alternatives else None
 
 
 def _encodings(text: str) -> set[bytes]:
-    forms = {text.encode("utf-8")}
+    forms = {text.encode("utf-8").lower()}
     if text.isascii() or all(ord(c) < 256 for c in text):
-        forms.add(text.encode("latin-1"))
+        forms.add(text.encode("latin-1").lower())
     return forms
 
 
@@ -156,7 +170,8 @@ def verify_output(output: Path | bytes, identity: SourceIdentity, pseudonym: str
     except Exception as exc:  # any parse failure fails closed
         log.warning("De-identified output could not be re-read (%s).", type(exc).__name__)
         return ["The de-identified file cannot be read back as DICOM."]
-    check = _OutputCheck(data, identity, _Matcher(identity), pseudonym)
+    check = _OutputCheck(data, identity, _matcher(identity.strings, identity.words),
+                         pseudonym)
     check.dataset(ds, "", dataset_codec(ds))
     if ds.file_meta is not None:
         check.dataset(ds.file_meta, _FILE_META, "latin-1")
@@ -263,7 +278,8 @@ def _pixel_data_span(ds: Dataset) -> tuple[int, int] | None:
 
 def _raw_haystack(data: bytes, pixel_span: tuple[int, int] | None,
                   own_values: set[str]) -> bytes:
-    """The file's bytes minus the pixel data value and the values this profile wrote itself.
+    """The file's bytes in lower case, minus the pixel data value and the values this profile
+    wrote itself.
 
     The pixel data is excluded because image bytes match short names by chance (burned-in text
     is handled by quarantine rules instead); our own UIDs, pseudonym and method text are
@@ -272,7 +288,8 @@ def _raw_haystack(data: bytes, pixel_span: tuple[int, int] | None,
     haystack = data
     if pixel_span is not None:
         haystack = data[:pixel_span[0]] + data[pixel_span[1]:]
+    haystack = haystack.lower()
     for value in sorted(own_values, key=len, reverse=True):
         if len(value) >= MIN_OWN_VALUE_LENGTH:
-            haystack = haystack.replace(value.encode("utf-8", "replace"), b"")
+            haystack = haystack.replace(value.encode("utf-8", "replace").lower(), b"")
     return haystack
