@@ -127,11 +127,18 @@ class CompiledProfile:
     class_uid_tags: frozenset[int]
 
     def action_for(self, tag: int, vr: str | None) -> Action:
-        """The action for a public, non-repeating-group tag with its actual VR."""
+        """The action for a public, non-repeating-group tag with its actual VR.
+
+        An attribute the table does not list is kept, except that its UIDs are remapped,
+        its dates shifted and a person name emptied: a name is never kept by default,
+        whatever attribute (a newer one, a reviewer's, an evaluator's) carries it.
+        """
         action = self.actions.get(tag)
         if action is None:
             if vr == "UI":
                 return Action.KEEP if tag in self.class_uid_tags else Action.REMAP_UID
+            if vr == "PN":
+                return Action.EMPTY
             return Action.SHIFT_DATE if vr in DATE_VRS else Action.KEEP
         return action
 

@@ -317,3 +317,17 @@ def test_dummy_sequences_keep_structure_but_replace_every_text_inside(tmp_path, 
     assert (item.CodeValue, item.CodeMeaning, item.CodingSchemeDesignator) == ("ANONYMOUS",) * 3
     assert item.ReferencedSOPInstanceUID == remap_uid(site_keys, builders.uid(5, 5))
     assert item.ConceptCodeSequence[0].CodeMeaning == "ANONYMOUS"
+
+
+def test_a_person_name_the_table_does_not_list_is_emptied(tmp_path, deid_context):
+    ds = builders.ct_slice()
+    ds.EvaluatorName = "WHITTLESEA^GERALD"  # (0014,2006) PN, not in Table E.1-1
+    ds.add_new(0x00760010, "PN", "OKONKWO-BRANDT^IFEOMA")  # a public tag pydicom does not know
+    outcome = deidentify_file(builders.write(ds, tmp_path / "src" / "a"), tmp_path / "out",
+                              deid_context)
+    assert outcome.status == "deidentified", outcome.message
+    out = dcmread(outcome.output)
+    assert "EvaluatorName" in out and not out.EvaluatorName
+    assert 0x00760010 in out and not out[0x00760010].value
+    data = outcome.output.read_bytes().upper()
+    assert b"WHITTLESEA" not in data and b"OKONKWO" not in data

@@ -123,6 +123,13 @@ def test_attributes_outside_the_table_act_by_their_vr():
     assert profile.action_for(0x00400A12, "UI") is Action.REMAP_UID   # unknown to the table
 
 
+@pytest.mark.parametrize("tag", [0x00140104, 0x00142006, 0x00771010 - 0x00010000])
+def test_a_person_name_outside_the_table_is_emptied_never_kept(tag):
+    # SecondaryReviewerName, EvaluatorName (not in Table E.1-1), an unknown public tag
+    assert tag not in compile_profile().actions
+    assert compile_profile().action_for(tag, "PN") is Action.EMPTY
+
+
 @pytest.mark.parametrize(("group", "removed"), [
     (0x0009, True), (0x0029, True), (0x7FE1, True), (0x5000, True), (0x501E, True),
     (0x6000, True), (0x601E, True), (0x0008, False), (0x0010, False), (0x0028, False),

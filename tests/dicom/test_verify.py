@@ -214,3 +214,56 @@ def test_an_unreadable_output_fails_closed(tmp_path: Path, identity: SourceIdent
     path.write_bytes(b"this is not DICOM at all")
     assert verify_output(path, identity, pseudonym) == [
         "The de-identified file cannot be read back as DICOM."]
+
+
+@pytest.mark.parametrize(("institution", "kept_manufacturer"), [
+    ("TOSHIBA", "TOSHIBA_MEC"),          # pydicom's MR_small: the institution is the vendor
+    ("Royal Surrey", "ROYALSURREY SYSTEMS"),
+    ("Surrey", "Surrey2 Imaging"),
+])
+def test_an_institution_inside_a_longer_word_is_not_a_leak(
+        institution: str, kept_manufacturer: str, tmp_path: Path, site_keys: SiteKeys) -> None:
+    source = builders.ct_slice()
+    source.InstitutionName = institution
+    identity = SourceIdentity.from_dataset(source)
+    out = _safe_output(source, site_keys, "Covid1234567890123456")
+    out.Manufacturer = kept_manufacturer
+    path = builders.write(out, tmp_path / "ok.dcm")
+    assert verify_output(path, identity, "Covid1234567890123456") == []
+
+
+@pytest.mark.parametrize(("institution", "leaked"), [
+    ("TOSHIBA", "TOSHIBA MEC"),
+    ("TOSHIBA", "toshiba"),
+    ("TOSHIBA", "Scanner (Toshiba)"),
+    ("Royal Surrey", "royal surrey, ward 3"),
+    ("Royal Surrey", "ROYAL SURREY-WEST"),
+])
+def test_an_institution_as_a_whole_word_is_still_a_leak(
+        institution: str, leaked: str, tmp_path: Path, site_keys: SiteKeys) -> None:
+    source = builders.ct_slice()
+    source.InstitutionName = institution
+    identity = SourceIdentity.from_dataset(source)
+    out = _safe_output(source, site_keys, "Covid1234567890123456")
+    out.Manufacturer = leaked
+    problems = verify_output(builders.write(out, tmp_path / "leak.dcm"), identity,
+                             "Covid1234567890123456")
+    assert any("Manufacturer" in p for p in problems), problems
+    assert any("bytes" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("leaked", [f"X{PATIENT.hospital_number}_CT", f"{PATIENT.accession}B",
+                                    f"scan_{PATIENT.other_id}"])
+def test_identifiers_with_digits_are_found_inside_longer_words(
+        leaked: str, make_output, identity: SourceIdentity, pseudonym: str) -> None:
+    problems = verify_output(make_output(lambda ds: setattr(ds, "ImageComments", leaked)),
+                             identity, pseudonym)
+    assert any("ImageComments" in p for p in problems), problems
+
+
+def test_a_verified_output_may_be_given_as_bytes(make_output, identity: SourceIdentity,
+                                                 pseudonym: str) -> None:
+    safe = make_output().read_bytes()
+    assert verify_output(safe, identity, pseudonym) == []
+    leaked = make_output(lambda ds: setattr(ds, "ImageComments", "FAKENHAM")).read_bytes()
+    assert any("ImageComments" in p for p in verify_output(leaked, identity, pseudonym))
