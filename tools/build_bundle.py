@@ -79,7 +79,10 @@ def run_self_test(bundle: Path, *, checks: str = "all", xvfb: bool = False,
             command = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", *command]
         done = subprocess.run(command, env=env, capture_output=True, text=True,
                               timeout=timeout, check=False)
-    lines = [line for line in done.stdout.splitlines() if "self-test" in line]
+        report = Path(home) / "logs" / "self-test.txt"  # a windowed exe may have no stdout
+        output = done.stdout if "self-test" in done.stdout or not report.is_file() \
+            else report.read_text(encoding="utf-8")
+    lines = [line for line in output.splitlines() if "self-test" in line]
     return SelfTest(done.returncode, lines[-1] if lines else "", done.stderr)
 
 
