@@ -13,6 +13,7 @@ import getpass
 import sys
 import uuid
 from pathlib import Path
+from typing import cast
 
 from nccid_desktop import config
 from nccid_desktop.dicom.select import Selection
@@ -25,7 +26,13 @@ from nccid_desktop.transport.client import CollectorClient
 from nccid_desktop.transport.errors import PasswordChangeRequiredError
 from nccid_desktop.transport.http import HttpSettings
 from nccid_desktop.transport.outbox import ItemKind, Outbox
-from nccid_desktop.transport.uploader import ALL_KINDS, Uploader, UploadReport
+from nccid_desktop.transport.uploader import (
+    ALL_KINDS,
+    IMAGES_ONLY,
+    RECORDS_ONLY,
+    Uploader,
+    UploadReport,
+)
 
 SHOWN_FINDINGS = 20
 
@@ -144,7 +151,7 @@ def _upload_sheet(args: argparse.Namespace) -> int:
     outbox = Outbox()
     for envelope in envelopes:
         outbox.stage_record(envelope)
-    return _print_report(session.upload(outbox, ("record",)), outbox, ("record",))
+    return _print_report(session.upload(outbox, RECORDS_ONLY), outbox, RECORDS_ONLY)
 
 
 def _upload_images(args: argparse.Namespace) -> int:
@@ -156,14 +163,14 @@ def _upload_images(args: argparse.Namespace) -> int:
     if missing:
         raise DicomError(f"Not found: {', '.join(missing)}")
     session = _Session(args)
-    keys, linking = session.keys(), session.settings.linking
+    keys, linking = session.keys(), cast(LinkingIdentifier, session.settings.linking)
     selection = _select_images(args, session.client, keys, linking)
     sources = selection.files_to_send()
     if not sources:
         print("No images to send.")
         return 0
     work = user_data_dir() / "deid-work" / uuid.uuid4().hex
-    report = deidentify_batch(sources, work, DeidContext(keys, linking),  # type: ignore[arg-type]
+    report = deidentify_batch(sources, work, DeidContext(keys, linking),
                               quarantine_dir=user_data_dir() / "quarantine", progress=_printer())
     outbox = Outbox()
     for outcome in report.outcomes:
@@ -174,7 +181,7 @@ def _upload_images(args: argparse.Namespace) -> int:
     if held_back:
         print(f"{held_back} files were not sent (quarantined or not DICOM); see the quarantine "
               f"folder {user_data_dir() / 'quarantine'}.")
-    return _print_report(session.upload(outbox, ("image",)), outbox, ("image",))
+    return _print_report(session.upload(outbox, IMAGES_ONLY), outbox, IMAGES_ONLY)
 
 
 def _select_images(args: argparse.Namespace, client: CollectorClient, keys: SiteKeys,

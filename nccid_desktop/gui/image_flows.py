@@ -32,7 +32,7 @@ from nccid_desktop.transport.client import CollectorClient
 from nccid_desktop.transport.outbox import Outbox
 from nccid_desktop.transport.service_knowledge import Windows, ask_service, merge_windows
 from nccid_desktop.transport.stow import DEFAULT_BATCH_COUNT
-from nccid_desktop.transport.uploader import BatchAnswered, Uploader, UploadReport
+from nccid_desktop.transport.uploader import IMAGES_ONLY, BatchAnswered, Uploader, UploadReport
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,10 @@ class SendJob:
     def images_sent(self) -> int:
         return sum(p.sent for p in self.series.values())
 
+    @property
+    def pause_requested(self) -> bool:
+        return self._pause.cancelled
+
     def request_pause(self) -> None:
         """Stop after the batch in flight; the next :meth:`task` carries on from there."""
         self._pause.cancel()
@@ -204,7 +208,7 @@ class SendJob:
 
     def _send(self, cancel: CancelToken) -> None:
         report = Uploader(self.client, self.outbox, image_batch_count=SEND_BATCH_COUNT).run(
-            cancel=cancel, kinds=("image",), on_batch=self._answered, pause=self._pause)
+            cancel=cancel, kinds=IMAGES_ONLY, on_batch=self._answered, pause=self._pause)
         total = self.upload or UploadReport()
         total.images_stored += report.images_stored
         total.images_already_held += report.images_already_held

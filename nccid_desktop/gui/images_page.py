@@ -7,6 +7,7 @@ user's ticks, shows the per-series states and the one bar, and offers Pause, Res
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -23,6 +24,7 @@ from nccid_desktop.gui.images_tree import PHASE_ICONS, SERIES_UID_ROLE, build_mo
 from nccid_desktop.gui.style import set_state_property
 from nccid_desktop.gui.upload_flows import plural, send_queue_task
 from nccid_desktop.gui.workers import Worker
+from nccid_desktop.tasks import Progress
 from nccid_desktop.transport.uploader import UploadReport
 
 
@@ -167,7 +169,9 @@ class ImagesPage(QWidget):
             self.job.task, name="send-images", on_result=self._sent, on_error=self._failed,
             on_progress=self._progress, on_cancelled=self._send_cancelled)
 
-    def _progress(self, progress) -> None:
+    def _progress(self, progress: Progress) -> None:
+        if self.job is not None and self.job.pause_requested:
+            progress = replace(progress, message="")  # keep saying that it is pausing
         self.form.progressPanel.update_progress(progress)
         self._show_series_states()
 
@@ -220,8 +224,7 @@ class ImagesPage(QWidget):
             return
         if self.job is not None:
             self.job.request_pause()
-            self.form.progressPanel.form.stateText.setText(
-                "Pausing after the batch in flight…")
+            self.form.progressPanel.say("Pausing after the batch in flight…")
         else:
             self.worker.cancel()
 

@@ -84,6 +84,11 @@ class ProgressPanel(QWidget):
         if progress.message:
             self.form.stateText.setText(progress.message)
 
+    def say(self, message: str) -> None:
+        """Change the sentence while working (say, "Pausing after the batch in flight")."""
+        self.form.stateText.setText(message)
+        self.form.stateText.setAccessibleDescription(f"{_ICONS[self.state][1]}: {message}")
+
     def succeed(self, message: str) -> None:
         bar = self.form.bar
         bar.setRange(0, max(1, bar.maximum()))

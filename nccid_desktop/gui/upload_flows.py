@@ -18,7 +18,7 @@ from nccid_desktop.sheets.payload import build_envelopes
 from nccid_desktop.tasks import CancelToken, ProgressCallback
 from nccid_desktop.transport.client import CollectorClient
 from nccid_desktop.transport.outbox import Outbox
-from nccid_desktop.transport.uploader import Uploader, UploadReport
+from nccid_desktop.transport.uploader import RECORDS_ONLY, Uploader, UploadReport
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def sheet_upload_task(report: ValidationReport, keys: SiteKeys, client: Collecto
                                     cancel=cancel)
         for envelope in envelopes:
             outbox.stage_record(envelope)
-        upload = Uploader(client, outbox).run(progress, cancel, kinds=("record",))
+        upload = Uploader(client, outbox).run(progress, cancel, kinds=RECORDS_ONLY)
         return SheetUploadOutcome(len(envelopes), upload)
 
     return task

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 RECORD_BATCH_COUNT = 100
 ALL_KINDS: tuple[ItemKind, ...] = ("record", "image")
+RECORDS_ONLY: tuple[ItemKind, ...] = ("record",)
+IMAGES_ONLY: tuple[ItemKind, ...] = ("image",)
 
 
 @dataclass

@@ -120,12 +120,13 @@ def test_a_path_that_vanished_is_a_plain_error(qtbot, signed_context, tmp_path):
     assert "does not exist" in page.form.progressPanel.message
 
 
-def _export(tmp_path, ct_slices):
+def _export(tmp_path, ct_slices, first_seed=21):
     from datetime import date
 
     from nccid_desktop.demo_data import demo_patient, write_images
 
-    a, b, c, d, e = (demo_patient(seed, date(2026, 11, 1)) for seed in range(21, 26))
+    a, b, c, d, e = (demo_patient(seed, date(2026, 11, 1))
+                     for seed in range(first_seed, first_seed + 5))
     # The CT's patient sorts last, so the X-rays are sent (and turn Sent) before the CT.
     return write_images(tmp_path / "export", (e, a, b), (c,), d, ct_slices=ct_slices)
 
@@ -206,3 +207,31 @@ def test_pause_stops_between_batches_and_resume_sends_only_the_rest(qtbot, conte
     assert any(any(v.startswith("Sent ") for v in s.values())
                and any(v.startswith("Sending (") for v in s.values()) for s in states), \
         "series turn to Sent one by one as their batches are acknowledged"
+
+
+def test_cancel_during_a_send_stops_it_and_keeps_what_was_stored(qtbot, signed_context, service,
+                                                                 tmp_path, monkeypatch):
+    from nccid_desktop.gui import image_flows
+
+    monkeypatch.setattr(image_flows, "SEND_BATCH_COUNT", 2)
+    page = ImagesPage(signed_context)
+    qtbot.addWidget(page)
+    page.show()
+    page.scan([_export(tmp_path, ct_slices=40, first_seed=41)])
+    _wait(qtbot, page)
+    before = set(service.raw_files("images"))
+
+    def cancel_once_sending(_progress):
+        if page.job is not None and page.job.images_sent:
+            page.form.progressPanel.cancelRequested.emit()
+
+    page.send()
+    page.worker.signals.progress.connect(cancel_once_sending)
+    _wait(qtbot, page)
+    panel = page.form.progressPanel
+    assert panel.state == "cancelled", panel.message
+    assert panel.message.startswith("Cancelled. Images already sent stay sent")
+    assert page.job is None and page.form.sendButton.isEnabled()
+    stored = set(service.raw_files("images")) - before
+    assert 2 <= len(stored) < 44
+    assert any(text.startswith("Stopped (") for text in _statuses(page).values())
