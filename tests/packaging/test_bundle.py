@@ -94,6 +94,7 @@ def test_bundle_leaves_out_test_tools_and_stays_under_the_size_aim(bundle):
         assert not (internal / unwanted).exists(), unwanted
     assert build_bundle.folder_size(bundle) < build_bundle.SIZE_AIM_MB * 1e6
     for needed in ("ui/main_window.ui", "ui/theme.qss", "resources/icons/app.svg",
+                   "policy.example.toml",
                    "resources/samples/sample-cr.dcm",
                    "resources/standards/ps3.15-annex-e-table-e1-1.json"):
         assert (internal / needed).is_file(), needed
