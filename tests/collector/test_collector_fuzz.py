@@ -25,6 +25,7 @@ OPERATIONS = [
     ("/api/v1/session", "POST"),
     ("/api/v1/site/keys", "GET"),
     ("/api/v1/clinical/batches", "POST"),
+    ("/api/v1/clinical/windows", "GET"),
     ("/api/v1/images/known", "POST"),
     ("/api/v1/checker", "POST"),
     ("/api/v1/summary", "GET"),
