@@ -19,6 +19,7 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
 
 from nccid_desktop.dicom.deid_values import (
     birth_year,
@@ -79,8 +80,11 @@ class _Peek:
         self.ds = ds
 
     def get(self, keyword: str, default: Any = None) -> Any:
-        tag = tag_for_keyword(keyword)
-        elem = self.ds._dict.get(tag) if tag is not None else None
+        number = tag_for_keyword(keyword)
+        if number is None:
+            return default
+        tag = BaseTag(number)
+        elem = self.ds._dict.get(tag)
         if elem is None:
             return default
         if isinstance(elem, RawDataElement) and elem.value is not None:

@@ -27,10 +27,12 @@ from pathlib import Path
 from typing import Literal
 
 from pydicom import dcmread
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import (
     PYDICOM_IMPLEMENTATION_UID,
+    UID,
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
@@ -90,7 +92,7 @@ DEFER_BYTES = 64 * 1024
 def _require_complete(ds: Dataset, size: int) -> Dataset:
     """pydicom reads a file cut short without complaint; a short last value betrays it."""
     for elem in ds._dict.values():
-        if not elem.is_raw or elem.length == _UNDEFINED_LENGTH:
+        if not isinstance(elem, RawDataElement) or elem.length == _UNDEFINED_LENGTH:
             continue
         short = (elem.value_tell + elem.length > size if elem.value is None
                  else len(elem.value) != elem.length)
@@ -136,7 +138,7 @@ def _new_file_meta(ds: Dataset, transfer_syntax: str) -> FileMetaDataset:
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = ds.SOPClassUID
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    meta.TransferSyntaxUID = transfer_syntax
+    meta.TransferSyntaxUID = UID(transfer_syntax)
     meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
     meta.ImplementationVersionName = IMPLEMENTATION_VERSION
     return meta

@@ -92,7 +92,7 @@ def encode_part10(ds: Dataset, source: bytes | None = None) -> bytes:
     """
     meta = getattr(ds, "file_meta", None)
     syntax = UID(str(meta.get("TransferSyntaxUID") or "")) if meta is not None else UID("")
-    if not _fast_path_applies(ds, syntax):
+    if meta is None or not _fast_path_applies(ds, syntax):
         return _pydicom_bytes(ds)
     encoding = (syntax.is_implicit_VR, syntax.is_little_endian)
     fp = DicomBytesIO()
@@ -128,7 +128,8 @@ def _file_meta_bytes(ds: Dataset, meta: FileMetaDataset) -> bytes:
     original = meta
     meta = FileMetaDataset()  # a copy sharing the elements, none converted nor changed
     meta._dict.update(original._dict)
-    meta.set_original_encoding(*original.original_encoding, original.original_character_set)
+    implicit, little = original.original_encoding
+    meta.set_original_encoding(implicit, little, original.original_character_set)
     for meta_tag, tag in ((0x00020002, 0x00080016), (0x00020003, 0x00080018)):
         value = ds[tag].value if tag in ds._dict else None
         if meta.get(meta_tag, None) is None or (value and value != meta[meta_tag].value):

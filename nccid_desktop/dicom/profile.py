@@ -172,9 +172,9 @@ def compile_profile() -> CompiledProfile:
             action = Action.KEEP if tag in class_uid_tags else Action.REMAP_UID
         actions[tag] = action
     for keyword, action in NCCID_OVERRIDES.items():
-        tag = tag_for_keyword(keyword)
-        if tag is not None:
-            actions[tag] = action
+        override_tag = tag_for_keyword(keyword)
+        if override_tag is not None:
+            actions[override_tag] = action
     return CompiledProfile(actions=actions, class_uid_tags=class_uid_tags)
 
 

@@ -16,10 +16,11 @@ from functools import cache
 from typing import Any
 
 from pydicom.datadict import dictionary_VR
-from pydicom.dataelem import RawDataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag
 
-SPECIFIC_CHARACTER_SET = 0x00080005
+SPECIFIC_CHARACTER_SET = BaseTag(0x00080005)
 _UNDEFINED = 0xFFFFFFFF
 
 #: Specific Character Set values decoded directly, and the Python codec for each.
@@ -75,8 +76,11 @@ def needs_conversion(elem: Any, vr: str) -> bool:
     return " or " in vr
 
 
-def raw_bytes(elem: RawDataElement, data: bytes | None) -> bytes | None:
-    """The element's value bytes; a value whose reading was deferred comes from ``data``."""
+def raw_bytes(elem: DataElement | RawDataElement, data: bytes | None) -> bytes | None:
+    """A raw element's value bytes (a value whose reading was deferred comes from ``data``);
+    None for a converted element or a value that cannot be found."""
+    if not isinstance(elem, RawDataElement):
+        return None
     value = elem.value
     if value is not None:
         return bytes(value)

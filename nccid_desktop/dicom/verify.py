@@ -26,6 +26,7 @@ from pydicom import dcmread
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag
 
 from nccid_desktop.dicom.raw_values import (
     converted_texts,
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 
 _MARKER_TAGS = frozenset(t for k in MARKER_KEYWORDS if (t := tag_for_keyword(k)))
 _MARKER_PATHS = tuple(f"{k} item" for k in MARKER_SEQUENCES)
-_PIXEL_DATA_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+_PIXEL_DATA_TAGS = tuple(BaseTag(t) for t in (0x7FE00010, 0x7FE00008, 0x7FE00009))
 _UNDEFINED = 0xFFFFFFFF
 #: Values longer than this are not read when parsing an output (the pixel data).
 _DEFER_BYTES = 64 * 1024
@@ -199,8 +200,8 @@ class _OutputCheck:
     def dataset(self, ds: Dataset, path: str, codec: str | None) -> None:
         in_meta = path.startswith(_FILE_META)
         data = self.data if path in ("", _FILE_META) else None  # offsets are the file's
-        for tag, elem in list(ds._dict.items()):
-            tag = int(tag)
+        for base_tag, elem in list(ds._dict.items()):
+            tag = int(base_tag)
             if (tag >> 16) & 1:
                 self.problems.append(f"Private tag {_label(tag, path)} is still present.")
                 continue
