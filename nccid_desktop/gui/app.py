@@ -48,8 +48,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="run against an embedded local collection service with sample data")
     parser.add_argument("--self-test", nargs="?", const="all", metavar="CHECKS",
                         help="check this installation off screen and exit 0 or 1; optionally "
-                        "only the comma-separated CHECKS (qt-plugins, window, sheet, dicom, "
-                        "certificates)")
+                        "only the comma-separated CHECKS (settings, qt-plugins, window, sheet, "
+                        "dicom, certificates)")
     return parser.parse_args(argv)
 
 

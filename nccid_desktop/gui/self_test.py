@@ -1,11 +1,12 @@
 """``nccid-desktop --self-test``: prove an installed copy is complete, without a network or a screen.
 
 Why these checks: they are what a packaging mistake breaks first and what hospital IT cannot
-see from outside. A missing Qt plugin (no window on the real desktop, no SVG icons), a missing
-form or theme file, a template writer or validator whose data was left out, the de-identifier's
-action table, worker processes that cannot start in a frozen app, or TLS that cannot load the
-machine's certificate store. Each check uses the real parts on synthetic data (a generated
-sheet, the shipped sample images of a made-up patient); nothing is sent anywhere.
+see from outside. A machine policy with a mistake, a missing Qt plugin (no window on the real
+desktop, no SVG icons), a missing form or theme file, a template writer or validator whose
+data was left out, the de-identifier's action table, worker processes that cannot start in a
+frozen app, or TLS that cannot load the machine's certificate store. Each check uses the real
+parts on synthetic data (a generated sheet, the shipped sample images of a made-up patient);
+nothing is sent anywhere.
 
 The result is one line on standard output (``self-test passed: ...`` or ``self-test FAILED:
 ...``), also written to ``self-test.txt`` in the log folder because a windowed build on Windows
@@ -30,6 +31,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from nccid_desktop import __version__
+from nccid_desktop.errors import NccidError
 from nccid_desktop.paths import user_data_dir, user_log_dir
 from nccid_desktop.resources import resource
 
@@ -58,6 +60,13 @@ def _require(condition: bool, problem: str) -> None:
         raise CheckFailed(problem)
 
 
+def check_settings(work: Path) -> None:
+    """The machine policy and the user's settings can be read (a broken policy stops the app)."""
+    from nccid_desktop import config
+
+    config.resolve()
+
+
 def check_qt_plugins(work: Path) -> None:
     """The native platform plugin (for the real desktop) and SVG icon support are shipped."""
     from PySide6.QtCore import QLibraryInfo, QPluginLoader
@@ -82,16 +91,16 @@ def check_main_window(work: Path) -> None:
     """Every page of the main window builds from the compiled forms and the theme."""
     from PySide6.QtWidgets import QApplication
 
+    from nccid_desktop import config
     from nccid_desktop.gui.context import AppContext, SiteOptions
     from nccid_desktop.gui.main_window import MainWindow
-    from nccid_desktop.gui.preferences import Preferences
     from nccid_desktop.gui.workers import WorkerPool
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     pool = WorkerPool(app)
     context = AppContext(pool, SiteOptions(), data_dir=work / "data")
-    window = MainWindow(context, Preferences.load())
+    window = MainWindow(context, config.resolve())
     try:
         window.show()
         app.processEvents()
@@ -248,6 +257,7 @@ def check_certificates(work: Path) -> None:
 
 
 CHECKS: tuple[tuple[str, Callable[[Path], None]], ...] = (
+    ("settings", check_settings),
     ("qt-plugins", check_qt_plugins),
     ("window", check_main_window),
     ("sheet", check_sheet),
@@ -271,7 +281,7 @@ def run_checks(names: set[str] | None = None) -> list[CheckResult]:
                 results.append(CheckResult(name, True, time.perf_counter() - started))
             except Exception as exc:
                 log.exception("Self-test check %s failed", name)
-                problem = str(exc) if isinstance(exc, CheckFailed) else \
+                problem = str(exc) if isinstance(exc, (CheckFailed, NccidError)) else \
                     f"{type(exc).__name__} (details in the log)"
                 results.append(CheckResult(name, False, time.perf_counter() - started, problem))
     return results

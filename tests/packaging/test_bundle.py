@@ -25,7 +25,7 @@ def _run(bundle: Path, name: str, *args: str, home: Path, timeout: float = 120):
 def test_self_test_passes_off_screen(bundle):
     result = build_bundle.run_self_test(bundle)
     assert result.passed, result.line + result.stderr[-2000:]
-    assert "qt-plugins, window, sheet, dicom, certificates" in result.line
+    assert "settings, qt-plugins, window, sheet, dicom, certificates" in result.line
 
 
 def test_self_test_passes_on_a_real_x_display(bundle):

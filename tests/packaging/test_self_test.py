@@ -18,8 +18,18 @@ def test_every_check_passes_on_a_complete_install(qapp, capsys):
     assert self_test.run_self_test() == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith("NCCID Desktop ")
-    assert "self-test passed: qt-plugins, window, sheet, dicom, certificates" in line
+    assert "self-test passed: settings, qt-plugins, window, sheet, dicom, certificates" in line
     assert (user_log_dir() / self_test.REPORT_FILE).read_text(encoding="utf-8").strip() == line
+
+
+def test_a_machine_policy_with_a_mistake_fails_and_names_the_file(qapp, capsys, monkeypatch,
+                                                                 tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text('server_url = "https://nccid.example.nhs.uk"\nsite = "R"\n', encoding="utf-8")
+    monkeypatch.setenv("NCCID_POLICY_FILE", str(policy))
+    assert self_test.run_self_test("settings") == 1
+    line = capsys.readouterr().out
+    assert "self-test FAILED: settings: " in line and "policy.toml" in line
 
 
 def test_a_missing_native_platform_plugin_fails_and_names_it(qapp, capsys, monkeypatch):
