@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
-import ssl
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -32,6 +29,8 @@ from pathlib import Path
 
 from nccid_desktop import __version__
 from nccid_desktop.errors import NccidError
+from nccid_desktop.gui.self_test_tls import CheckFailed, check_certificates
+from nccid_desktop.gui.self_test_tls import require as _require
 from nccid_desktop.paths import user_data_dir, user_log_dir
 from nccid_desktop.resources import resource
 
@@ -43,21 +42,12 @@ SELF_TEST_SITE = "SELFTEST"
 NATIVE_PLATFORM_PLUGIN = {"linux": "qxcb", "win32": "qwindows", "darwin": "qcocoa"}
 
 
-class CheckFailed(Exception):
-    """A check found the installation incomplete; the message says what is missing."""
-
-
 @dataclass(frozen=True)
 class CheckResult:
     name: str
     ok: bool
     seconds: float
     problem: str = ""
-
-
-def _require(condition: bool, problem: str) -> None:
-    if not condition:
-        raise CheckFailed(problem)
 
 
 def check_settings(work: Path) -> None:
@@ -186,74 +176,6 @@ def check_dicom(work: Path) -> None:
         raw = outcome.output.read_bytes().upper()
         _require(not any(v.upper().encode() in raw for v in _identifying_values(sample)),
                  "an identifier survived de-identification of a sample image")
-
-
-def _serve_once(server: ssl.SSLContext, listener: socket.socket) -> None:
-    connection, _ = listener.accept()
-    try:
-        with server.wrap_socket(connection, server_side=True) as tls:
-            tls.sendall(b"ok")
-    except (OSError, ssl.SSLError):
-        log.info("Self-test TLS server: the handshake did not complete.")
-
-
-def _self_signed(work: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = time.time()
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(_utc(now - 3600)).not_valid_after(_utc(now + 3600))
-                   .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]),
-                                  critical=False)
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                   .sign(key, hashes.SHA256()))
-    cert_path, key_path = work / "selftest-ca.pem", work / "selftest-key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
-def _utc(seconds: float):
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-def _system_store_has_anchors() -> bool:
-    if sys.platform == "win32":
-        return bool(ssl.enum_certificates("ROOT"))  # type: ignore[attr-defined]
-    if sys.platform == "darwin":
-        return True  # the Keychain is asked at handshake time; nothing to count beforehand
-    context = ssl.create_default_context()
-    return bool(context.cert_store_stats()["x509_ca"]) or bool(context.get_ca_certs()) or any(
-        Path(p).is_file() for p in ("/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/cert.pem",
-                                    "/etc/pki/tls/certs/ca-bundle.crt"))
-
-
-def check_certificates(work: Path) -> None:
-    """TLS through the OS certificate store plus an extra CA bundle, as IT configures it."""
-    from nccid_desktop.transport.http import tls_context
-
-    _require(_system_store_has_anchors(), "no trusted root certificates were found on this machine")
-    cert_path, key_path = _self_signed(work)
-    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server.load_cert_chain(cert_path, key_path)
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        thread = threading.Thread(target=_serve_once, args=(server, listener), daemon=True)
-        thread.start()
-        client = tls_context(str(cert_path))
-        with socket.create_connection(listener.getsockname(), timeout=10) as raw, \
-                client.wrap_socket(raw, server_hostname="localhost") as tls:
-            _require(tls.recv(2) == b"ok", "a TLS connection through the certificate store failed")
-        thread.join(10)
 
 
 CHECKS: tuple[tuple[str, Callable[[Path], None]], ...] = (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nccid_desktop.gui import self_test
+from nccid_desktop.gui import self_test, self_test_tls
 from nccid_desktop.paths import user_log_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ def test_an_unreadable_ca_bundle_fails_the_certificate_check(qapp, capsys, monke
         cert.write_text("not a certificate", encoding="utf-8")
         return cert, cert
 
-    monkeypatch.setattr(self_test, "_self_signed", broken_bundle)
+    monkeypatch.setattr(self_test_tls, "_self_signed", broken_bundle)
     assert self_test.run_self_test("certificates") == 1
     out = capsys.readouterr().out
     assert "certificates: SSLError (details in the log)" in out
