@@ -81,3 +81,22 @@ def test_installed_command_runs_chosen_checks(tmp_path, only):
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"self-test passed: {only.replace(',', ', ')} (" in done.stdout
+
+
+def _close_standard_streams() -> None:
+    import os
+
+    os.close(1)
+    os.close(2)
+
+
+def test_bundle_entry_script_runs_without_standard_streams(tmp_path):
+    """What a windowed Windows build does: no stdout/stderr at all. The result goes to the log."""
+    env = {"NCCID_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+           "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, str(ROOT / "packaging" / "nccid_desktop_main.py"),
+                           "--self-test=settings,window,dicom"], env=env, cwd=tmp_path,
+                          preexec_fn=_close_standard_streams, timeout=120)
+    assert done.returncode == 0
+    report = (tmp_path / "logs" / self_test.REPORT_FILE).read_text(encoding="utf-8")
+    assert "self-test passed: settings, window, dicom" in report
