@@ -37,8 +37,8 @@ RECENT_LOG_LINES = 500
 LOG_FILE = "nccid-desktop.log"
 DISTRIBUTIONS = ("PySide6-Essentials", "pydicom", "openpyxl", "requests", "cryptography",
                  "truststore", "urllib3", "platformdirs")
-#: Where the CLI and the GUI (normal and demo mode) keep their upload journals.
-OUTBOX_FOLDERS = ("", "outbox", "demo/outbox")
+#: Where the app (CLI and GUI share one) and the demo mode keep their upload journals.
+OUTBOX_FOLDERS = ("outbox", "demo/outbox")
 _SECRETS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]+"), rf"\1 {REDACTED}"),
     (re.compile(r"(?i)\b(password|passwd|secret|token|authorization)(\s*[:=]\s*)[^\s,;&]+"),

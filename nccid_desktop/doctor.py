@@ -29,7 +29,7 @@ from nccid_desktop.netprobe import (
 )
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
 from nccid_desktop.transport.client import CollectorClient
-from nccid_desktop.transport.http import HttpSettings, make_session, tls_context
+from nccid_desktop.transport.http import http_settings_for, tls_context
 
 log = logging.getLogger(__name__)
 
@@ -226,12 +226,9 @@ def _untrusted(error: ssl.SSLCertVerificationError, target: _Target) -> _Stop:
 
 
 def _client(target: _Target) -> CollectorClient:
-    http = HttpSettings(ca_bundle=target.settings.ca_bundle, proxy=target.settings.proxy,
-                        connect_timeout=target.timeout, read_timeout=target.timeout,
-                        max_attempts=1)
-    session = make_session(http)
-    session.trust_env = not target.settings.direct
-    return CollectorClient(target.url, http, session=session)
+    http = http_settings_for(target.settings, connect_timeout=target.timeout,
+                             read_timeout=target.timeout, max_attempts=1)
+    return CollectorClient(target.url, http)
 
 
 def _check_service(client: CollectorClient) -> Check:

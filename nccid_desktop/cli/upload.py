@@ -24,7 +24,7 @@ from nccid_desktop.pseudonym import LinkingIdentifier, nhs_index
 from nccid_desktop.tasks import Progress
 from nccid_desktop.transport.client import CollectorClient
 from nccid_desktop.transport.errors import PasswordChangeRequiredError
-from nccid_desktop.transport.http import HttpSettings
+from nccid_desktop.transport.http import http_settings_for
 from nccid_desktop.transport.outbox import ItemKind, Outbox
 from nccid_desktop.transport.uploader import (
     ALL_KINDS,
@@ -83,8 +83,8 @@ class _Session:
         self.settings = config.load({"server_url": args.server, "username": args.user,
                                      "proxy": args.proxy, "ca_bundle": args.ca_bundle,
                                      "linking": getattr(args, "linking", None)})
-        self.client = CollectorClient(self.settings.require_server(), HttpSettings(
-            ca_bundle=self.settings.ca_bundle, proxy=self.settings.proxy))
+        self.client = CollectorClient(self.settings.require_server(),
+                                      http_settings_for(self.settings))
         self._password = config.password_from_environment()
         self.sign_in()
 

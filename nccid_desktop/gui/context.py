@@ -16,7 +16,7 @@ from nccid_desktop.keys import SiteKeys
 from nccid_desktop.paths import user_data_dir
 from nccid_desktop.pseudonym import LinkingIdentifier
 from nccid_desktop.transport.client import CollectorClient, SignedIn
-from nccid_desktop.transport.outbox import Outbox
+from nccid_desktop.transport.outbox import OUTBOX_FOLDER, Outbox
 
 
 @dataclass
@@ -67,7 +67,7 @@ class AppContext:
     def outbox(self) -> Outbox:
         """The durable upload queue, opened on first use (so tests that never upload skip it)."""
         if self._outbox is None:
-            self._outbox = Outbox(self.data_dir / "outbox")
+            self._outbox = Outbox(self.data_dir / OUTBOX_FOLDER)
         return self._outbox
 
     def close(self) -> None:

@@ -16,7 +16,7 @@ from nccid_desktop.gui.signin_dialog import SignInDialog
 from nccid_desktop.gui.style import apply_theme
 from nccid_desktop.gui.workers import WorkerPool
 from nccid_desktop.paths import user_data_dir
-from nccid_desktop.transport.http import HttpSettings
+from nccid_desktop.transport.http import HttpSettings, http_settings_for
 
 
 class AppController:
@@ -41,7 +41,7 @@ class AppController:
             settings = self.settings.settings()
         except ConfigError as error:
             return HttpSettings(proxy=self.options().proxy or None), str(error)
-        return HttpSettings(ca_bundle=settings.ca_bundle, proxy=settings.proxy), ""
+        return http_settings_for(settings), ""
 
     def new_context(self) -> AppContext:
         data_dir = user_data_dir() / ("demo" if self.demo else "")

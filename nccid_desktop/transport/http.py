@@ -17,13 +17,16 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 import truststore
 from requests.adapters import HTTPAdapter
 
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken
+
+if TYPE_CHECKING:
+    from nccid_desktop.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +38,12 @@ SEND_BLOCK_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class HttpSettings:
-    """How to reach the service. ``proxy`` None means: environment, then the system's."""
+    """How to reach the service. ``proxy`` None means: environment, then the system's;
+    ``direct`` means no proxy at all (the policy's ``proxy = "none"``)."""
 
     ca_bundle: str | None = None
     proxy: str | None = None
+    direct: bool = False
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     max_attempts: int = 6
@@ -55,7 +60,7 @@ class HttpSettings:
         summary): each limit capped by :data:`INTERACTIVE_LIMITS`, so an unreachable server
         is reported in seconds rather than after a bulk upload's patient retries."""
         capped = {f.name: min(getattr(self, f.name), getattr(INTERACTIVE_LIMITS, f.name))
-                  for f in fields(self) if f.name not in ("ca_bundle", "proxy")}
+                  for f in fields(self) if f.name not in ("ca_bundle", "proxy", "direct")}
         return replace(self, **capped)
 
 
@@ -91,6 +96,13 @@ class VerifiedAdapter(HTTPAdapter):
         return super().proxy_manager_for(proxy, **kwargs)
 
 
+def http_settings_for(settings: Settings, **limits: Any) -> HttpSettings:
+    """The route and trust the user's effective settings ask for (the one mapping from
+    configuration to transport), with optional limits such as timeouts for a probe."""
+    return HttpSettings(ca_bundle=settings.ca_bundle, proxy=settings.proxy,
+                        direct=settings.direct, **limits)
+
+
 def make_session(settings: HttpSettings) -> requests.Session:
     """A session that verifies TLS and routes through the configured, env or system proxy.
 
@@ -102,6 +114,7 @@ def make_session(settings: HttpSettings) -> requests.Session:
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.verify = True
+    session.trust_env = not settings.direct
     if settings.proxy:
         session.proxies = {"http": settings.proxy, "https": settings.proxy}
     session.headers["User-Agent"] = "nccid-desktop"

@@ -31,6 +31,9 @@ from nccid_desktop.logsafe import scrub
 from nccid_desktop.paths import user_data_dir
 from nccid_desktop.records import ClinicalEnvelope
 
+#: The journal's folder under the per-user data folder: one queue for the CLI and the GUI.
+OUTBOX_FOLDER = "outbox"
+
 ItemKind = Literal["record", "image"]
 State = Literal["staged", "sent", "acknowledged", "failed"]
 PENDING: tuple[State, ...] = ("staged", "sent")
@@ -99,7 +102,7 @@ class Outbox:
     """The journal at ``folder/outbox.sqlite3`` with staged files under ``folder/staging``."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        self.folder = Path(folder) if folder else user_data_dir()
+        self.folder = Path(folder) if folder else user_data_dir() / OUTBOX_FOLDER
         self.staging = self.folder / "staging"
         for sub in ("records", "images"):
             (self.staging / sub).mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _fill_queues(tmp_path: Path, site_keys) -> None:
     sheet = save_workbook(tmp_path / "s.xlsx", STATUS, [status_row(s) for s in range(1, 5)])
     envelopes = build_envelopes(validate_workbook(sheet), site_keys)
-    cli_outbox = Outbox(user_data_dir())
+    cli_outbox = Outbox()
     for envelope in envelopes:
         cli_outbox.stage_record(envelope)
     batch = cli_outbox.next_batch("record", 2)
@@ -48,7 +48,7 @@ def _fill_queues(tmp_path: Path, site_keys) -> None:
     cli_outbox.acknowledge([batch.items[0].id])
     cli_outbox.fail(batch.items[1].id, f"refused for {NHS_NUMBER}")
     cli_outbox.close()
-    gui_outbox = Outbox(user_data_dir() / "outbox")
+    gui_outbox = Outbox(user_data_dir() / "demo" / "outbox")
     image = tmp_path / "image.dcm"
     image.write_bytes(b"DICM" * 100)
     gui_outbox.stage_image("2.25.1234", envelopes[0].pseudonym, image)
@@ -104,10 +104,10 @@ def test_the_bundle_holds_versions_configuration_queue_and_log(planted, tmp_path
     table = [line.split() for line in parts["configuration.txt"].splitlines()]
     assert ["server_url", "https://nccid.example.nhs.uk", "policy,", "locked"] in table
     assert json.loads(parts["queue.json"]) == {
-        ".": {"items": {"record acknowledged": 1, "record failed": 1, "record staged": 2},
-              "pending_bytes": json.loads(parts["queue.json"])["."]["pending_bytes"]},
-        "outbox": {"items": {"image staged": 1}, "pending_bytes": 400}}
-    assert json.loads(parts["queue.json"])["."]["pending_bytes"] > 0
+        "outbox": {"items": {"record acknowledged": 1, "record failed": 1, "record staged": 2},
+                   "pending_bytes": json.loads(parts["queue.json"])["outbox"]["pending_bytes"]},
+        "demo/outbox": {"items": {"image staged": 1}, "pending_bytes": 400}}
+    assert json.loads(parts["queue.json"])["outbox"]["pending_bytes"] > 0
     assert "nccid_desktop.transport: batch sent" in parts["recent-log.txt"]
     assert "[redacted]" in parts["recent-log.txt"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nccid_desktop.transport.outbox import Outbox
+from nccid_desktop.transport.outbox import OUTBOX_FOLDER, Outbox
 from tests.transport.collector_fixture import RunningCollector
 from tests.transport.payloads import pseudonym_of, status_envelope, write_instances
 
@@ -66,7 +66,7 @@ def test_killed_uploads_resume_with_every_item_stored_once(tmp_path: Path, colle
         killed_uploading = _kill(child)
         kills += killed_uploading
         if killed_uploading:
-            outbox = Outbox(home / "data")
+            outbox = Outbox(home / "data" / OUTBOX_FOLDER)
             mid_upload += outbox.count_pending() > 0
             outbox.close()
         child = _child(collector, home, inputs)
@@ -100,7 +100,7 @@ def _run_to_completion(collector: RunningCollector, home: Path, inputs: Path) ->
     _, err = finished.communicate(timeout=300)
     assert first.strip() == b"uploading", err.decode()[-2000:]
     assert finished.returncode == 0, err.decode()[-2000:]
-    outbox = Outbox(home / "data")
+    outbox = Outbox(home / "data" / OUTBOX_FOLDER)
     try:
         assert outbox.count_pending() == 0
         assert list(outbox.staging.glob("*/*")) == [], "acknowledged staging files are deleted"

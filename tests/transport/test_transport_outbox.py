@@ -6,14 +6,15 @@ import sqlite3
 from pathlib import Path
 
 from nccid_desktop.paths import user_data_dir
-from nccid_desktop.transport.outbox import Outbox
+from nccid_desktop.transport.outbox import OUTBOX_FOLDER, Outbox
 from tests.transport.payloads import status_envelope, write_instance
 
 
 def test_journal_lives_in_the_users_data_folder_in_wal_mode() -> None:
     outbox = Outbox()
-    assert (user_data_dir() / "outbox.sqlite3").exists()
-    mode = sqlite3.connect(user_data_dir() / "outbox.sqlite3").execute("PRAGMA journal_mode").fetchone()
+    journal = user_data_dir() / OUTBOX_FOLDER / "outbox.sqlite3"
+    assert journal.exists()
+    mode = sqlite3.connect(journal).execute("PRAGMA journal_mode").fetchone()
     assert mode == ("wal",)
     outbox.close()
 
