@@ -18,15 +18,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nccid_desktop.cli._sheet_windows import sheet_records
 from nccid_desktop.dicom.scan import scan
 from nccid_desktop.dicom.scan_report import report_json, report_text
 from nccid_desktop.dicom.select import SelectionInputs, select, windows_from_records
 from nccid_desktop.errors import ConfigError, NccidError
 from nccid_desktop.keys import SiteKeys, load_key_file
-from nccid_desktop.pseudonym import LinkingIdentifier
 from nccid_desktop.records import ClinicalEnvelope
-from nccid_desktop.sheets.payload import build_envelopes
-from nccid_desktop.sheets.validator import validate_workbook
 from nccid_desktop.tasks import Progress
 
 
@@ -76,17 +74,6 @@ def _records_in(path: Path) -> list[ClinicalEnvelope]:
     return envelopes
 
 
-def _sheet_records(path: Path, keys: SiteKeys, linking: LinkingIdentifier
-                   ) -> list[ClinicalEnvelope]:
-    """Envelopes of the sheet's valid rows; rows with problems are left out, and said so."""
-    report = validate_workbook(path)
-    envelopes = build_envelopes(report, keys, linking=linking, allow_partial=True)
-    if report.error_count:
-        print(f"nccid: {path.name} has {report.error_count} problem(s); rows with problems are "
-              "not linked. Check it with the sheet validator.", file=sys.stderr)
-    return envelopes
-
-
 def _uploaded_uids(path: Path | None) -> frozenset[str]:
     if path is None:
         return frozenset()
@@ -105,7 +92,7 @@ def _inputs(args: argparse.Namespace) -> tuple[SelectionInputs, SiteKeys | None]
     windows = None
     if keys is not None and (args.records or args.sheet):
         envelopes = [e for p in args.records for e in _records_in(p)]
-        envelopes += [e for p in args.sheet for e in _sheet_records(p, keys, args.linking)]
+        envelopes += [e for p in args.sheet for e in sheet_records(p, keys, args.linking)]
         windows = windows_from_records(envelopes)
     return SelectionInputs(keys=keys, linking=args.linking, windows=windows,
                            uploaded_uids=_uploaded_uids(args.uploaded)), keys

@@ -187,7 +187,7 @@ def _upload_images(args: argparse.Namespace) -> int:
 def _select_images(args: argparse.Namespace, client: CollectorClient, keys: SiteKeys,
                    linking: LinkingIdentifier) -> Selection:
     """Scan, then apply the selection rules with the service's and the sheets' test dates."""
-    from nccid_desktop.cli.scan import _sheet_records
+    from nccid_desktop.cli._sheet_windows import sheet_records
     from nccid_desktop.dicom.scan import scan
     from nccid_desktop.dicom.select import SelectionInputs, select, windows_from_records
     from nccid_desktop.transport.service_knowledge import ask_service, merge_windows
@@ -195,7 +195,7 @@ def _select_images(args: argparse.Namespace, client: CollectorClient, keys: Site
     result = scan(args.paths, progress=_printer())
     known = ask_service(client, keys, result)
     sheets = (windows_from_records(e for path in args.sheet
-                                   for e in _sheet_records(path, keys, linking))
+                                   for e in sheet_records(path, keys, linking))
               if args.sheet else None)
     windows = merge_windows(known.windows, sheets)
     selection = select(result, SelectionInputs(keys=keys, linking=linking, windows=windows,
