@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := orthanc orthanc-dicomweb dcmtk dicom3tools xvfb xauth wixl ms
 	libfontconfig1 libdbus-1-3 fonts-dejavu-core
 SYSTEM_COMMANDS := Orthanc dcmdump dciodvfy xvfb-run wixl msiinfo
 
-.PHONY: run test setup system-deps lint screenshots bench clean
+.PHONY: run test setup system-deps lint screenshots bundle clean
 
 run: setup
 	$(BIN)/nccid-desktop --demo
@@ -48,6 +48,10 @@ lint: setup
 # Renders every page under Xvfb to PNG files in screenshots/ (git-ignored).
 screenshots: setup
 	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x1024x24" $(BIN)/python tools/screenshots.py
+
+# Builds the PyInstaller onedir bundle in dist/ and runs its self-test.
+bundle: setup
+	$(BIN)/python tools/build_bundle.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -34,7 +34,6 @@ def main(out_dir: Path = ROOT / "screenshots", scale: str | None = None) -> int:
     from nccid_desktop.gui.app import start_demo
     from nccid_desktop.gui.context import AppContext, SiteOptions
     from nccid_desktop.gui.main_window import SECTION_KEYS, MainWindow
-    from nccid_desktop.gui.preferences import Preferences
     from nccid_desktop.gui.signin_dialog import SignInDialog
     from nccid_desktop.gui.style import apply_theme
     from nccid_desktop.gui.workers import WorkerPool
@@ -64,7 +63,7 @@ def main(out_dir: Path = ROOT / "screenshots", scale: str | None = None) -> int:
         context = AppContext(pool, SiteOptions(server_url=demo.url), demo=True,
                              client=client, keys=client.site_keys(),
                              data_dir=user_data_dir() / "demo-shots")
-        window = MainWindow(context, Preferences.load())
+        window = MainWindow(context)
         window.resize(1280, 860)
         window.show()
         samples = demo.samples

@@ -83,14 +83,12 @@ class AppController:
             self.app.quit()
 
 
-def run_app(*, demo: bool = False, self_test: bool = False) -> int:
+def run_app(*, demo: bool = False) -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("NCCID Desktop")
     app.setWindowIcon(icon("app"))
     apply_theme(app)
-    if self_test:
-        return _self_test(app)
     setup = None
     if demo:
         from nccid_desktop.gui.app import start_demo
@@ -112,15 +110,3 @@ def run_app(*, demo: bool = False, self_test: bool = False) -> int:
         if setup is not None:
             setup.stop()
 
-
-def _self_test(app: QApplication) -> int:
-    """Build every page and show the window off screen: proves the bundle is complete."""
-    pool = WorkerPool(app)
-    context = AppContext(pool, SiteOptions(), data_dir=user_data_dir())
-    window = MainWindow(context)
-    window.show()
-    for row in range(window.form.sections.count()):
-        window.form.sections.setCurrentRow(row)
-        app.processEvents()
-    window.close()
-    return 0
