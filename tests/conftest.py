@@ -7,10 +7,10 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
-from nccid_desktop.keys import SiteKeys  # noqa: E402
-from nccid_desktop.logsafe import forget_sensitive  # noqa: E402
+from nccid_desktop.keys import SiteKeys
+from nccid_desktop.logsafe import forget_sensitive
 
 TEST_DATA = Path(__file__).parent / "data"
 

@@ -85,7 +85,7 @@ def test_expired_password_leads_to_the_change_and_then_work(collector) -> None:
     client = CollectorClient(collector.url)
     signed = client.sign_in("expired", PASSWORD)
     assert signed.password_change_required
-    with pytest.raises(PasswordChangeRequiredError, match="(?i)password has expired|new password"):
+    with pytest.raises(PasswordChangeRequiredError, match=r"(?i)password has expired|new password"):
         client.site_keys()
     changed = client.change_password(PASSWORD, "Brand-New-Horse-88!")
     assert not changed.password_change_required
