@@ -56,7 +56,8 @@ class DemoData:
 
 
 def demo_nhs_number(seed: int) -> str:
-    base = (seed * 104729 + 400_000_000) % 10**9
+    """A valid-looking number from the 999 range the NHS reserves for testing: never a person."""
+    base = 999_000_000 + (seed * 104729) % 1_000_000
     while True:
         first_nine = f"{base:09d}"
         check = nhs_check_digit(first_nine)
