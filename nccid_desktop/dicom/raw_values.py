@@ -50,11 +50,17 @@ def dataset_codec(ds: Dataset, inherited: str | None = "latin-1") -> str | None:
         return inherited
     value = elem.value
     if isinstance(value, (bytes, bytearray)):
-        terms = bytes(value).decode("latin-1").split("\\")
-    elif isinstance(value, str):
-        terms = [value]
-    else:
-        terms = [str(v) for v in value or ()]
+        return charset_codec(bytes(value))
+    return _codec_for_terms([value] if isinstance(value, str)
+                            else [str(v) for v in value or ()])
+
+
+def charset_codec(value: bytes) -> str | None:
+    """The Python codec for a raw Specific Character Set value, or None (pydicom decodes)."""
+    return _codec_for_terms(value.decode("latin-1").split("\\"))
+
+
+def _codec_for_terms(terms: list[str]) -> str | None:
     terms = [t.strip(" \x00") for t in terms]
     if len(terms) > 1:
         return None  # code extensions (ISO 2022) switch sets inside a value

@@ -8,8 +8,11 @@ identifying string of the source, both in the parsed elements at any depth and i
 of the file outside the pixel data. It shares no code path with the de-identifier, so one
 mistake cannot hide itself. A non-empty list of problems means the file must not be sent.
 
-Values are read as text from their raw bytes (:mod:`.raw_values`), and the pixel data is
-neither read into memory nor copied: the check costs a parse of the header, not of the file.
+The output is walked as bytes (:mod:`.raw_walk`: a tree of tags, VRs and value offsets, no
+pydicom dataset per sequence item) and its values read as text from those bytes
+(:mod:`.raw_values`); a file the walker leaves to pydicom (an unusual transfer syntax or
+character set) is parsed by pydicom instead, with the same checks. The pixel data is neither
+read into memory nor copied: the check costs a walk of the header, not of the file.
 Problems name the attribute or tag, never the value found, so they can be shown and logged.
 """
 
@@ -17,9 +20,7 @@ from __future__ import annotations
 
 import io
 import logging
-import re
-from collections.abc import Iterable
-from functools import lru_cache
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pydicom import dcmread
@@ -29,6 +30,8 @@ from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
 from nccid_desktop.dicom.raw_values import (
+    SPECIFIC_CHARACTER_SET,
+    charset_codec,
     converted_texts,
     dataset_codec,
     element_vr,
@@ -36,17 +39,17 @@ from nccid_desktop.dicom.raw_values import (
     raw_bytes,
     raw_texts,
 )
+from nccid_desktop.dicom.raw_walk import Element, NeedsFullParser, walk_part10
 from nccid_desktop.dicom.verify_identity import SourceIdentity
+from nccid_desktop.dicom.verify_match import Matcher, matcher_for, raw_haystack
 from nccid_desktop.dicom.verify_rules import (
     MARKER_KEYWORDS,
     MARKER_SEQUENCES,
-    MIN_OWN_VALUE_LENGTH,
-    MIN_RAW_DIGITS,
     TEXT_VRS,
     removed_tags,
 )
 
-__all__ = ["SourceIdentity", "verify_output"]
+__all__ = ["SourceIdentity", "check_parsed", "check_walked", "verify_output"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,9 @@ _OTHER_STRING_VRS = frozenset({"AS", "DA", "DS", "DT", "IS", "TM"})
 #: which only numbers-only identifiers could match, and those are searched in free text).
 _READ_VRS = TEXT_VRS | _OTHER_STRING_VRS | {"UI", "SQ"}
 _FILE_META = "file meta > "
+_UNREADABLE = "The de-identified file cannot be read back as DICOM."
+_PATIENT_NAME, _PATIENT_ID, _IDENTITY_REMOVED = 0x00100010, 0x00100020, 0x00120062
+_IDENTITY_MARKERS = frozenset({_PATIENT_NAME, _PATIENT_ID, _IDENTITY_REMOVED})
 
 
 def _tag_text(tag: int) -> str:
@@ -77,79 +83,6 @@ def _is_overlay_or_curve(tag: int) -> bool:
     return (tag >> 16) & 0xFF01 in (0x6000, 0x5000)
 
 
-class _Matcher:
-    """The source's identifying strings compiled once: one regex for text, one for bytes.
-
-    Strings with a digit (IDs, dates, accession numbers) are found anywhere. Strings without
-    one (names, institution, department) are found as whole tokens, so that an institution
-    "TOSHIBA" is found in "TOSHIBA MEC" but not inside the kept manufacturer "TOSHIBA_MEC";
-    name parts are found as whole words, "_" separating them. The bytes pattern is lower
-    case and searched in lower-cased bytes: the same ASCII-only case folding as a bytes
-    regex with IGNORECASE, without its cost.
-    """
-
-    def __init__(self, strings: frozenset[str], words: frozenset[str]) -> None:
-        strong = sorted(strings, key=len, reverse=True)
-        ordered_words = sorted(words, key=len, reverse=True)
-        self.all_text = _text_pattern(strong, ordered_words)
-        self.textual_only = _text_pattern([s for s in strong if not s.isdigit()],
-                                          ordered_words)
-        raw = [s for s in strong if not s.isdigit() or len(s) >= MIN_RAW_DIGITS]
-        self.raw = _bytes_pattern(raw, ordered_words)
-
-    def text_hit(self, vr: str, texts: Iterable[str]) -> bool:
-        """Whether any of the texts of an element of VR ``vr`` holds an identifying string.
-
-        Numbers-only identifiers are looked for in free-text elements only: a short hospital
-        number also occurs by chance in times, numbers and the (hashed) UIDs.
-        """
-        pattern = self.all_text if vr in TEXT_VRS else self.textual_only
-        return pattern is not None and any(pattern.search(text) for text in texts)
-
-
-@lru_cache(maxsize=64)
-def _matcher(strings: frozenset[str], words: frozenset[str]) -> _Matcher:
-    """One matcher per patient: the slices of a series share their identifying strings."""
-    return _Matcher(strings, words)
-
-
-_DIGIT = re.compile(r"\d")
-
-
-def _has_digit(text: str) -> bool:
-    return _DIGIT.search(text) is not None
-
-
-def _text_pattern(strings: list[str], words: list[str]) -> re.Pattern[str] | None:
-    alternatives = [re.escape(s) for s in strings if _has_digit(s)]
-    tokens = [re.escape(s) for s in strings if not _has_digit(s)]
-    if tokens:
-        alternatives.append(rf"(?<!\w)(?:{'|'.join(tokens)})(?!\w)")
-    if words:
-        joined = "|".join(re.escape(w) for w in words)
-        alternatives.append(rf"(?<![A-Za-z0-9])(?:{joined})(?![A-Za-z0-9])")
-    return re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
-
-
-def _bytes_pattern(strings: list[str], words: list[str]) -> re.Pattern[bytes] | None:
-    """Lower-case alternatives, for a search in ``data.lower()``."""
-    alternatives = [re.escape(f) for s in strings if _has_digit(s) for f in _encodings(s)]
-    tokens = [re.escape(f) for s in strings if not _has_digit(s) for f in _encodings(s)]
-    if tokens:
-        alternatives.append(rb"(?<!\w)(?:" + b"|".join(tokens) + rb")(?!\w)")
-    word_forms = [re.escape(form) for w in words for form in _encodings(w)]
-    if word_forms:
-        alternatives.append(rb"(?<![a-z0-9])(?:" + b"|".join(word_forms) + rb")(?![a-z0-9])")
-    return re.compile(b"|".join(alternatives)) if alternatives else None
-
-
-def _encodings(text: str) -> set[bytes]:
-    forms = {text.encode("utf-8").lower()}
-    if text.isascii() or all(ord(c) < 256 for c in text):
-        forms.add(text.encode("latin-1").lower())
-    return forms
-
-
 def _parse(data: bytes) -> Dataset:
     """The output parsed without reading its pixel data, unless the end of a value that was
     not read cannot be known (an encapsulated one): then everything is read."""
@@ -162,33 +95,60 @@ def _parse(data: bytes) -> Dataset:
 
 def verify_output(output: Path | bytes, identity: SourceIdentity, pseudonym: str) -> list[str]:
     """Problems that forbid sending the de-identified ``output`` (its bytes, or a file);
-    [] means safe. One header parse, one regex search of the bytes outside the pixel data.
+    [] means safe. One walk of the header, one regex search of the bytes outside the pixel
+    data.
     """
     try:
         data = bytes(output) if isinstance(output, (bytes, bytearray, memoryview)) \
             else Path(output).read_bytes()
+    except OSError as exc:
+        log.warning("De-identified output could not be re-read (%s).", type(exc).__name__)
+        return [_UNREADABLE]
+    matcher = matcher_for(identity.strings, identity.words)
+    try:
+        return check_walked(data, identity, matcher, pseudonym)
+    except NeedsFullParser:
+        return check_parsed(data, identity, matcher, pseudonym)
+
+
+def check_walked(data: bytes, identity: SourceIdentity, matcher: Matcher,
+                 pseudonym: str) -> list[str]:
+    """The checks over the bytes walked by :mod:`.raw_walk`; raises
+    :class:`~.raw_walk.NeedsFullParser` when pydicom must parse this file instead."""
+    walked = walk_part10(data)
+    check = _WalkedCheck(data, identity, matcher, pseudonym)
+    check.dataset(walked.dataset, "", _codec_of(walked.dataset, data, "latin-1"))
+    check.dataset(walked.meta, _FILE_META, "latin-1")
+    top = {tag: (start, length) for tag, _, start, length, _ in walked.dataset
+           if tag in _IDENTITY_MARKERS}
+    check.problems.extend(_marker_problems(
+        lambda tag: data[top[tag][0]:sum(top[tag])].decode("latin-1") if tag in top else "",
+        pseudonym))
+    return check.finish(walked.pixel_span)
+
+
+def check_parsed(data: bytes, identity: SourceIdentity, matcher: Matcher,
+                 pseudonym: str) -> list[str]:
+    """The same checks over the dataset pydicom parses from ``data``."""
+    try:
         ds = _parse(data)
     except Exception as exc:  # any parse failure fails closed
         log.warning("De-identified output could not be re-read (%s).", type(exc).__name__)
-        return ["The de-identified file cannot be read back as DICOM."]
-    check = _OutputCheck(data, identity, _matcher(identity.strings, identity.words),
-                         pseudonym)
+        return [_UNREADABLE]
+    check = _ParsedCheck(data, identity, matcher, pseudonym)
     check.dataset(ds, "", dataset_codec(ds))
     if ds.file_meta is not None:
         check.dataset(ds.file_meta, _FILE_META, "latin-1")
-    check.problems.extend(_marker_problems(ds, pseudonym))
-    raw = check.matcher.raw
-    if raw is not None and raw.search(_raw_haystack(data, _pixel_data_span(ds),
-                                                    check.own_values)):
-        check.problems.append("An identifying value of the source is still present in the "
-                              "file's bytes outside the pixel data.")
-    return check.problems
+    check.problems.extend(_marker_problems(
+        lambda tag: str(ds[tag].value) if tag in ds._dict else "", pseudonym))
+    return check.finish(_pixel_data_span(ds))
 
 
 class _OutputCheck:
-    """One walk over every element at every depth, collecting problems."""
+    """What one walk over every element at every depth found: problems, and the values the
+    profile wrote itself (ignored in the raw bytes)."""
 
-    def __init__(self, data: bytes, identity: SourceIdentity, matcher: _Matcher,
+    def __init__(self, data: bytes, identity: SourceIdentity, matcher: Matcher,
                  pseudonym: str) -> None:
         self.data = data
         self.identity = identity
@@ -197,20 +157,76 @@ class _OutputCheck:
         self.own_values: set[str] = {pseudonym}
         self.problems: list[str] = []
 
+    def admit(self, tag: int, path: str, in_meta: bool) -> bool:
+        """Note what the tag alone shows is wrong; whether its value is to be read."""
+        if (tag >> 16) & 1:
+            self.problems.append(f"Private tag {_label(tag, path)} is still present.")
+            return False
+        if _is_overlay_or_curve(tag):
+            self.problems.append(f"Overlay or curve {_label(tag, path)} is still present.")
+            return False
+        if tag in self.removed and not in_meta:
+            self.problems.append(f"{_label(tag, path)} should have been removed.")
+        return tag not in _PIXEL_DATA_TAGS
+
+    def values(self, tag: int, vr: str, texts: list[str], path: str) -> None:
+        if vr == "UI":
+            values = set(texts)
+            self.own_values.update(values)
+            if values & self.identity.uids:
+                self.problems.append(f"{_label(tag, path)} still holds a UID of the source.")
+            return
+        if tag in _MARKER_TAGS or path.startswith(_MARKER_PATHS):
+            self.own_values.update(texts)
+            return
+        if vr not in _READ_VRS:
+            return
+        if self.matcher.text_hit(vr, texts):
+            self.problems.append(f"{_label(tag, path)} contains an identifying value of the "
+                                 "source.")
+
+
+    def finish(self, pixel_span: tuple[int, int] | None) -> list[str]:
+        """Add the search of the file's bytes outside the pixel data; all problems found."""
+        raw = self.matcher.raw
+        if raw is not None and raw.search(raw_haystack(self.data, pixel_span,
+                                                       self.own_values)):
+            self.problems.append("An identifying value of the source is still present in "
+                                 "the file's bytes outside the pixel data.")
+        return self.problems
+
+
+class _WalkedCheck(_OutputCheck):
+    def dataset(self, elements: list[Element], path: str, codec: str | None) -> None:
+        in_meta = path.startswith(_FILE_META)
+        data = self.data
+        for tag, vr, start, length, items in elements:
+            if not self.admit(tag, path, in_meta):
+                continue
+            if items is not None:
+                name = keyword_for_tag(tag) or _tag_text(tag)
+                for index, item in enumerate(items, start=1):
+                    self.dataset(item, f"{path}{name} item {index} > ",
+                                 _codec_of(item, data, codec))
+            elif vr in _READ_VRS:
+                texts = raw_texts(data[start:start + length], vr, codec)
+                if texts is None:
+                    raise NeedsFullParser("a character set only pydicom decodes")
+                self.values(tag, vr, texts, path)
+
+
+def _codec_of(elements: list[Element], data: bytes, inherited: str | None) -> str | None:
+    charset = next(((s, n) for t, _, s, n, _ in elements if t == SPECIFIC_CHARACTER_SET), None)
+    return inherited if charset is None else charset_codec(data[charset[0]:sum(charset)])
+
+
+class _ParsedCheck(_OutputCheck):
     def dataset(self, ds: Dataset, path: str, codec: str | None) -> None:
         in_meta = path.startswith(_FILE_META)
         data = self.data if path in ("", _FILE_META) else None  # offsets are the file's
         for base_tag, elem in list(ds._dict.items()):
             tag = int(base_tag)
-            if (tag >> 16) & 1:
-                self.problems.append(f"Private tag {_label(tag, path)} is still present.")
-                continue
-            if _is_overlay_or_curve(tag):
-                self.problems.append(f"Overlay or curve {_label(tag, path)} is still present.")
-                continue
-            if tag in self.removed and not in_meta:
-                self.problems.append(f"{_label(tag, path)} should have been removed.")
-            if tag in _PIXEL_DATA_TAGS:
+            if not self.admit(tag, path, in_meta):
                 continue
             vr = element_vr(elem)
             texts = None
@@ -238,29 +254,14 @@ class _OutputCheck:
         for index, item in enumerate(items, start=1):
             self.dataset(item, f"{path}{name} item {index} > ", dataset_codec(item, codec))
 
-    def values(self, tag: int, vr: str, texts: list[str], path: str) -> None:
-        if vr == "UI":
-            values = set(texts)
-            self.own_values.update(values)
-            if values & self.identity.uids:
-                self.problems.append(f"{_label(tag, path)} still holds a UID of the source.")
-            return
-        if tag in _MARKER_TAGS or path.startswith(_MARKER_PATHS):
-            self.own_values.update(texts)
-            return
-        if vr not in _READ_VRS:
-            return
-        if self.matcher.text_hit(vr, texts):
-            self.problems.append(f"{_label(tag, path)} contains an identifying value of the "
-                                 "source.")
 
-
-def _marker_problems(ds: Dataset, pseudonym: str) -> Iterable[str]:
-    if str(ds.get("PatientID", "")).strip() != pseudonym:
+def _marker_problems(value_of: Callable[[int], str], pseudonym: str) -> Iterable[str]:
+    """What is wrong with the three attributes that say the file is de-identified."""
+    if value_of(_PATIENT_ID).strip(" \x00") != pseudonym:
         yield "PatientID is not the patient's pseudonym."
-    if str(ds.get("PatientName", "")).strip() != pseudonym:
+    if value_of(_PATIENT_NAME).strip(" \x00") != pseudonym:
         yield "PatientName is not the patient's pseudonym."
-    if str(ds.get("PatientIdentityRemoved", "")).strip().upper() != "YES":
+    if value_of(_IDENTITY_REMOVED).strip(" \x00").upper() != "YES":
         yield "PatientIdentityRemoved is not set to YES."
 
 
@@ -275,22 +276,3 @@ def _pixel_data_span(ds: Dataset) -> tuple[int, int] | None:
         if raw.length != _UNDEFINED:
             return raw.value_tell, raw.value_tell + raw.length
     return None
-
-
-def _raw_haystack(data: bytes, pixel_span: tuple[int, int] | None,
-                  own_values: set[str]) -> bytes:
-    """The file's bytes in lower case, minus the pixel data value and the values this profile
-    wrote itself.
-
-    The pixel data is excluded because image bytes match short names by chance (burned-in text
-    is handled by quarantine rules instead); our own UIDs, pseudonym and method text are
-    excluded because a hashed UID contains short digit runs by chance.
-    """
-    haystack = data
-    if pixel_span is not None:
-        haystack = data[:pixel_span[0]] + data[pixel_span[1]:]
-    haystack = haystack.lower()
-    for value in sorted(own_values, key=len, reverse=True):
-        if len(value) >= MIN_OWN_VALUE_LENGTH:
-            haystack = haystack.replace(value.encode("utf-8", "replace").lower(), b"")
-    return haystack

@@ -13,8 +13,11 @@ import pytest
 from pydicom import dcmwrite
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from nccid_desktop.dicom.verify import SourceIdentity, verify_output
+from nccid_desktop.dicom.raw_walk import NeedsFullParser
+from nccid_desktop.dicom.verify import SourceIdentity, check_parsed, check_walked, verify_output
+from nccid_desktop.dicom.verify_match import matcher_for
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import remap_uid
 from tests.dicom import builders
@@ -267,3 +270,57 @@ def test_a_verified_output_may_be_given_as_bytes(make_output, identity: SourceId
     assert verify_output(safe, identity, pseudonym) == []
     leaked = make_output(lambda ds: setattr(ds, "ImageComments", "FAKENHAM")).read_bytes()
     assert any("ImageComments" in p for p in verify_output(leaked, identity, pseudonym))
+
+
+# --- the walk of the bytes and pydicom's parse give the same verdicts ------------------------
+
+SYNTAXES = {"explicit little": ExplicitVRLittleEndian, "implicit little": ImplicitVRLittleEndian,
+            "explicit big": ExplicitVRBigEndian}
+
+
+def _both_checks(path: Path, identity: SourceIdentity, pseudonym: str) -> tuple[list[str],
+                                                                                list[str]]:
+    data = path.read_bytes()
+    matcher = matcher_for(identity.strings, identity.words)
+    return (check_walked(data, identity, matcher, pseudonym),
+            check_parsed(data, identity, matcher, pseudonym))
+
+
+@pytest.mark.parametrize("syntax", sorted(SYNTAXES))
+@pytest.mark.parametrize("case", ["no leak", *sorted(LEAKS)])
+def test_walking_the_bytes_finds_what_parsing_them_finds(
+        case: str, syntax: str, make_output, identity: SourceIdentity, pseudonym: str) -> None:
+    change = LEAKS[case][0] if case in LEAKS else None
+
+    def in_syntax(ds: Dataset) -> None:
+        if change is not None:
+            change(ds)
+        ds.file_meta.TransferSyntaxUID = SYNTAXES[syntax]
+
+    walked, parsed = _both_checks(make_output(in_syntax), identity, pseudonym)
+    assert walked == parsed
+    assert (walked == []) == (case == "no leak")
+
+
+def test_a_character_set_the_walk_leaves_to_pydicom_is_still_checked(
+        make_output, identity: SourceIdentity, pseudonym: str) -> None:
+    def iso_2022(ds: Dataset) -> None:
+        ds.SpecificCharacterSet = ["ISO 2022 IR 6", "ISO 2022 IR 87"]
+        ds.ImageComments = "FAKENHAM"
+
+    path = make_output(iso_2022)
+    with pytest.raises(NeedsFullParser):
+        check_walked(path.read_bytes(), identity, matcher_for(identity.strings, identity.words),
+                     pseudonym)
+    problems = verify_output(path, identity, pseudonym)
+    assert any("ImageComments" in p for p in problems), problems
+
+
+def test_an_encapsulated_output_is_walked_and_its_fragments_skipped(
+        tmp_path: Path, site_keys: SiteKeys) -> None:
+    source = builders.fake_jpeg_baseline(builders.ct_slice(), frame=b"\xff\xd8 FAKENHAM \xff\xd9")
+    identity = SourceIdentity.from_dataset(source)
+    out = builders.fake_jpeg_baseline(_safe_output(source, site_keys, "Covid1234567890123456"),
+                                      frame=b"\xff\xd8 FAKENHAM \xff\xd9")
+    path = builders.write(out, tmp_path / "jpeg.dcm")
+    assert _both_checks(path, identity, "Covid1234567890123456") == ([], [])
