@@ -185,7 +185,7 @@ def _prepare(data: bytes, ctx: DeidContext) -> tuple[Dataset, SourceIdentity, st
     """Parse and de-identify in memory: (dataset, source identity, pseudonym, new UID)."""
     ds = _read_dataset(data)
     transfer_syntax = _transfer_syntax(ds)
-    identity = SourceIdentity.from_dataset(ds)
+    identity = SourceIdentity.from_source(data, ds)
     pseudonym = deidentify_dataset(ds, ctx)
     new_uid = str(ds.get("SOPInstanceUID") or "").strip()
     if not new_uid or "SOPClassUID" not in ds:

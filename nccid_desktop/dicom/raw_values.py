@@ -60,6 +60,13 @@ def charset_codec(value: bytes) -> str | None:
     return _codec_for_terms(value.decode("latin-1").split("\\"))
 
 
+def codec_of(elements: Iterable[tuple[int, str, int, int, Any]], data: bytes,
+             inherited: str | None) -> str | None:
+    """:func:`dataset_codec` for the elements of a walked dataset (:mod:`.raw_walk`)."""
+    charset = next(((s, n) for t, _, s, n, _ in elements if t == SPECIFIC_CHARACTER_SET), None)
+    return inherited if charset is None else charset_codec(data[charset[0]:sum(charset)])
+
+
 def _codec_for_terms(terms: list[str]) -> str | None:
     terms = [t.strip(" \x00") for t in terms]
     if len(terms) > 1:

@@ -5,8 +5,9 @@ where its value lies; pydicom builds a ``Dataset`` per sequence item and a ``Dat
 value on the way, which was most of the cost of checking a CT slice. This walker gives a tree
 of plain tuples instead, and refuses (:class:`NeedsFullParser`) whatever it does not handle
 exactly as pydicom does: deflated or private transfer syntaxes, a missing preamble, a VR that
-is not a VR, a length that overruns its container, a UN value that pydicom would decode with
-the dictionary's VR. The callers then use pydicom for that file, so nothing goes unchecked.
+is not a VR, a length that overruns its container, elements out of order (bytes misread), a
+UN value that pydicom would decode with the dictionary's VR. The callers then use pydicom for
+that file, so nothing goes unchecked.
 
 It is a generic reader of the encoding (PS3.5 sections 7.1 to 7.5 and A.4), not of the
 profile: it knows nothing about which elements identify anyone.
@@ -69,11 +70,15 @@ class _Walker:
         data, implicit = self.data, self.implicit
         limit = len(data) if end is None else end
         elements: list[Element] = []
+        previous = -1
         while pos < limit:
             if pos + 8 > limit:
                 raise NeedsFullParser("an element header is cut short")
             group, number, length = self.tag_length.unpack_from(data, pos)
             tag = group << 16 | number
+            if tag <= previous:
+                raise NeedsFullParser("elements out of order (or bytes misread)")
+            previous = tag
             if group == 0xFFFE:
                 if tag == ITEM_END and end is None and depth:
                     return elements, pos + 8
@@ -195,7 +200,10 @@ def walk_part10(data: bytes) -> Part10:
     syntax = next((data[s:s + n] for t, _, s, n, _ in meta if t == TRANSFER_SYNTAX), None)
     if syntax is None:
         raise NeedsFullParser("no transfer syntax")
-    walker = _Walker(data, *_encoding(syntax.decode("latin-1").strip(" \x00")))
+    implicit, little = _encoding(syntax.decode("latin-1").strip(" \x00"))
+    if implicit and data[start + 4:start + 6].decode("latin-1") in _VRS:
+        raise NeedsFullParser("explicit VR bytes under an implicit VR transfer syntax")
+    walker = _Walker(data, implicit, little)
     dataset, _ = walker.dataset(start, len(data), 0)
     spans = walker.pixel_spans
     return Part10(meta, dataset, next((spans[t] for t in PIXEL_DATA_ORDER if t in spans), None))

@@ -30,8 +30,7 @@ from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
 from nccid_desktop.dicom.raw_values import (
-    SPECIFIC_CHARACTER_SET,
-    charset_codec,
+    codec_of,
     converted_texts,
     dataset_codec,
     element_vr,
@@ -117,7 +116,7 @@ def check_walked(data: bytes, identity: SourceIdentity, matcher: Matcher,
     :class:`~.raw_walk.NeedsFullParser` when pydicom must parse this file instead."""
     walked = walk_part10(data)
     check = _WalkedCheck(data, identity, matcher, pseudonym)
-    check.dataset(walked.dataset, "", _codec_of(walked.dataset, data, "latin-1"))
+    check.dataset(walked.dataset, "", codec_of(walked.dataset, data, "latin-1"))
     check.dataset(walked.meta, _FILE_META, "latin-1")
     top = {tag: (start, length) for tag, _, start, length, _ in walked.dataset
            if tag in _IDENTITY_MARKERS}
@@ -207,17 +206,12 @@ class _WalkedCheck(_OutputCheck):
                 name = keyword_for_tag(tag) or _tag_text(tag)
                 for index, item in enumerate(items, start=1):
                     self.dataset(item, f"{path}{name} item {index} > ",
-                                 _codec_of(item, data, codec))
+                                 codec_of(item, data, codec))
             elif vr in _READ_VRS:
                 texts = raw_texts(data[start:start + length], vr, codec)
                 if texts is None:
                     raise NeedsFullParser("a character set only pydicom decodes")
                 self.values(tag, vr, texts, path)
-
-
-def _codec_of(elements: list[Element], data: bytes, inherited: str | None) -> str | None:
-    charset = next(((s, n) for t, _, s, n, _ in elements if t == SPECIFIC_CHARACTER_SET), None)
-    return inherited if charset is None else charset_codec(data[charset[0]:sum(charset)])
 
 
 class _ParsedCheck(_OutputCheck):

@@ -156,6 +156,36 @@ def test_descriptions_kept_only_without_the_patients_details(tmp_path, deid_cont
     assert "ProtocolName" not in out
 
 
+def test_a_slice_with_one_more_name_is_judged_on_its_own_names(tmp_path, deid_context):
+    """The patient's identifying strings are remembered per patient: a later slice of the same
+    patient that names one more person must not be judged with the earlier slice's strings."""
+    outputs = []
+    for instance, operator in ((1, None), (2, "QUENBY^ROSALIND"), (3, None)):
+        ds = builders.ct_slice(instance=instance)
+        ds.SeriesDescription = "Chest for Quenby"
+        if operator is not None:
+            ds.OperatorsName = operator
+        path = builders.write(ds, tmp_path / "src" / f"IM{instance}")
+        outcome = deidentify_file(path, tmp_path / "out", deid_context)
+        assert outcome.status == "deidentified", outcome.message
+        outputs.append(dcmread(outcome.output))
+    assert [o.get("SeriesDescription") for o in outputs] == ["Chest for Quenby", None,
+                                                             "Chest for Quenby"]
+
+
+def test_the_deidentification_marks_are_the_same_whichever_way_they_are_made(deid_context):
+    """Read datasets get the marks copied from their encoding; datasets made in memory get
+    them built: both carry the same values."""
+    made, read = builders.ct_slice(), builders.ct_slice()
+    read.set_original_encoding(False, True, read.get("SpecificCharacterSet"))
+    for ds in (made, read):
+        deidentify_dataset(ds, deid_context)
+    for keyword in ("PatientIdentityRemoved", "DeidentificationMethod",
+                    "LongitudinalTemporalInformationModified"):
+        assert made[keyword].value == read[keyword].value
+    assert made.DeidentificationMethodCodeSequence == read.DeidentificationMethodCodeSequence
+
+
 def test_originals_are_never_modified(ct_file, tmp_path, deid_context):
     before = ct_file.read_bytes()
     mtime = ct_file.stat().st_mtime_ns
