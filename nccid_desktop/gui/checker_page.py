@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtWidgets import QTableWidgetItem, QWidget
 
 from nccid_desktop.errors import NccidError
+from nccid_desktop.gui.columns import fit_columns
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.forms.checker_page import Ui_CheckerPage
 from nccid_desktop.gui.upload_flows import plural
@@ -56,6 +57,7 @@ class CheckerPage(QWidget):
         self.context = context
         self.valid: list[TypedNumber] = []
         self.form.progressPanel.reset()
+        fit_columns(self.form.results)
         self.form.numbers.textChanged.connect(self.recheck)
         self.form.checkButton.clicked.connect(self.check)
         self.form.progressPanel.retryRequested.connect(self.check)
@@ -97,12 +99,11 @@ class CheckerPage(QWidget):
                      str(result.studies), str(result.images)]
             for column, text in enumerate(cells):
                 table.setItem(row, column, QTableWidgetItem(text))
-        table.resizeColumnsToContents()
         found = sum(1 for r in results if r.clinical_data or r.status or r.images)
         self.form.progressPanel.succeed(f"{found} of {plural(len(results), 'patient')} have "
-                                        "something at NCCID.")
+                                        "something at NCCID.", headline="Check finished")
         self.form.checkButton.setEnabled(True)
 
     def _failed(self, error: NccidError) -> None:
-        self.form.progressPanel.fail(str(error))
+        self.form.progressPanel.fail(str(error), headline="Could not check: see below")
         self.form.checkButton.setEnabled(True)

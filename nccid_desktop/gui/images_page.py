@@ -12,10 +12,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QStandardItem
-from PySide6.QtWidgets import QFileDialog, QHeaderView, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from nccid_desktop.dicom.select import Selection
 from nccid_desktop.errors import NccidError
+from nccid_desktop.gui.columns import fit_columns
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.forms.images_page import Ui_ImagesPage
 from nccid_desktop.gui.icons import icon
@@ -100,7 +101,7 @@ class ImagesPage(QWidget):
             f"Found {plural(result.instance_count, 'image')} in {plural(result.series_count, 'series')} "
             f"of {plural(len(result.patients), 'patient')}"
             + (f"; {plural(skipped, 'file')} skipped (not DICOM, damaged or duplicates)." if skipped
-               else "."))
+               else "."), headline="Scan finished: see what will be sent below")
         self.reselect()
 
     # --- the selection ---------------------------------------------------------------------
@@ -114,7 +115,7 @@ class ImagesPage(QWidget):
         tree.setModel(model)
         model.itemChanged.connect(self._tick_changed)
         tree.expandAll()
-        tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        fit_columns(tree)
         tree.show()
         included = self.selection.included
         images = sum(d.images_to_send for d in included)
@@ -196,14 +197,19 @@ class ImagesPage(QWidget):
                         "lost: press Resume to carry on.")
         elif upload.problems:
             panel.fail(f"{plural(job.images_sent, 'image')} sent; {upload.failed} refused. "
-                       f"{upload.problems[0]}", can_retry=False)
+                       f"{upload.problems[0]}", can_retry=False,
+                       headline=f"{upload.failed} refused by the service")
         else:
-            panel.succeed(f"{plural(job.images_sent, 'image')} de-identified and sent.")
+            panel.succeed(f"{plural(job.images_sent, 'image')} de-identified and sent.",
+                          headline=f"{plural(job.images_sent, 'image')} sent")
 
     def _failed(self, error: NccidError) -> None:
         self.worker = None
         self._show_series_states()
-        self.form.progressPanel.fail(str(error), can_retry=self.job is not None)
+        sending = self.job is not None
+        self.form.progressPanel.fail(
+            str(error), can_retry=sending,
+            headline="Sending stopped: nothing is lost" if sending else "Stopped: see below")
         self.form.sendButton.setEnabled(self.selection is not None and self.job is None)
 
     def _send_cancelled(self) -> None:

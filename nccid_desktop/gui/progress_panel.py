@@ -32,7 +32,7 @@ _BAR_FORMAT: dict[State, str] = {
     "idle": "",
     "working": "Working… %p%",
     "success": "Done",
-    "error": "Stopped: see the message",
+    "error": "Stopped: see the message below",
     "paused": "Paused at %p%",
     "cancelled": "Cancelled",
 }
@@ -89,15 +89,28 @@ class ProgressPanel(QWidget):
         self.form.stateText.setText(message)
         self.form.stateText.setAccessibleDescription(f"{_ICONS[self.state][1]}: {message}")
 
-    def succeed(self, message: str) -> None:
+    def succeed(self, message: str, *, headline: str | None = None) -> None:
+        """Green and full; ``headline`` is what the bar itself says (default "Done")."""
+        self._fill()
+        self._show("success", message, headline=headline)
+
+    def fail(self, message: str, *, can_retry: bool = True, headline: str | None = None) -> None:
+        """Red and full, with the message below; ``headline`` says in the bar itself what
+        happened ("4 problems to fix before upload"). Full, because a half-red bar reads as
+        "still going" and its white half would hide the words."""
+        self._fill()
+        self._show("error", message, can_retry=can_retry, headline=headline)
+        self.setVisible(True)
+
+    @property
+    def headline(self) -> str:
+        """What the bar says, as the user reads it (``%p%`` filled in)."""
+        return self.form.bar.text()
+
+    def _fill(self) -> None:
         bar = self.form.bar
         bar.setRange(0, max(1, bar.maximum()))
         bar.setValue(bar.maximum())
-        self._show("success", message)
-
-    def fail(self, message: str, *, can_retry: bool = True) -> None:
-        self._show("error", message, can_retry=can_retry)
-        self.setVisible(True)
 
     def pause(self, message: str) -> None:
         self._show("paused", message, can_retry=True)
@@ -108,7 +121,8 @@ class ProgressPanel(QWidget):
             bar.setRange(0, 1)
         self._show("cancelled", message)
 
-    def _show(self, state: State, message: str, *, can_retry: bool = False) -> None:
+    def _show(self, state: State, message: str, *, can_retry: bool = False,
+              headline: str | None = None) -> None:
         self.state = state
         form = self.form
         icon_name, word = _ICONS[state]
@@ -118,8 +132,9 @@ class ProgressPanel(QWidget):
         form.stateIcon.setToolTip(word)
         form.stateText.setText(message)
         form.stateText.setAccessibleDescription(f"{word}: {message}")
-        form.bar.setFormat(_BAR_FORMAT[state])
-        form.bar.setAccessibleDescription(word)
+        bar_text = headline if headline is not None else _BAR_FORMAT[state]
+        form.bar.setFormat(bar_text)
+        form.bar.setAccessibleDescription(f"{word}: {headline}" if headline else word)
         set_state_property(form.bar, "state", state)
         set_state_property(form.stateText, "state", state)
         working = state == "working"

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QTreeWidgetItem, QWidget
 
 from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.context import AppContext
-from nccid_desktop.gui.findings_view import FINDING_ROLE, fill_findings
+from nccid_desktop.gui.findings_view import FINDING_ROLE, describe_item, fill_findings
 from nccid_desktop.gui.forms.sheet_page import Ui_SheetPage
 from nccid_desktop.gui.sheet_flows import CheckedSheet, annotated_copy_task, check_sheet_task
 from nccid_desktop.gui.sheet_grid import SheetGridModel, grid_position
@@ -66,8 +66,11 @@ class SheetPage(QWidget):
         form.saveAnnotatedButton.clicked.connect(self.ask_annotated_copy)
         form.uploadButton.clicked.connect(self.ask_upload)
         form.switchSectionButton.clicked.connect(self._switch_section)
-        for tree in (form.problemsTree, form.warningsTree):
+        for tree, detail, word in ((form.problemsTree, form.problemDetail, "problem"),
+                                   (form.warningsTree, form.warningDetail, "warning")):
             tree.currentItemChanged.connect(self._finding_chosen)
+            tree.currentItemChanged.connect(
+                lambda item, _old, d=detail, w=word: d.setText(describe_item(item, w)))
             tree.itemActivated.connect(lambda item, _col: self._finding_chosen(item))
         panel = form.progressPanel
         panel.retryRequested.connect(self.upload)
@@ -129,19 +132,25 @@ class SheetPage(QWidget):
         form.findingsTabs.setTabText(1, f"Warnings ({warnings})")
         form.findingsTabs.setCurrentIndex(0 if errors or not warnings else 1)
         form.findingsTabs.setVisible(bool(errors or warnings))
+        form.problemDetail.setText(describe_item(None, "problem"))
+        form.warningDetail.setText(describe_item(None, "warning"))
         if checked.cells is not None:
             form.sheetGrid.setModel(SheetGridModel(checked.cells, report.findings))
             form.sheetGrid.show()
         patients = plural(len(report.valid_rows), "patient")
+        to_check = f"{plural(warnings, 'warning')} to check" if warnings else ""
         if errors:
             verb = "is" if errors == 1 else "are"
             text = f"There {verb} {plural(errors, 'problem')}. Fix them in Excel and drop the sheet again."
-            form.progressPanel.fail(text, can_retry=False)
+            form.progressPanel.fail(text, can_retry=False,
+                                    headline=f"{plural(errors, 'problem')} to fix before upload")
         else:
             text = f"No problems found: {patients} ready to upload."
-            form.progressPanel.succeed(text)
+            form.progressPanel.succeed(
+                text + (f" {to_check.capitalize()} first." if warnings else ""),
+                headline=f"Ready to upload ({to_check})" if warnings else "Ready to upload")
         if warnings:
-            text += f" {plural(warnings, 'warning')} to check."
+            text += f" {to_check.capitalize()}."
         form.summary.setText(text)
         form.saveAnnotatedButton.setEnabled(bool(errors or warnings))
         form.uploadButton.setEnabled(self._may_upload())
@@ -156,7 +165,8 @@ class SheetPage(QWidget):
         form.switchSectionButton.setEnabled(actual is not None and self.switch_to is not None)
         form.wrongTemplateBanner.show()
         form.summary.setText("This is not the sheet for this section.")
-        form.progressPanel.fail(finding.message, can_retry=False)
+        form.progressPanel.fail(finding.message, can_retry=False,
+                                headline="Wrong sheet for this section")
 
     def _switch_section(self) -> None:
         report = self.checked.report if self.checked else None
@@ -237,16 +247,19 @@ class SheetPage(QWidget):
         if outcome.upload.problems:
             first = outcome.upload.problems[0]
             panel.fail(f"{outcome.message[:-1]}; {plural(outcome.upload.failed, 'record')} "
-                       f"refused. {first}", can_retry=False)
+                       f"refused. {first}", can_retry=False,
+                       headline=f"{plural(outcome.upload.failed, 'record')} refused")
         else:
-            panel.succeed(outcome.message)
+            panel.succeed(outcome.message, headline=outcome.message.rstrip("."))
         self.form.uploadButton.setEnabled(False)
         self.form.saveAnnotatedButton.setEnabled(bool(self.checked and self.checked.report.findings))
 
     def _failed(self, error: NccidError) -> None:
         self.worker = None
         uploading = self.checked is not None and self.checked.report.ok
-        self.form.progressPanel.fail(str(error), can_retry=uploading)
+        headline = ("Not uploaded yet: nothing is lost" if uploading
+                    else "The sheet could not be checked")
+        self.form.progressPanel.fail(str(error), can_retry=uploading, headline=headline)
         self.form.uploadButton.setEnabled(self._may_upload())
 
     def _was_cancelled(self) -> None:

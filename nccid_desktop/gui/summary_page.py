@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtWidgets import QTableWidgetItem, QWidget
 
 from nccid_desktop.errors import NccidError
+from nccid_desktop.gui.columns import fit_columns
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.forms.summary_page import Ui_SummaryPage
 
@@ -21,6 +22,7 @@ class SummaryPage(QWidget):
         self.form.setupUi(self)
         self.context = context
         self.form.progressPanel.reset()
+        fit_columns(self.form.recent)
         self.form.refreshButton.clicked.connect(self.refresh)
         self.form.progressPanel.retryRequested.connect(self.refresh)
 
@@ -47,8 +49,7 @@ class SummaryPage(QWidget):
                      str(entry.get("count", ""))]
             for column, text in enumerate(cells):
                 form.recent.setItem(row, column, QTableWidgetItem(text))
-        form.recent.resizeColumnsToContents()
-        form.progressPanel.succeed("Up to date.")
+        form.progressPanel.succeed("Up to date.", headline="Up to date")
         form.refreshButton.setEnabled(True)
 
     def _failed(self, error: NccidError) -> None:

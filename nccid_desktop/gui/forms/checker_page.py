@@ -91,6 +91,9 @@ class Ui_CheckerPage(object):
         self.results.setHorizontalHeaderItem(5, __qtablewidgetitem5)
         self.results.setObjectName(u"results")
         self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.results.horizontalHeader().setStretchLastSection(True)
+        self.results.verticalHeader().setVisible(False)
 
         self.pageLayout.addWidget(self.results)
 

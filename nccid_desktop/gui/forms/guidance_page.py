@@ -46,7 +46,7 @@ class Ui_GuidancePage(object):
 #if QT_CONFIG(accessibility)
         GuidancePage.setAccessibleName(QCoreApplication.translate("GuidancePage", u"Guidance and FAQ", None))
 #endif // QT_CONFIG(accessibility)
-        self.title.setText(QCoreApplication.translate("GuidancePage", u"Guidance && FAQ", None))
+        self.title.setText(QCoreApplication.translate("GuidancePage", u"Guidance & FAQ", None))
 #if QT_CONFIG(accessibility)
         self.title.setAccessibleName(QCoreApplication.translate("GuidancePage", u"Guidance and FAQ", None))
 #endif // QT_CONFIG(accessibility)

@@ -75,7 +75,9 @@ class Ui_ImagesPage(object):
 
         self.seriesTree = QTreeView(ImagesPage)
         self.seriesTree.setObjectName(u"seriesTree")
-        self.seriesTree.setUniformRowHeights(True)
+        self.seriesTree.setUniformRowHeights(False)
+        self.seriesTree.setWordWrap(True)
+        self.seriesTree.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.seriesTree.setAlternatingRowColors(True)
 
         self.pageLayout.addWidget(self.seriesTree)

@@ -19,9 +19,11 @@ from PySide6.QtGui import (QBrush, QColor, QConicalGradient, QCursor,
     QImage, QKeySequence, QLinearGradient, QPainter,
     QPalette, QPixmap, QRadialGradient, QTransform)
 from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel,
-    QListWidget, QListWidgetItem, QMainWindow, QPushButton,
-    QSizePolicy, QSpacerItem, QStackedWidget, QStatusBar,
-    QVBoxLayout, QWidget)
+    QListWidgetItem, QMainWindow, QPushButton, QSizePolicy,
+    QSpacerItem, QStackedWidget, QStatusBar, QVBoxLayout,
+    QWidget)
+
+from nccid_desktop.gui.section_list import SectionList
 
 class Ui_MainWindow(object):
     def setupUi(self, MainWindow):
@@ -75,7 +77,7 @@ class Ui_MainWindow(object):
 
         self.bodyLayout = QHBoxLayout()
         self.bodyLayout.setObjectName(u"bodyLayout")
-        self.sections = QListWidget(self.central)
+        self.sections = SectionList(self.central)
         QListWidgetItem(self.sections)
         QListWidgetItem(self.sections)
         QListWidgetItem(self.sections)
@@ -84,7 +86,9 @@ class Ui_MainWindow(object):
         QListWidgetItem(self.sections)
         QListWidgetItem(self.sections)
         self.sections.setObjectName(u"sections")
-        sizePolicy = QSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Expanding)
+        self.sections.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.sections.setTextElideMode(Qt.TextElideMode.ElideNone)
+        sizePolicy = QSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         sizePolicy.setHorizontalStretch(0)
         sizePolicy.setVerticalStretch(0)
         sizePolicy.setHeightForWidth(self.sections.sizePolicy().hasHeightForWidth())

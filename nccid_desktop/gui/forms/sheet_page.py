@@ -109,9 +109,18 @@ class Ui_SheetPage(object):
         self.problemsLayout.setObjectName(u"problemsLayout")
         self.problemsTree = QTreeWidget(self.problemsTab)
         self.problemsTree.setObjectName(u"problemsTree")
-        self.problemsTree.setUniformRowHeights(True)
+        self.problemsTree.setUniformRowHeights(False)
+        self.problemsTree.setWordWrap(True)
+        self.problemsTree.setTextElideMode(Qt.TextElideMode.ElideNone)
 
         self.problemsLayout.addWidget(self.problemsTree)
+
+        self.problemDetail = QLabel(self.problemsTab)
+        self.problemDetail.setObjectName(u"problemDetail")
+        self.problemDetail.setWordWrap(True)
+        self.problemDetail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.problemsLayout.addWidget(self.problemDetail)
 
         self.findingsTabs.addTab(self.problemsTab, "")
         self.warningsTab = QWidget()
@@ -120,9 +129,18 @@ class Ui_SheetPage(object):
         self.warningsLayout.setObjectName(u"warningsLayout")
         self.warningsTree = QTreeWidget(self.warningsTab)
         self.warningsTree.setObjectName(u"warningsTree")
-        self.warningsTree.setUniformRowHeights(True)
+        self.warningsTree.setUniformRowHeights(False)
+        self.warningsTree.setWordWrap(True)
+        self.warningsTree.setTextElideMode(Qt.TextElideMode.ElideNone)
 
         self.warningsLayout.addWidget(self.warningsTree)
+
+        self.warningDetail = QLabel(self.warningsTab)
+        self.warningDetail.setObjectName(u"warningDetail")
+        self.warningDetail.setWordWrap(True)
+        self.warningDetail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.warningsLayout.addWidget(self.warningDetail)
 
         self.findingsTabs.addTab(self.warningsTab, "")
         self.splitter.addWidget(self.findingsTabs)
@@ -217,6 +235,9 @@ class Ui_SheetPage(object):
 #if QT_CONFIG(accessibility)
         self.problemsTree.setAccessibleDescription(QCoreApplication.translate("SheetPage", u"Choose a problem to select its cell in the sheet", None))
 #endif // QT_CONFIG(accessibility)
+#if QT_CONFIG(accessibility)
+        self.problemDetail.setAccessibleName(QCoreApplication.translate("SheetPage", u"The chosen problem in full", None))
+#endif // QT_CONFIG(accessibility)
         self.findingsTabs.setTabText(self.findingsTabs.indexOf(self.problemsTab), QCoreApplication.translate("SheetPage", u"Problems", None))
         ___qtreewidgetitem1 = self.warningsTree.headerItem()
         ___qtreewidgetitem1.setText(1, QCoreApplication.translate("SheetPage", u"Warning", None))
@@ -226,6 +247,9 @@ class Ui_SheetPage(object):
 #endif // QT_CONFIG(accessibility)
 #if QT_CONFIG(accessibility)
         self.warningsTree.setAccessibleDescription(QCoreApplication.translate("SheetPage", u"Choose a warning to select its cell in the sheet", None))
+#endif // QT_CONFIG(accessibility)
+#if QT_CONFIG(accessibility)
+        self.warningDetail.setAccessibleName(QCoreApplication.translate("SheetPage", u"The chosen warning in full", None))
 #endif // QT_CONFIG(accessibility)
         self.findingsTabs.setTabText(self.findingsTabs.indexOf(self.warningsTab), QCoreApplication.translate("SheetPage", u"Warnings", None))
 #if QT_CONFIG(accessibility)

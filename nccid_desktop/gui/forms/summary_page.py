@@ -102,6 +102,8 @@ class Ui_SummaryPage(object):
         self.recent.setHorizontalHeaderItem(2, __qtablewidgetitem2)
         self.recent.setObjectName(u"recent")
         self.recent.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.recent.horizontalHeader().setStretchLastSection(True)
+        self.recent.verticalHeader().setVisible(False)
 
         self.pageLayout.addWidget(self.recent)
 
