@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QStandardItem
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent, QStandardItem
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from nccid_desktop.dicom.select import Selection
@@ -105,6 +105,13 @@ class ImagesPage(QWidget):
         self.reselect()
 
     # --- the selection ---------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        """Sheets checked since the scan may link more series: show the statuses as they are
+        now, not as they were at the scan (unless a send is using the current list)."""
+        super().showEvent(event)
+        if self.worker is None and self.job is None:
+            self.reselect()
+
     def reselect(self) -> None:
         if self.scanned is None:
             return

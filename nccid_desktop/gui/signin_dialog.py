@@ -33,6 +33,10 @@ def sign_in_task(server_url: str, username: str, password: str, http: HttpSettin
     return task
 
 
+#: Room for a full server address and a two-line error, whatever the font and scale.
+WIDTH_IN_CHARACTERS = 56
+
+
 class SignInDialog(QDialog):
     def __init__(self, pool: WorkerPool, server_url: str, *, server_locked: bool = False,
                  username: str = "", http: HttpSettings | None = None,
@@ -50,6 +54,7 @@ class SignInDialog(QDialog):
         form.serverLocked.setProperty("lock", True)
         form.username.setText(username)
         form.errorMessage.hide()
+        self.setMinimumWidth(form.server.fontMetrics().averageCharWidth() * WIDTH_IN_CHARACTERS)
         form.signInButton.clicked.connect(self.sign_in)
         form.quitButton.clicked.connect(self.reject)
         (form.password if username else form.username).setFocus()
