@@ -59,7 +59,7 @@ def test_problems_are_grouped_by_column_and_select_their_cell(qtbot, signed_cont
     assert page.form.progressPanel.state == "error"
     assert not form.uploadButton.isEnabled()
     age = _group(form.problemsTree, "D")
-    assert "Age" in age.text(0) and age.text(1) == "1 problem"
+    assert age.text(0) == "Column D: Age — 1 problem"
     assert age.child(0).text(0) == "D4"
     form.problemsTree.setCurrentItem(age.child(0))
     assert page.selected_cell() == "D4"
