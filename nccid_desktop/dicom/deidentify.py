@@ -15,6 +15,7 @@ are deterministic: the same source gives byte-identical output on every run and 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -165,14 +166,31 @@ def _store_quarantine(quarantine_dir: Path | None, code: str, message: str, key:
 
 
 def _write_atomically(target: Path, content: bytes) -> None:
-    """One write to a temporary name, then a rename: the target is whole or absent."""
-    temporary = target.with_name(f".{target.stem}.{os.getpid()}.tmp")
+    """One write to a temporary name, then a rename: the target is whole or absent.
+
+    Plain ``os`` calls: a buffered file object adds nothing to one large write. No fsync (it
+    would make every slice wait for the disk): an output here is not the upload yet; the
+    outbox copies it, fsyncs its copy and records its size, which the sender checks again.
+    A power cut between this rename and that copy can leave the output short, so whatever
+    stages it checks its size against ``FileOutcome.bytes`` or re-verifies it first.
+    """
+    temporary = os.path.join(target.parent, f".{target.stem}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, _WRITE_FLAGS, 0o666)
     try:
-        with open(temporary, "wb") as stream:
-            stream.write(content)
+        try:
+            view = memoryview(content)
+            while view:
+                view = view[os.write(descriptor, view):]
+        finally:
+            os.close(descriptor)
         os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
 
 
 def _refuse(data: bytes, code: str, message: str, quarantine_dir: Path | None) -> FileOutcome:

@@ -21,6 +21,7 @@ from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
 SPECIFIC_CHARACTER_SET = BaseTag(0x00080005)
+_CHARSET_TAG = 0x00080005  # a plain int: comparing BaseTags calls Python code
 _UNDEFINED = 0xFFFFFFFF
 
 #: Specific Character Set values decoded directly, and the Python codec for each.
@@ -63,7 +64,7 @@ def charset_codec(value: bytes) -> str | None:
 def codec_of(elements: Iterable[tuple[int, str, int, int, Any]], data: bytes,
              inherited: str | None) -> str | None:
     """:func:`dataset_codec` for the elements of a walked dataset (:mod:`.raw_walk`)."""
-    charset = next(((s, n) for t, _, s, n, _ in elements if t == SPECIFIC_CHARACTER_SET), None)
+    charset = next(((s, n) for t, _, s, n, _ in elements if t == _CHARSET_TAG), None)
     return inherited if charset is None else charset_codec(data[charset[0]:sum(charset)])
 
 

@@ -27,7 +27,6 @@ from pydicom import dcmread
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
-from pydicom.tag import BaseTag
 
 from nccid_desktop.dicom.raw_values import (
     codec_of,
@@ -54,7 +53,8 @@ log = logging.getLogger(__name__)
 
 _MARKER_TAGS = frozenset(t for k in MARKER_KEYWORDS if (t := tag_for_keyword(k)))
 _MARKER_PATHS = tuple(f"{k} item" for k in MARKER_SEQUENCES)
-_PIXEL_DATA_TAGS = tuple(BaseTag(t) for t in (0x7FE00010, 0x7FE00008, 0x7FE00009))
+_PIXEL_DATA_ORDER = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+_PIXEL_DATA_TAGS = frozenset(_PIXEL_DATA_ORDER)
 _UNDEFINED = 0xFFFFFFFF
 #: Values longer than this are not read when parsing an output (the pixel data).
 _DEFER_BYTES = 64 * 1024
@@ -261,7 +261,7 @@ def _marker_problems(value_of: Callable[[int], str], pseudonym: str) -> Iterable
 
 def _pixel_data_span(ds: Dataset) -> tuple[int, int] | None:
     """Where the pixel data value lies in the file, from its raw element (never read)."""
-    for tag in _PIXEL_DATA_TAGS:
+    for tag in _PIXEL_DATA_ORDER:
         raw = ds._dict.get(tag)
         if not isinstance(raw, RawDataElement):
             continue
