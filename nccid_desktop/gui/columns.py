@@ -28,6 +28,8 @@ def fit_columns(view: QTableView | QTreeView) -> None:
     header = view.horizontalHeader() if isinstance(view, QTableView) else view.header()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setStretchLastSection(True)
+    if header.count():
+        header.setSectionResizeMode(header.count() - 1, QHeaderView.ResizeMode.Stretch)
     if isinstance(view, QTreeView) and not isinstance(view.itemDelegate(), WrappingDelegate):
         view.setItemDelegate(WrappingDelegate(view))
         header.sectionResized.connect(lambda *_: view.doItemsLayout())

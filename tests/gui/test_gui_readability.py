@@ -223,3 +223,51 @@ def test_wrong_sheet_says_so_in_the_bar(qtbot, themed, signed_context, tmp_path)
     assert (panel.state, panel.headline) == ("error", "Wrong sheet for this section")
     assert panel.form.bar.value() == panel.form.bar.maximum()
     assert page.form.wrongTemplateBanner.isVisible()
+
+
+def test_send_images_statuses_wrap_and_follow_sheets_checked_after_the_scan(
+        qtbot, themed, signed_context, tmp_path):
+    from nccid_desktop.demo_data import generate_demo_data
+    from nccid_desktop.gui.images_page import ImagesPage
+    from nccid_desktop.gui.images_tree import COLUMNS, STATUS_COLUMN
+
+    demo = generate_demo_data(tmp_path / "samples")
+    main_sheet = SheetPage(signed_context, "main")
+    qtbot.addWidget(main_sheet)
+    _check(qtbot, main_sheet, demo.main_clean)
+    page = ImagesPage(signed_context)
+    qtbot.addWidget(page)
+    page.resize(1000, 700)
+    page.show()
+    page.scan([demo.images])
+    qtbot.waitUntil(lambda: page.worker is None and page.selection is not None, timeout=60_000)
+    assert page.form.progressPanel.headline == "Scan finished: see what will be sent below"
+    tree = page.form.seriesTree
+    assert COLUMNS[STATUS_COLUMN] == COLUMNS[-1] == "Status"
+    assert tree.header().length() == tree.viewport().width()
+
+    def statuses() -> dict[str, list]:
+        found: dict[str, list] = {}
+        model = tree.model()
+        for row in range(model.rowCount()):
+            patient = model.item(row, 0)
+            for s in range(patient.rowCount()):
+                study = patient.child(s, 0)
+                for r in range(study.rowCount()):
+                    found.setdefault(patient.text().split()[0], []).append(
+                        study.child(r, STATUS_COLUMN))
+        return found
+
+    longest = max((i for items in statuses().values() for i in items), key=lambda i: len(i.text()))
+    metrics, width = tree.fontMetrics(), tree.header().sectionSize(STATUS_COLUMN)
+    assert metrics.horizontalAdvance(longest.text()) > width, longest.text()
+    assert tree.visualRect(longest.index()).height() >= 2 * metrics.lineSpacing()
+
+    negative = demo.negatives[0].hospital_number
+    assert statuses()[negative][0].text() == "Not linked to a clinical record"
+    page.hide()
+    status_sheet = SheetPage(signed_context, "status")
+    qtbot.addWidget(status_sheet)
+    _check(qtbot, status_sheet, demo.status)
+    page.show()
+    assert statuses()[negative][0].text().startswith("Will be sent")
