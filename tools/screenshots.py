@@ -66,12 +66,12 @@ def main(out_dir: Path, *, scale: str | None = None, docs: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for old in out_dir.glob(f"{'200pct-' if scale else ''}[0-9]*.png"):
+    prefix = "200pct-" if scale else ""
+    for old in out_dir.glob(f"{prefix}[0-9][0-9]-*.png"):
         old.unlink()
     demo = start_demo(user_data_dir() / "demo")
     os.environ["NCCID_POLICY_FILE"] = str(_policy(home, demo.url))
     pool = WorkerPool(app)
-    prefix = "200pct-" if scale else ""
     shots: dict[str, Path] = {}
 
     def grab(widget, name: str) -> None:
