@@ -42,6 +42,8 @@ from pydicom.uid import (
 from nccid_desktop import __version__
 from nccid_desktop.dicom.deid_dataset import DeidContext, Quarantined, deidentify_dataset
 from nccid_desktop.dicom.part10 import encode_part10
+from nccid_desktop.dicom.raw_walk import NeedsFullParser, walk_part10
+from nccid_desktop.dicom.source_dataset import dataset_from_walk
 from nccid_desktop.dicom.sources import SourceFile
 from nccid_desktop.dicom.verify import SourceIdentity, verify_output
 
@@ -123,6 +125,21 @@ def _read_dataset(data: bytes) -> Dataset:
     raise _Unreadable("not_dicom", "The file is not a DICOM image.")
 
 
+def _read_source(data: bytes) -> tuple[Dataset, SourceIdentity]:
+    """The source's dataset and identity from one walk of its bytes (:mod:`.raw_walk`);
+    ``dcmread`` reads what the walk leaves to it, and judges a file the walk cannot build."""
+    try:
+        walked = walk_part10(data)
+    except NeedsFullParser:
+        ds = _read_dataset(data)
+        return ds, SourceIdentity.from_dataset(ds)
+    try:
+        ds = _require_complete(dataset_from_walk(data, walked, DEFER_BYTES), len(data))
+    except Exception:  # dcmread reads it, or says why it cannot
+        ds = _read_dataset(data)
+    return ds, SourceIdentity.from_source(data, ds, walked)
+
+
 def _transfer_syntax(ds: Dataset) -> str:
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
@@ -201,9 +218,8 @@ def _refuse(data: bytes, code: str, message: str, quarantine_dir: Path | None) -
 
 def _prepare(data: bytes, ctx: DeidContext) -> tuple[Dataset, SourceIdentity, str, str]:
     """Parse and de-identify in memory: (dataset, source identity, pseudonym, new UID)."""
-    ds = _read_dataset(data)
+    ds, identity = _read_source(data)
     transfer_syntax = _transfer_syntax(ds)
-    identity = SourceIdentity.from_source(data, ds)
     pseudonym = deidentify_dataset(ds, ctx)
     new_uid = str(ds.get("SOPInstanceUID") or "").strip()
     if not new_uid or "SOPClassUID" not in ds:

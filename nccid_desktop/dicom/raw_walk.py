@@ -38,7 +38,8 @@ _VRS = _LONG_VRS | {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", 
 
 #: One element: (tag, VR, value offset in the bytes, value length, items or None). ``items``
 #: is a list of item element lists for a sequence; the VR of an implicit VR file is the
-#: dictionary's (possibly ambiguous, such as ``"US or SS"``).
+#: dictionary's (possibly ambiguous, such as ``"US or SS"``). The length is ``UNDEFINED`` for
+#: an undefined-length sequence and for encapsulated pixel data (its span is ``pixel_span``).
 Element = tuple[int, str, int, int, "list[list[Element]] | None"]
 
 
@@ -53,6 +54,8 @@ class Part10:
     meta: list[Element]
     dataset: list[Element]
     pixel_span: tuple[int, int] | None
+    implicit: bool = False
+    little: bool = True
 
 
 class _Walker:
@@ -117,7 +120,7 @@ class _Walker:
         """An undefined-length value: encapsulated pixel data or a sequence; where it ends."""
         if tag == 0x7FE00010 and not depth and vr in ("OB", "OW", "OB or OW"):
             value_end = self._fragments(pos)
-            elements.append((tag, vr, pos, value_end - pos, None))
+            elements.append((tag, vr, pos, UNDEFINED, None))
             self.pixel_spans[tag] = (pos, value_end)
             return value_end + 8
         if vr == "SQ" or (self.implicit and vr == "UN"):
@@ -206,4 +209,5 @@ def walk_part10(data: bytes) -> Part10:
     walker = _Walker(data, implicit, little)
     dataset, _ = walker.dataset(start, len(data), 0)
     spans = walker.pixel_spans
-    return Part10(meta, dataset, next((spans[t] for t in PIXEL_DATA_ORDER if t in spans), None))
+    return Part10(meta, dataset, next((spans[t] for t in PIXEL_DATA_ORDER if t in spans), None),
+                  implicit, little)

@@ -22,7 +22,7 @@ from nccid_desktop.dicom.raw_values import (
     raw_bytes,
     raw_texts,
 )
-from nccid_desktop.dicom.raw_walk import Element, NeedsFullParser, walk_part10
+from nccid_desktop.dicom.raw_walk import Element, NeedsFullParser, Part10, walk_part10
 from nccid_desktop.dicom.verify_rules import (
     CLASS_UID_KEYWORDS,
     IDENTIFYING_KEYWORDS,
@@ -65,14 +65,15 @@ class SourceIdentity:
         return found.identity()
 
     @classmethod
-    def from_source(cls, data: bytes, ds: Dataset) -> SourceIdentity:
-        """Collect from the source's bytes ``data``, walked (:mod:`.raw_walk`) when they can
-        be, else from ``ds``, the dataset pydicom read from them. Call BEFORE de-identifying
-        ``ds``. Walking leaves the source's sequences unparsed for the de-identifier, which
-        parses them once, and costs a fraction of reading pydicom's datasets."""
+    def from_source(cls, data: bytes, ds: Dataset, walked: Part10 | None = None
+                    ) -> SourceIdentity:
+        """Collect from the source's bytes ``data``, walked (:mod:`.raw_walk`; ``walked`` if
+        the caller walked them already) when they can be, else from ``ds``, the dataset
+        pydicom read from them. Call BEFORE de-identifying ``ds``. A walk costs a fraction
+        of reading pydicom's datasets, and leaves the source's sequences unparsed."""
         found = _Found()
         try:
-            walked = walk_part10(data)
+            walked = walked or walk_part10(data)
             found.walked(walked.dataset, data, codec_of(walked.dataset, data, "latin-1"))
             found.walked(walked.meta, data, "latin-1")
         except NeedsFullParser:

@@ -17,7 +17,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
-from nccid_desktop.dicom.raw_walk import Element, NeedsFullParser, walk_part10
+from nccid_desktop.dicom.raw_walk import UNDEFINED, Element, NeedsFullParser, walk_part10
 from tests.dicom import builders
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
@@ -39,6 +39,8 @@ def _assert_same(elements: list[Element], ds: Dataset, data: bytes, where: str) 
             assert len(items) == len(value), (where, hex(tag))
             for index, (item, parsed) in enumerate(zip(items, value, strict=True)):
                 _assert_same(item, parsed, data, f"{where} {tag:08X}[{index}]")
+        elif length == UNDEFINED:
+            assert tag == 0x7FE00010 and elem.length == UNDEFINED, (where, hex(tag))
         elif isinstance(elem, RawDataElement) and elem.value is not None:
             assert data[start:start + length] == bytes(elem.value), (where, hex(tag))
             assert elem.VR is None or vr == elem.VR, (where, hex(tag))
