@@ -210,7 +210,8 @@ def _refresh_doc_images(shots: dict[str, Path]) -> None:
         if image.width() > DOC_WIDTH:
             image = image.scaledToWidth(DOC_WIDTH, Qt.TransformationMode.SmoothTransformation)
         target = ROOT / "docs" / "images" / f"{doc_name}.png"
-        image.convertToFormat(QImage.Format.Format_Indexed8).save(str(target))
+        flat = Qt.ImageConversionFlag.ThresholdDither  # dithering would triple the file size
+        image.convertToFormat(QImage.Format.Format_Indexed8, flat).save(str(target))
         print(target.relative_to(ROOT))
 
 
