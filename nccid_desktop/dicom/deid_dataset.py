@@ -11,7 +11,6 @@ this module's names as the public API.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -19,13 +18,11 @@ from typing import Any
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
-from pydicom.filebase import DicomBytesIO
-from pydicom.filereader import read_dataset
-from pydicom.filewriter import write_dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 
+from nccid_desktop.dicom.deid_marks import mark_deidentified
 from nccid_desktop.dicom.deid_values import (
     ID_KEYWORDS,
     NAME_KEYWORDS,
@@ -37,8 +34,6 @@ from nccid_desktop.dicom.deid_values import (
     shift_dates,
 )
 from nccid_desktop.dicom.profile import (
-    METHOD_CODES,
-    METHOD_TEXT,
     STANDARD_UID_ROOT,
     Action,
     CompiledProfile,
@@ -270,43 +265,6 @@ def _add_age_if_missing(ds: Dataset, values: _Peek) -> None:
         ds.PatientAge = age
 
 
-def _mark_deidentified(ds: Dataset) -> None:
-    """Say how the file was de-identified: the same four attributes in every output, so they
-    are copied from their encoding in the dataset's transfer syntax (building their datasets
-    per file cost a fifth of de-identifying a CT slice)."""
-    implicit, little = ds.original_encoding
-    if implicit is None or little is None:
-        _build_marks(ds)  # a dataset made in memory: no encoding yet
-        return
-    for raw in _encoded_marks(implicit, little):
-        ds[raw.tag] = raw
-
-
-@cache
-def _encoded_marks(implicit: bool, little: bool) -> tuple[RawDataElement, ...]:
-    marks = Dataset()
-    _build_marks(marks)
-    fp = DicomBytesIO()
-    fp.is_implicit_VR, fp.is_little_endian = implicit, little
-    write_dataset(fp, marks)
-    encoded = read_dataset(io.BytesIO(fp.getvalue()), implicit, little)
-    return tuple(encoded._dict.values())
-
-
-def _build_marks(ds: Dataset) -> None:
-    ds.PatientIdentityRemoved = "YES"
-    ds.DeidentificationMethod = list(METHOD_TEXT)
-    codes = Sequence()
-    for value, meaning in METHOD_CODES:
-        item = Dataset()
-        item.CodeValue = value
-        item.CodingSchemeDesignator = "DCM"
-        item.CodeMeaning = meaning
-        codes.append(item)
-    ds.DeidentificationMethodCodeSequence = codes
-    ds.LongitudinalTemporalInformationModified = "MODIFIED"
-
-
 def deidentify_dataset(ds: Dataset, ctx: DeidContext) -> str:
     """De-identify ``ds`` in place with the NCCID profile; return the patient's pseudonym.
 
@@ -323,5 +281,5 @@ def deidentify_dataset(ds: Dataset, ctx: DeidContext) -> str:
                  _identifying_strings(values))
     _add_age_if_missing(ds, values)
     _walk(ds, plan)
-    _mark_deidentified(ds)
+    mark_deidentified(ds)
     return pseudonym

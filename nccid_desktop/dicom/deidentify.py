@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import logging
 import os
 import traceback
@@ -27,10 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydicom import dcmread
-from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.errors import InvalidDicomError
 from pydicom.uid import (
     PYDICOM_IMPLEMENTATION_UID,
     UID,
@@ -42,8 +38,7 @@ from pydicom.uid import (
 from nccid_desktop import __version__
 from nccid_desktop.dicom.deid_dataset import DeidContext, Quarantined, deidentify_dataset
 from nccid_desktop.dicom.part10 import encode_part10
-from nccid_desktop.dicom.raw_walk import NeedsFullParser, walk_part10
-from nccid_desktop.dicom.source_dataset import dataset_from_walk
+from nccid_desktop.dicom.source_read import SourceUnreadable, read_source
 from nccid_desktop.dicom.sources import SourceFile
 from nccid_desktop.dicom.verify import SourceIdentity, verify_output
 
@@ -75,69 +70,9 @@ class FileOutcome:
     source_key: str = ""
 
 
-class _Unreadable(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
 def content_key(data: bytes) -> str:
     """A name for a source that says nothing about where it came from."""
     return hashlib.sha256(data).hexdigest()[:32]
-
-
-_UNDEFINED_LENGTH = 0xFFFFFFFF
-#: Values longer than this (pixel data) are not read into memory when the source is parsed:
-#: the encoder copies them once, from the source bytes into the output.
-DEFER_BYTES = 64 * 1024
-
-
-def _require_complete(ds: Dataset, size: int) -> Dataset:
-    """pydicom reads a file cut short without complaint; a short last value betrays it."""
-    for elem in ds._dict.values():
-        if not isinstance(elem, RawDataElement) or elem.length == _UNDEFINED_LENGTH:
-            continue
-        short = (elem.value_tell + elem.length > size if elem.value is None
-                 else len(elem.value) != elem.length)
-        if short:
-            raise _Unreadable("truncated",
-                              "The file is incomplete (cut short, perhaps by a failed copy).")
-    return ds
-
-
-def _read_dataset(data: bytes) -> Dataset:
-    try:
-        return _require_complete(dcmread(io.BytesIO(data), defer_size=DEFER_BYTES), len(data))
-    except _Unreadable:
-        raise
-    except InvalidDicomError:
-        pass  # no preamble: may still be a bare dataset, checked below
-    except Exception as exc:
-        raise _Unreadable("corrupt", "The file looks like DICOM but is damaged.") from exc
-    try:
-        ds = dcmread(io.BytesIO(data), force=True, defer_size=DEFER_BYTES)
-        if "SOPClassUID" in ds and "SOPInstanceUID" in ds:
-            return _require_complete(ds, len(data))
-    except _Unreadable:
-        raise
-    except Exception as exc:
-        raise _Unreadable("not_dicom", "The file is not a DICOM image.") from exc
-    raise _Unreadable("not_dicom", "The file is not a DICOM image.")
-
-
-def _read_source(data: bytes) -> tuple[Dataset, SourceIdentity]:
-    """The source's dataset and identity from one walk of its bytes (:mod:`.raw_walk`);
-    ``dcmread`` reads what the walk leaves to it, and judges a file the walk cannot build."""
-    try:
-        walked = walk_part10(data)
-    except NeedsFullParser:
-        ds = _read_dataset(data)
-        return ds, SourceIdentity.from_dataset(ds)
-    try:
-        ds = _require_complete(dataset_from_walk(data, walked, DEFER_BYTES), len(data))
-    except Exception:  # dcmread reads it, or says why it cannot
-        ds = _read_dataset(data)
-    return ds, SourceIdentity.from_source(data, ds, walked)
 
 
 def _transfer_syntax(ds: Dataset) -> str:
@@ -218,7 +153,7 @@ def _refuse(data: bytes, code: str, message: str, quarantine_dir: Path | None) -
 
 def _prepare(data: bytes, ctx: DeidContext) -> tuple[Dataset, SourceIdentity, str, str]:
     """Parse and de-identify in memory: (dataset, source identity, pseudonym, new UID)."""
-    ds, identity = _read_source(data)
+    ds, identity = read_source(data)
     transfer_syntax = _transfer_syntax(ds)
     pseudonym = deidentify_dataset(ds, ctx)
     new_uid = str(ds.get("SOPInstanceUID") or "").strip()
@@ -249,7 +184,7 @@ def deidentify_file(source: SourceFile | Path, out_dir: Path, ctx: DeidContext, 
         warnings.simplefilter("ignore")  # pydicom's value warnings would echo header values
         try:
             ds, identity, pseudonym, new_uid = _prepare(data, ctx)
-        except _Unreadable as refusal:
+        except SourceUnreadable as refusal:
             return FileOutcome("unreadable", refusal.code, refusal.message, bytes=len(data),
                                source_key=content_key(data))
         except Quarantined as refusal:

@@ -27,6 +27,7 @@ from pydicom import dcmread
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag
 
 from nccid_desktop.dicom.raw_values import (
     codec_of,
@@ -262,7 +263,7 @@ def _marker_problems(value_of: Callable[[int], str], pseudonym: str) -> Iterable
 def _pixel_data_span(ds: Dataset) -> tuple[int, int] | None:
     """Where the pixel data value lies in the file, from its raw element (never read)."""
     for tag in _PIXEL_DATA_ORDER:
-        raw = ds._dict.get(tag)
+        raw = ds._dict.get(BaseTag(tag))
         if not isinstance(raw, RawDataElement):
             continue
         if raw.value is not None:

@@ -18,7 +18,6 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 from nccid_desktop.dicom.deidentify import (
-    DEFER_BYTES,
     DeidContext,
     _new_file_meta,
     _transfer_syntax,
@@ -27,6 +26,7 @@ from nccid_desktop.dicom.deidentify import (
 from nccid_desktop.dicom.part10 import encode_part10
 from nccid_desktop.dicom.raw_walk import NeedsFullParser, walk_part10
 from nccid_desktop.dicom.source_dataset import dataset_from_walk
+from nccid_desktop.dicom.source_read import DEFER_BYTES
 from nccid_desktop.keys import SiteKeys
 from tests.dicom import builders
 
