@@ -16,13 +16,19 @@ from typing import Any
 from openpyxl.utils import column_index_from_string, get_column_letter
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QTableView
 
+from nccid_desktop.gui.icons import icon
 from nccid_desktop.sheets.findings import Finding, Severity
 from nccid_desktop.sheets.reader import choose_sheet
 from nccid_desktop.sheets.workbook import open_workbook
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken
 
 MAX_GRID_ROWS = 20_000
+#: Excel's row 1, the column headers: long ones are cut in the grid, so they get a tooltip.
+HEADER_ROW = 0
+#: A grid column is as wide as its contents, up to this many average characters.
+MAX_COLUMN_CHARACTERS = 18
 _ERROR_BRUSH = QBrush(QColor("#ffc7ce"))
 _WARNING_BRUSH = QBrush(QColor("#ffeb9c"))
 Index = QModelIndex | QPersistentModelIndex
@@ -73,6 +79,16 @@ def read_sheet_cells(path: Path | str, *, max_rows: int = MAX_GRID_ROWS,
         return SheetCells(choice.sheet.title, rows, width, truncated)
 
 
+def fit_grid_columns(grid: QTableView) -> None:
+    """Columns as wide as what they show (the rows in view), but never so wide that one long
+    header pushes the rest of the sheet out of sight; the header's tooltip has it whole."""
+    grid.resizeColumnsToContents()
+    widest = grid.fontMetrics().averageCharWidth() * MAX_COLUMN_CHARACTERS
+    for column in range(grid.model().columnCount()):
+        if grid.columnWidth(column) > widest:
+            grid.setColumnWidth(column, widest)
+
+
 def grid_position(finding: Finding) -> tuple[int | None, int | None]:
     """(row, column) indexes in the grid of a finding's cell; None where it has none."""
     row = finding.row - 1 if finding.row is not None else None
@@ -104,17 +120,24 @@ class SheetGridModel(QAbstractTableModel):
             return None
         row, column = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            values = self.cells.rows[row]
-            return values[column] if column < len(values) else ""
+            return self._text(row, column)
         mark = self.marks.get((row, column))
         if mark is None:
+            if role == Qt.ItemDataRole.ToolTipRole and row == HEADER_ROW:
+                return self._text(row, column) or None
             return None
+        if role == Qt.ItemDataRole.DecorationRole:
+            return icon("error" if mark.severity is Severity.ERROR else "warning")
         if role == Qt.ItemDataRole.BackgroundRole:
             return _ERROR_BRUSH if mark.severity is Severity.ERROR else _WARNING_BRUSH
         if role == Qt.ItemDataRole.ToolTipRole:
             kind = "Problem" if mark.severity is Severity.ERROR else "Warning"
             return f"{kind} in {mark.cell}: {mark.message}"
         return None
+
+    def _text(self, row: int, column: int) -> str:
+        values = self.cells.rows[row]
+        return values[column] if column < len(values) else ""
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:

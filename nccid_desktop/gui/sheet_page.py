@@ -20,7 +20,7 @@ from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.findings_view import FINDING_ROLE, describe_item, fill_findings
 from nccid_desktop.gui.forms.sheet_page import Ui_SheetPage
 from nccid_desktop.gui.sheet_flows import CheckedSheet, annotated_copy_task, check_sheet_task
-from nccid_desktop.gui.sheet_grid import SheetGridModel, grid_position
+from nccid_desktop.gui.sheet_grid import SheetGridModel, fit_grid_columns, grid_position
 from nccid_desktop.gui.style import set_state_property
 from nccid_desktop.gui.upload_flows import SheetUploadOutcome, plural, sheet_upload_task
 from nccid_desktop.gui.workers import Worker
@@ -136,6 +136,7 @@ class SheetPage(QWidget):
         form.warningDetail.setText(describe_item(None, "warning"))
         if checked.cells is not None:
             form.sheetGrid.setModel(SheetGridModel(checked.cells, report.findings))
+            fit_grid_columns(form.sheetGrid)
             form.sheetGrid.show()
         patients = plural(len(report.valid_rows), "patient")
         to_check = f"{plural(warnings, 'warning')} to check" if warnings else ""

@@ -271,3 +271,30 @@ def test_send_images_statuses_wrap_and_follow_sheets_checked_after_the_scan(
     _check(qtbot, status_sheet, demo.status)
     page.show()
     assert statuses()[negative][0].text().startswith("Will be sent")
+
+
+def test_problem_cells_have_an_icon_not_only_a_colour_and_headers_a_tooltip(
+        qtbot, themed, signed_context, tmp_path):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QIcon
+
+    from nccid_desktop.gui.sheet_grid import MAX_COLUMN_CHARACTERS
+
+    rows = [main_row(seed) for seed in range(1, 4)]
+    rows[1]["Age"] = "sixty"  # Excel row 3, column D
+    page = _sheet_page(qtbot, signed_context)
+    _check(qtbot, page, save_workbook(tmp_path / "bad.xlsx", MAIN, rows))
+    grid, model = page.form.sheetGrid, page.form.sheetGrid.model()
+    problem, fine = model.index(2, 3), model.index(3, 3)
+    assert isinstance(model.data(problem, Qt.ItemDataRole.DecorationRole), QIcon)
+    assert model.data(fine, Qt.ItemDataRole.DecorationRole) is None
+    assert model.data(problem, Qt.ItemDataRole.ToolTipRole).startswith("Problem in D3")
+    header = model.index(0, 0)
+    assert model.data(header, Qt.ItemDataRole.ToolTipRole) == model.data(header) == \
+        "NHS/CHI Number"
+    assert model.data(model.index(1, 0), Qt.ItemDataRole.ToolTipRole) is None
+    marked = grid.visualRect(problem)
+    text = grid.fontMetrics().horizontalAdvance(model.data(problem))
+    assert marked.width() > text + 16  # the value and its (16-pixel) icon both show
+    widest = grid.fontMetrics().averageCharWidth() * MAX_COLUMN_CHARACTERS
+    assert all(grid.columnWidth(c) <= widest for c in range(model.columnCount()))
