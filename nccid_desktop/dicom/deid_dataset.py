@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from pydicom import config
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
@@ -108,9 +109,15 @@ def _texts(elem: Any) -> list[str]:
     return [str(v).strip(" \x00") for v in value]
 
 
+def _new(tag: int, vr: str, value: Any) -> DataElement:
+    """A new element, unvalidated: a value pydicom finds invalid is only warned about, and
+    warnings are silenced while de-identifying (they could echo values); checking cost a
+    tenth of the walk."""
+    return DataElement(tag, vr, value, validation_mode=config.IGNORE)
+
+
 def _element(tag: int, vr: str, values: list[str]) -> DataElement:
-    value: Any = values[0] if len(values) == 1 else (values or None)
-    return DataElement(tag, vr, value)
+    return _new(tag, vr, values[0] if len(values) == 1 else (values or None))
 
 
 @dataclass(frozen=True)
@@ -184,25 +191,25 @@ def _remapped(values: list[str], keys: SiteKeys) -> list[str]:
     return [v if v.startswith(STANDARD_UID_ROOT) else remap_uid(keys, v) for v in values]
 
 
-def _apply_value_action(ds: Dataset, tag: int, vr: str, action: Action, plan: _Plan) -> None:
+def _apply_value_action(ds: Dataset, tag: BaseTag, vr: str, action: Action, plan: _Plan) -> None:
     """Carry out one non-sequence action on the element ``tag`` of ``ds``."""
     if action is Action.REMOVE:
         del ds[tag]
     elif action is Action.EMPTY:
-        ds[tag] = DataElement(tag, vr, None)
+        ds[tag] = _new(tag, vr, None)
     elif action is Action.REMAP_UID or (action is Action.DUMMY and vr == "UI"):
-        ds[tag] = _element(tag, vr, _remapped(_texts(ds.get_item(tag)), plan.keys))
+        ds[tag] = _element(tag, vr, _remapped(_texts(ds._dict[tag]), plan.keys))
     elif action is Action.DUMMY:
-        ds[tag] = DataElement(tag, vr, dummy_value(vr))
+        ds[tag] = _new(tag, vr, dummy_value(vr))
     elif action is Action.SHIFT_DATE:
         if vr in ("DA", "DT"):
-            ds[tag] = _element(tag, vr, shift_dates(_texts(ds.get_item(tag)), plan.shift_days, vr))
+            ds[tag] = _element(tag, vr, shift_dates(_texts(ds._dict[tag]), plan.shift_days, vr))
         elif vr != "TM":
             del ds[tag]
     elif action is Action.PSEUDONYM:
-        ds[tag] = DataElement(tag, vr, plan.pseudonym)
+        ds[tag] = _new(tag, vr, plan.pseudonym)
     elif action is Action.BIRTH_YEAR:
-        years = [birth_year(v) for v in _texts(ds.get_item(tag))]
+        years = [birth_year(v) for v in _texts(ds._dict[tag])]
         ds[tag] = _element(tag, vr, [y for y in years if y][:1])
     elif action is Action.CLEAN_DESCRIPTION:
         texts = _texts(ds[tag])  # decoded with the dataset's character set
@@ -226,11 +233,12 @@ def _walk(root: Dataset, plan: _Plan) -> None:
     stack: list[tuple[Dataset, bool]] = [(root, False)]
     while stack:
         ds, dummy_scope = stack.pop()
-        for tag in list(ds.keys()):
+        elements = ds._dict
+        for tag in list(elements):
             if is_removed_group(tag >> 16) or not tag & 0xFFFF:
                 del ds[tag]
                 continue
-            elem = ds.get_item(tag, keep_deferred=True)
+            elem = elements[tag]
             vr = elem.VR or _dictionary_vr(tag)
             if vr == "UN" and _dictionary_vr(tag) != "UN":
                 vr = ds[tag].VR  # pydicom decodes UN with the dictionary VR
