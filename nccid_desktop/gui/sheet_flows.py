@@ -13,6 +13,7 @@ from pathlib import Path
 from nccid_desktop.dicom.clinical_windows import ClinicalWindow, windows_from_records
 from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.sheet_grid import SheetCells, read_sheet_cells
+from nccid_desktop.gui.upload_flows import plural
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import LinkingIdentifier
 from nccid_desktop.sheets.annotate import annotate_copy
@@ -26,6 +27,31 @@ class CheckedSheet:
     report: ValidationReport
     cells: SheetCells | None
     windows: dict[str, tuple[ClinicalWindow, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckWords:
+    """What the page says after a check: the line above the problems, the bar's own words
+    and the sentence under the bar."""
+
+    summary: str
+    headline: str
+    message: str
+
+
+def check_words(errors: int, warnings: int, patients: int) -> CheckWords:
+    """Problems stop the upload and say how many; warnings alone do not look like a failure."""
+    to_check = f"{plural(warnings, 'warning')} to check" if warnings else ""
+    also = f" {to_check.capitalize()}." if warnings else ""
+    if errors:
+        verb = "is" if errors == 1 else "are"
+        text = f"There {verb} {plural(errors, 'problem')}. Fix them in Excel and drop the sheet again."
+        return CheckWords(text + also, f"{plural(errors, 'problem')} to fix before upload", text)
+    text = f"No problems found: {plural(patients, 'patient')} ready to upload."
+    if warnings:
+        return CheckWords(text + also, f"Ready to upload ({to_check})",
+                          f"{text} {to_check.capitalize()} first.")
+    return CheckWords(text, "Ready to upload", text)
 
 
 def _windows(report: ValidationReport, keys: SiteKeys | None,

@@ -19,7 +19,7 @@ from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.findings_view import FINDING_ROLE, describe_item, fill_findings
 from nccid_desktop.gui.forms.sheet_page import Ui_SheetPage
-from nccid_desktop.gui.sheet_flows import CheckedSheet, annotated_copy_task, check_sheet_task
+from nccid_desktop.gui.sheet_flows import CheckedSheet, annotated_copy_task, check_sheet_task, check_words
 from nccid_desktop.gui.sheet_grid import SheetGridModel, fit_grid_columns, grid_position
 from nccid_desktop.gui.style import set_state_property
 from nccid_desktop.gui.upload_flows import SheetUploadOutcome, plural, sheet_upload_task
@@ -138,21 +138,12 @@ class SheetPage(QWidget):
             form.sheetGrid.setModel(SheetGridModel(checked.cells, report.findings))
             fit_grid_columns(form.sheetGrid)
             form.sheetGrid.show()
-        patients = plural(len(report.valid_rows), "patient")
-        to_check = f"{plural(warnings, 'warning')} to check" if warnings else ""
+        words = check_words(errors, warnings, len(report.valid_rows))
         if errors:
-            verb = "is" if errors == 1 else "are"
-            text = f"There {verb} {plural(errors, 'problem')}. Fix them in Excel and drop the sheet again."
-            form.progressPanel.fail(text, can_retry=False,
-                                    headline=f"{plural(errors, 'problem')} to fix before upload")
+            form.progressPanel.fail(words.message, can_retry=False, headline=words.headline)
         else:
-            text = f"No problems found: {patients} ready to upload."
-            form.progressPanel.succeed(
-                text + (f" {to_check.capitalize()} first." if warnings else ""),
-                headline=f"Ready to upload ({to_check})" if warnings else "Ready to upload")
-        if warnings:
-            text += f" {to_check.capitalize()}."
-        form.summary.setText(text)
+            form.progressPanel.succeed(words.message, headline=words.headline)
+        form.summary.setText(words.summary)
         form.saveAnnotatedButton.setEnabled(bool(errors or warnings))
         form.uploadButton.setEnabled(self._may_upload())
 
