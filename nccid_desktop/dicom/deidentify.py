@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
     PYDICOM_IMPLEMENTATION_UID,
@@ -87,13 +88,18 @@ def _transfer_syntax(ds: Dataset) -> str:
 
 
 def _new_file_meta(ds: Dataset, transfer_syntax: str) -> FileMetaDataset:
-    """A fresh file meta: nothing of the source's meta (AE titles, private info) survives."""
+    """A fresh file meta: nothing of the source's meta (AE titles, private info) survives.
+
+    Complete as written (the version ``dcmwrite`` would add is there), so the encoder writes
+    it without completing it."""
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    meta.TransferSyntaxUID = UID(transfer_syntax)
-    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    meta.ImplementationVersionName = IMPLEMENTATION_VERSION
+    for tag, vr, value in ((0x00020001, "OB", b"\x00\x01"),
+                           (0x00020002, "UI", ds.SOPClassUID),
+                           (0x00020003, "UI", ds.SOPInstanceUID),
+                           (0x00020010, "UI", UID(transfer_syntax)),
+                           (0x00020012, "UI", PYDICOM_IMPLEMENTATION_UID),
+                           (0x00020013, "SH", IMPLEMENTATION_VERSION)):
+        meta[tag] = DataElement(tag, vr, value)
     return meta
 
 

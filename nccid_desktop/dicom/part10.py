@@ -24,6 +24,7 @@ from pydicom.dataset import Dataset, FileMetaDataset, validate_file_meta
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_dataset
 from pydicom.multival import MultiValue
+from pydicom.tag import BaseTag
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
@@ -83,6 +84,9 @@ class _Writer:
         return self.tag(tag) + pack(self.order + "L", 0)
 
 
+_META_WRITER = _Writer(DicomBytesIO(), False, True, None)
+
+
 def encode_part10(ds: Dataset, source: bytes | None = None) -> bytes:
     """``ds`` with its ``file_meta`` and ``preamble`` as a Part 10 file, as ``dcmwrite`` would.
 
@@ -122,15 +126,53 @@ def _pydicom_bytes(ds: Dataset) -> bytes:
     return fp.getvalue()
 
 
+#: The elements of a file meta that needs nothing completed, and their VRs.
+_SIMPLE_META = {0x00020001: "OB", 0x00020002: "UI", 0x00020003: "UI", 0x00020010: "UI",
+                0x00020012: "UI", 0x00020013: "SH"}
+_META_FROM_DATASET = ((0x00020002, 0x00080016), (0x00020003, 0x00080018))
+
+
 def _file_meta_bytes(ds: Dataset, meta: FileMetaDataset) -> bytes:
     """The file meta as ``dcmwrite(enforce_file_format=True)`` completes, checks and writes
     it (``write_file_meta_info``): explicit VR little endian, its group length filled in."""
+    return _complete_meta_bytes(ds, meta) or _completed_meta_bytes(ds, meta)
+
+
+def _complete_meta_bytes(ds: Dataset, meta: FileMetaDataset) -> bytes | None:
+    """The bytes of a file meta that has every element ``dcmwrite`` would complete, as plain
+    values agreeing with the dataset (what de-identification writes), encoded directly; None
+    for any other, which :func:`_completed_meta_bytes` completes as pydicom does."""
+    elements = meta._dict
+    if len(elements) - (0x00020000 in elements) != len(_SIMPLE_META):
+        return None
+    for meta_tag, tag in _META_FROM_DATASET:
+        elem = ds._dict.get(BaseTag(tag))
+        if elem is None or elem.value != elements[BaseTag(meta_tag)].value:
+            return None
+    parts = [b""]
+    for tag, vr in _SIMPLE_META.items():
+        elem = elements.get(BaseTag(tag))
+        if not isinstance(elem, DataElement) or vr != elem.VR or elem.is_empty:
+            return None
+        if vr == "OB":
+            value = elem.value if type(elem.value) is bytes and len(elem.value) % 2 == 0 \
+                else None
+        else:
+            value = _simple_value(elem, default_encoding, True)
+        if value is None:
+            return None
+        parts.append(_META_WRITER.header(tag, vr, len(value), False) + value)
+    body = b"".join(parts)
+    return _META_WRITER.header(0x00020000, "UL", 4, False) + pack("<L", len(body)) + body
+
+
+def _completed_meta_bytes(ds: Dataset, meta: FileMetaDataset) -> bytes:
     original = meta
     meta = FileMetaDataset()  # a copy sharing the elements, none converted nor changed
     meta._dict.update(original._dict)
     implicit, little = original.original_encoding
     meta.set_original_encoding(implicit, little, original.original_character_set)
-    for meta_tag, tag in ((0x00020002, 0x00080016), (0x00020003, 0x00080018)):
+    for meta_tag, tag in _META_FROM_DATASET:
         value = ds[tag].value if tag in ds._dict else None
         if meta.get(meta_tag, None) is None or (value and value != meta[meta_tag].value):
             meta[meta_tag] = DataElement(meta_tag, "UI", value)

@@ -16,8 +16,14 @@ import pytest
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
-from nccid_desktop.dicom.deidentify import DeidContext, Quarantined, deidentify_dataset
-from nccid_desktop.dicom.part10 import encode_part10
+from nccid_desktop.dicom.deidentify import (
+    DeidContext,
+    Quarantined,
+    _new_file_meta,
+    _transfer_syntax,
+    deidentify_dataset,
+)
+from nccid_desktop.dicom.part10 import _complete_meta_bytes, _completed_meta_bytes, encode_part10
 from nccid_desktop.keys import SiteKeys
 from tests.dicom import builders
 
@@ -72,19 +78,27 @@ def _both_ways(data: bytes, change=None, *, defer: bool) -> tuple[object, object
         return _pydicom(reference), _ours(ours, data)
 
 
-WAYS = [(change, defer) for change in (None, "deidentified") for defer in (False, True)]
-
-
 def _deidentify(ds: Dataset) -> None:
     keys = SiteKeys(site="RSH", secret=bytes(range(32)), controller_public_key=b"")
     deidentify_dataset(ds, DeidContext(keys=keys))
+
+
+def _deidentify_with_new_meta(ds: Dataset) -> None:
+    """As staged: de-identified, with the new file meta the encoder writes directly."""
+    syntax = _transfer_syntax(ds)
+    _deidentify(ds)
+    ds.file_meta = _new_file_meta(ds, syntax)
+
+
+CHANGES = {"deidentified": _deidentify, "deidentified, new file meta": _deidentify_with_new_meta}
+WAYS = [(change, defer) for change in (None, *CHANGES) for defer in (False, True)]
 
 
 @pytest.mark.parametrize("name", CORPUS)
 def test_bundled_file_encodes_exactly_as_pydicom_writes_it(name: str) -> None:
     data = (TEST_FILES / name).read_bytes()
     for change, defer in WAYS:
-        pair = _both_ways(data, change and _deidentify, defer=defer)
+        pair = _both_ways(data, change and CHANGES[change], defer=defer)
         if pair is not None:
             reference, ours = pair
             assert ours == reference, f"differs from dcmwrite ({change}, deferred: {defer})"
@@ -106,7 +120,7 @@ SYNTHETIC = {
 def test_synthetic_study_encodes_exactly_as_pydicom_writes_it(case: str, tmp_path) -> None:
     data = builders.write(SYNTHETIC[case](), tmp_path / "source").read_bytes()
     for change, defer in WAYS:
-        pair = _both_ways(data, change and _deidentify, defer=defer)
+        pair = _both_ways(data, change and CHANGES[change], defer=defer)
         assert pair is not None
         reference, ours = pair
         assert isinstance(ours, bytes) and ours == reference
@@ -128,3 +142,17 @@ def test_a_dataset_pydicom_refuses_is_refused_the_same_way() -> None:
         ds.save_as(io.BytesIO(), enforce_file_format=True)
     with pytest.raises(ValueError):
         encode_part10(ds)
+
+
+def test_a_new_file_meta_is_written_directly_and_as_pydicom_completes_it(tmp_path) -> None:
+    data = builders.write(builders.add_nested_sequences(builders.ct_slice()),
+                          tmp_path / "a").read_bytes()
+    ds = _read(data, defer=True)
+    assert ds is not None
+    _deidentify_with_new_meta(ds)
+    direct = _complete_meta_bytes(ds, ds.file_meta)
+    assert direct is not None, "a new file meta should need no completing"
+    assert direct == _completed_meta_bytes(ds, ds.file_meta)
+    ds.file_meta.ImplementationVersionName = "OTHER"
+    ds.SOPInstanceUID = "1.2.3.4"  # no longer the meta's: pydicom's completion decides
+    assert _complete_meta_bytes(ds, ds.file_meta) is None
