@@ -185,7 +185,6 @@ class _OutputCheck:
             self.problems.append(f"{_label(tag, path)} contains an identifying value of the "
                                  "source.")
 
-
     def finish(self, pixel_span: tuple[int, int] | None) -> list[str]:
         """Add the search of the file's bytes outside the pixel data; all problems found."""
         raw = self.matcher.raw
