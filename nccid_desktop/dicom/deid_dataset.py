@@ -242,7 +242,7 @@ def _walk(root: Dataset, plan: _Plan) -> None:
             vr = elem.VR or _dictionary_vr(tag)
             if vr == "UN" and _dictionary_vr(tag) != "UN":
                 vr = ds[tag].VR  # pydicom decodes UN with the dictionary VR
-            action = profile.action_for(tag, vr)
+            action = profile.action_for(int(tag), vr)  # int keys: no BaseTag.__eq__
             if dummy_scope and action is Action.KEEP and vr in DUMMY_SCOPE_VRS:
                 action = Action.DUMMY
             if vr == "SQ":

@@ -197,11 +197,12 @@ def _write_dataset(writer: _Writer, ds: Dataset, parent_encoding: Any,
         return
     encodings = (ds[_CHARSET].value if _CHARSET in ds._dict else parent_encoding)
     elements = ds._dict
-    for tag in sorted(elements, key=int):
+    for tag in sorted(elements, key=int):  # BaseTag: compared as plain ints below
+        number = int(tag)
         if tag & 0xFFFF == 0 and tag >> 16 > 6:
             continue  # retired group lengths are not written (PS3.5 7.2)
         elem = elements[tag]
-        if tag == _PIXEL_DATA and top_level_undefined_pixels is not None:
+        if number == _PIXEL_DATA and top_level_undefined_pixels is not None:
             _write_pixel_data(writer, ds, elem, top_level_undefined_pixels)
         elif isinstance(elem, RawDataElement):
             value = elem.value
@@ -209,7 +210,7 @@ def _write_dataset(writer: _Writer, ds: Dataset, parent_encoding: Any,
                 write_data_element(fp, ds[tag], encodings)
                 continue
             undefined = elem.length == _UNDEFINED
-            if undefined and tag == _PIXEL_DATA:
+            if undefined and number == _PIXEL_DATA:
                 _check_encapsulated(writer, tag, value)
             fp.write(writer.header(tag, elem.VR, len(value), undefined))
             fp.write(value)
