@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from nccid_desktop.errors import CancelledError, NccidError
 from nccid_desktop.tasks import CancelToken, Progress, ProgressCallback
@@ -31,6 +31,9 @@ Task = Callable[[ProgressCallback, CancelToken], Any]
 #: Progress signals are sent at most this often (the final one always), so a 2,000-file
 #: upload cannot flood the GUI thread's event queue.
 PROGRESS_INTERVAL_SECONDS = 0.05
+
+#: How long a finished job is kept before its last reference is dropped (on the GUI thread).
+RETIRE_AFTER_MS = 1000
 
 UNEXPECTED_MESSAGE = ("Something unexpected went wrong ({kind}). Nothing was sent that had not "
                       "been checked. Details, without patient data, are in the log.")
@@ -96,13 +99,20 @@ class Worker(QRunnable):
 
 
 class WorkerPool(QObject):
-    """Owns every running job of the app, so closing the window can stop them all cleanly."""
+    """Owns every running job of the app, so closing the window can stop them all cleanly.
+
+    A finished job is kept a moment longer (``_retired``) so that the last reference to its
+    signals object, a QObject of the GUI thread, is dropped here on the GUI thread and never
+    by the pool thread returning from ``run``; nothing connected to a job refers back to the
+    job (no reference cycle for a garbage collection on another thread to break).
+    """
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
-        self._active: set[Worker] = set()
+        self._active: dict[WorkerSignals, Worker] = {}
+        self._retired: list[Worker] = []
 
     def run(
         self,
@@ -123,17 +133,28 @@ class WorkerPool(QObject):
                              (signals.finished, on_finished)):
             if slot is not None:
                 signal.connect(slot)
-        signals.finished.connect(lambda: self._active.discard(worker))
-        self._active.add(worker)
+        signals.finished.connect(self._retire)
+        self._active[signals] = worker
         self._pool.start(worker)
         return worker
 
+    @Slot()
+    def _retire(self) -> None:
+        worker = self._active.pop(self.sender(), None)  # type: ignore[call-overload]
+        if worker is not None:
+            self._retired.append(worker)
+            QTimer.singleShot(RETIRE_AFTER_MS, self._forget_retired)
+
+    @Slot()
+    def _forget_retired(self) -> None:
+        self._retired = [w for w in self._retired if not w.done.is_set()]
+
     @property
     def active(self) -> int:
-        return sum(1 for w in self._active if not w.done.is_set())
+        return sum(1 for w in self._active.values() if not w.done.is_set())
 
     def cancel_all(self) -> None:
-        for worker in list(self._active):
+        for worker in list(self._active.values()):
             worker.cancel()
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
