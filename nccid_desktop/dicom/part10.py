@@ -14,7 +14,6 @@ writes; ``tests/dicom/test_part10.py`` compares the two on every kind of input w
 
 from __future__ import annotations
 
-from functools import cache
 from struct import pack
 from typing import Any
 
@@ -23,10 +22,11 @@ from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset, validate_file_meta
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_dataset
-from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
+
+from nccid_desktop.dicom.part10_values import simple_value
 
 __all__ = ["encode_part10"]
 
@@ -38,19 +38,6 @@ _ITEM_DELIMITER = 0xFFFEE00D
 _SEQUENCE_DELIMITER = 0xFFFEE0DD
 _LONG_VRS = frozenset(str(vr) for vr in EXPLICIT_VR_LENGTH_32)
 _ENCAPSULATED_START = {True: b"\xFE\xFF\x00\xE0", False: b"\xFF\xFE\xE0\x00"}
-#: VRs pydicom writes with ``write_string``: Latin-1, padded with a space (UI: a NUL).
-_STRING_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "TM", "UR", "UI"})
-#: VRs pydicom writes with ``write_text`` in the dataset's character set, space-padded.
-_TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UC", "UT"})
-#: ``struct`` formats of single integers, by VR and then by little endianness.
-_INTEGER_FORMATS = {vr: {True: "<" + f, False: ">" + f}
-                    for vr, f in (("US", "H"), ("UL", "L"), ("SS", "h"), ("SL", "l"))}
-#: Value types whose text is the value itself (pydicom keeps UIDs as a ``str`` subclass).
-_PLAIN_STRINGS = (str, UID)
-#: Python codecs (as pydicom names them) in which ASCII text is encoded as ASCII.
-_ASCII_COMPATIBLE = frozenset({"iso8859", "latin_1", "UTF8", "utf_8", "ascii"})
-
-
 class _Writer:
     """Element headers for one encoding, packed in one call each."""
 
@@ -158,7 +145,7 @@ def _complete_meta_bytes(ds: Dataset, meta: FileMetaDataset) -> bytes | None:
             value = elem.value if type(elem.value) is bytes and len(elem.value) % 2 == 0 \
                 else None
         else:
-            value = _simple_value(elem, default_encoding, True)
+            value = simple_value(elem, default_encoding, True)
         if value is None:
             return None
         parts.append(_META_WRITER.header(tag, vr, len(value), False) + value)
@@ -219,60 +206,12 @@ def _write_dataset(writer: _Writer, ds: Dataset, parent_encoding: Any,
         elif elem.VR == "SQ":
             _write_sequence(writer, elem, encodings)
         else:
-            value = _simple_value(elem, encodings, writer.little)
+            value = simple_value(elem, encodings, writer.little)
             if value is None:
                 write_data_element(fp, elem, encodings)
             else:
                 fp.write(writer.header(tag, elem.VR, len(value), False))
                 fp.write(value)
-
-
-def _simple_value(elem: DataElement, encodings: Any, little: bool) -> bytes | None:
-    """The encoded value of an empty or plain-text element, as pydicom's ``write_string`` and
-    ``write_text`` encode it; None for anything else (names, numbers, bytes, non-ASCII text
-    in a character set that needs pydicom), which pydicom then writes itself."""
-    if elem.is_undefined_length:
-        return None
-    value = elem.value
-    if value is None or (type(value) in (str, bytes) and not value):
-        return b""
-    if type(value) in _PLAIN_STRINGS:
-        values = [value]
-    elif type(value) in (list, MultiValue) and all(type(v) in _PLAIN_STRINGS for v in value):
-        values = list(value)
-        if not values:
-            return b""
-    else:
-        return None
-    vr = elem.VR
-    if type(value) is int and vr in _INTEGER_FORMATS:
-        return pack(_INTEGER_FORMATS[vr][little], value)
-    if type(value) is bytes and vr in ("OB", "OW"):
-        return value + b"\x00" if len(value) % 2 else value
-    if vr in _STRING_VRS:
-        text = "\\".join(values)
-        if not text.isascii():
-            return None
-        padding = "\0" if vr == "UI" else " "
-        return (text + padding if len(text) % 2 else text).encode("ascii")
-    if vr in _TEXT_VRS and all(v.isascii() for v in values) and _ascii_compatible(encodings):
-        encoded = "\\".join(values).encode("ascii")
-        return encoded + b" " if len(encoded) % 2 else encoded
-    return None
-
-
-def _ascii_compatible(encodings: Any) -> bool:
-    if isinstance(encodings, str):
-        encodings = [encodings]
-    return _ascii_compatible_names(tuple(str(e) for e in encodings or ()))
-
-
-@cache
-def _ascii_compatible_names(encodings: tuple[str, ...]) -> bool:
-    try:
-        return all(c in _ASCII_COMPATIBLE for c in convert_encodings(list(encodings) or [""]))
-    except LookupError:
-        return False
 
 
 def _all_new(ds: Dataset) -> bool:
