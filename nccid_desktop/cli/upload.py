@@ -232,8 +232,10 @@ def selection_lines(selection: Selection, *, checked: bool = True) -> list[str]:
     return lines
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 or noun == 'series' else 's'}"
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    if number == 1 or noun == "series":
+        return f"{number} {noun}"
+    return f"{number} {plural or noun + 's'}"
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -273,7 +275,8 @@ def _check(args: argparse.Namespace) -> int:
             continue
         r = next(results)
         print(f"#{position}: clinical data {r.clinical_data or 'not received'}; "
-              f"status {r.status or 'not received'}; {r.studies} studies, {r.images} images")
+              f"status {r.status or 'not received'}; {_count(r.studies, 'study', 'studies')}, "
+              f"{_count(r.images, 'image')}")
     return 0
 
 

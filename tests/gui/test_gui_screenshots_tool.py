@@ -19,7 +19,7 @@ EXPECTED = ["sign-in", "sign-in-wrong-password", "main-sheet-with-problems", "ma
             "main-sheet-uploaded", "wrong-template-banner", "status-sheet",
             "send-images-scanned", "send-images-sending", "send-images-sent", "checker-typed",
             "checker", "summary", "guidance", "settings-locked"]
-BLUE, GREEN, RED = QColor("#005eb8"), QColor("#007f3b"), QColor("#d5281b")
+BLUE, GREEN, RED = QColor("#41b6e6"), QColor("#007f3b"), QColor("#d5281b")
 
 
 def _has_colour_low_down(path: Path, colour: QColor) -> bool:

@@ -85,7 +85,7 @@ def test_sheet_and_images_arrive_in_the_raw_layout_and_meet(tmp_path: Path, sign
     assert main(["check", nhs_number(1), nhs_number(4), "1234567890"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert "status 20" in lines[0] and "1 studies, 3 images" in lines[0]
+    assert "status 20" in lines[0] and "1 study, 3 images" in lines[0]
     assert "status 20" in lines[1] and "0 studies, 0 images" in lines[1]
     assert "not a valid NHS/CHI number" in lines[2]
     assert nhs_number(1) not in out, "the checker never echoes a number"
