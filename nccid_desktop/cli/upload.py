@@ -176,7 +176,7 @@ def _upload_images(args: argparse.Namespace) -> int:
     for outcome in report.outcomes:
         if outcome.status == "deidentified" and outcome.output and outcome.sop_instance_uid:
             outbox.stage_image(outcome.sop_instance_uid, outcome.pseudonym or "", outcome.output,
-                               move=True)
+                               move=True, expected_size=outcome.bytes)
     held_back = sum(n for status, n in report.counts.items() if status != "deidentified")
     if held_back:
         print(f"{held_back} files were not sent (quarantined or not DICOM); see the quarantine "

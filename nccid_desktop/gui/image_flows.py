@@ -188,7 +188,7 @@ class SendJob:
             state.counts[outcome.status] += 1
             if outcome.status == "deidentified" and outcome.output and outcome.sop_instance_uid:
                 self.outbox.stage_image(outcome.sop_instance_uid, outcome.pseudonym or "",
-                                        outcome.output, move=True)
+                                        outcome.output, move=True, expected_size=outcome.bytes)
                 state.new_uids.append(outcome.sop_instance_uid)
                 self._series_of[outcome.sop_instance_uid] = number
                 staged += outcome.bytes

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from nccid_desktop.errors import DicomError
 from nccid_desktop.logsafe import scrub
 from nccid_desktop.paths import user_data_dir
 from nccid_desktop.records import ClinicalEnvelope
@@ -135,9 +136,17 @@ class Outbox:
         return self._stage("record", key, envelope.pseudonym, data=data)
 
     def stage_image(self, sop_instance_uid: str, pseudonym: str, source: Path,
-                    *, move: bool = False) -> StageOutcome:
-        """Queue one de-identified instance (copied, or moved when it is already ours)."""
-        return self._stage("image", sop_instance_uid, pseudonym, source=Path(source), move=move)
+                    *, move: bool = False, expected_size: int | None = None) -> StageOutcome:
+        """Queue one de-identified instance (copied, or moved when it is already ours).
+
+        ``expected_size`` is what the de-identifier wrote and verified: a file of another size
+        (cut short by a power cut after its rename, say) is refused, never sent.
+        """
+        source = Path(source)
+        if expected_size is not None and source.stat().st_size != expected_size:
+            raise DicomError("A de-identified copy is incomplete (the computer may have stopped "
+                             "while writing it). De-identify that folder again.")
+        return self._stage("image", sop_instance_uid, pseudonym, source=source, move=move)
 
     def _stage(self, kind: ItemKind, key: str, pseudonym: str, *, data: bytes | None = None,
                source: Path | None = None, move: bool = False) -> StageOutcome:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from nccid_desktop.errors import DicomError
 from nccid_desktop.paths import user_data_dir
 from nccid_desktop.transport.outbox import OUTBOX_FOLDER, Outbox
 from tests.transport.payloads import status_envelope, write_instance
@@ -104,3 +107,17 @@ def test_the_journal_holds_no_identifiers(tmp_path: Path, site_keys) -> None:
     assert b"9434765919" not in raw and b"943 476 5919" not in raw
     assert b"RR00000007" not in raw
     assert envelope.pseudonym.encode() in raw
+
+
+def test_a_deidentified_copy_cut_short_is_refused_not_queued(tmp_path: Path) -> None:
+    outbox = Outbox()
+    uid, path = write_instance(tmp_path, "Covid0000000000000001", index=0)
+    size = path.stat().st_size
+    with path.open("r+b") as handle:
+        handle.truncate(size - 100)
+    with pytest.raises(DicomError, match="incomplete"):
+        outbox.stage_image(uid, "Covid0000000000000001", path, expected_size=size)
+    assert outbox.items() == []
+    assert outbox.stage_image(uid, "Covid0000000000000001", path,
+                              expected_size=size - 100) == "staged"
+    outbox.close()
