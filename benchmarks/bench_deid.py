@@ -16,8 +16,10 @@ over-estimates). Contenders:
 * ``ours``: ``deidentify_batch`` with one worker per core (verification included).
 
 Reports files/s, MB/s, peak memory, CPU seconds of the whole process tree (of the fastest
-run) and the ratios against the pydicom loop and dicognito, and writes JSON into
-``benchmarks/results/``. Not a test: numbers depend on the machine.
+run; system time apart), the CPU seconds all other processes used meanwhile (whether a second
+worker had a free core: the machine is shared), and the ratios against the pydicom loop and
+dicognito, and writes JSON into ``benchmarks/results/``. Not a test: numbers depend on the
+machine.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -57,6 +59,8 @@ class Measurement:
     ok: bool
     note: str = ""
     cpu_seconds: float = 0.0
+    sys_seconds: float = 0.0
+    others_cpu_seconds: float = 0.0
 
 
 def _tree_rss_kb(pid: int) -> int:
@@ -77,15 +81,42 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
-def _children_cpu() -> float:
+def _children_cpu() -> tuple[float, float]:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime, usage.ru_stime
 
 
-def run_measured(command: list[str]) -> tuple[float, float, int, str, float]:
-    """(seconds, peak tree RSS in MB, return code, stderr tail, CPU seconds of the whole
-    tree, user + system: what the other engineers' jobs on the shared cores disturb least)."""
-    cpu_before = _children_cpu()
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy() -> float:
+    """CPU seconds the whole machine spent busy since boot (user, nice, system, irq,
+    softirq, steal: everything but idle and I/O wait)."""
+    with open("/proc/stat") as stat:
+        fields = [int(f) for f in stat.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / _TICK
+
+
+@dataclass(frozen=True)
+class Run:
+    """One timed run of a contender: wall seconds, peak tree RSS (MB), return code, stderr
+    tail, CPU seconds of its whole tree (user + system, and system alone), and the CPU
+    seconds every other process on the machine used meanwhile: on the shared 2-core machine
+    that says whether our second worker had a core to run on."""
+
+    seconds: float
+    peak_mb: float
+    code: int
+    err: str
+    cpu: float
+    sys: float
+    others: float
+
+
+def run_measured(command: list[str]) -> Run:
+    user_before, sys_before = _children_cpu()
+    busy_before = _machine_busy()
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -101,10 +132,13 @@ def run_measured(command: list[str]) -> tuple[float, float, int, str, float]:
     sampler.start()
     _, err = process.communicate()
     seconds = time.perf_counter() - start
+    busy = _machine_busy() - busy_before
     done.set()
     sampler.join()
-    return (seconds, peak / 1024, process.returncode, err.decode(errors="replace")[-300:],
-            _children_cpu() - cpu_before)
+    user_after, sys_after = _children_cpu()
+    cpu = user_after - user_before + sys_after - sys_before
+    return Run(seconds, peak / 1024, process.returncode, err.decode(errors="replace")[-300:],
+               cpu, sys_after - sys_before, max(0.0, busy - cpu))
 
 
 def ensure_peers() -> Path:
@@ -161,7 +195,7 @@ def measure(corpus: str, src: Path, commands: dict[str, list[str]], scratch: Pat
     subprocess.run(["cat", *map(str, sorted(src.rglob("*")))], stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)  # warm the page cache
     for name, template in commands.items():
-        best: tuple[float, float, int, str, float] | None = None
+        best: Run | None = None
         for _ in range(repeat):
             out = scratch / f"{corpus}-{name.replace(' ', '_')}"
             shutil.rmtree(out, ignore_errors=True)
@@ -169,20 +203,22 @@ def measure(corpus: str, src: Path, commands: dict[str, list[str]], scratch: Pat
             command = [c.format(src=src, out=out) for c in template]
             run = run_measured(command)
             written = sum(1 for p in out.rglob("*") if p.is_file()) if out.exists() else 0
-            if written != files and run[2] == 0:  # a silent no-op must not look fast
-                run = (run[0], run[1], 1, f"wrote {written} of {files} files", run[4])
+            if written != files and run.code == 0:  # a silent no-op must not look fast
+                run = replace(run, code=1, err=f"wrote {written} of {files} files")
             shutil.rmtree(out, ignore_errors=True)
-            if best is None or run[0] < best[0]:
+            if best is None or run.seconds < best.seconds:
                 best = run
         assert best is not None
-        seconds, peak, code, err, cpu = best
+        seconds, ok = best.seconds, best.code == 0
         results.append(Measurement(corpus, name, files, round(megabytes, 1), round(seconds, 3),
                                    round(files / seconds, 1), round(megabytes / seconds, 1),
-                                   round(peak, 1), code == 0, "" if code == 0 else err,
-                                   round(cpu, 3)))
+                                   round(best.peak_mb, 1), ok, "" if ok else best.err,
+                                   round(best.cpu, 3), round(best.sys, 3),
+                                   round(best.others, 3)))
         print(f"  {name:<17} {files / seconds:9.1f} files/s {megabytes / seconds:9.1f} MB/s "
-              f"{peak:8.1f} MB peak {cpu:6.2f} s CPU"
-              f"{'' if code == 0 else '  FAILED: ' + err}", flush=True)
+              f"{best.peak_mb:8.1f} MB peak {best.cpu:6.2f} s CPU ({best.sys:.2f} sys) "
+              f"others {best.others:5.2f} s CPU{'' if ok else '  FAILED: ' + best.err}",
+              flush=True)
     return results
 
 
