@@ -11,25 +11,25 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent, QStandardItem
+from PySide6.QtGui import QShowEvent, QStandardItem
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from nccid_desktop.dicom.select import Selection
 from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.columns import fit_columns
 from nccid_desktop.gui.context import AppContext
+from nccid_desktop.gui.drop_target import DropTargetMixin
 from nccid_desktop.gui.forms.images_page import Ui_ImagesPage
 from nccid_desktop.gui.icons import icon
 from nccid_desktop.gui.image_flows import ScanOutcome, SendJob, choose, scan_task
 from nccid_desktop.gui.images_tree import PHASE_ICONS, SERIES_UID_ROLE, build_model, readable_size
-from nccid_desktop.gui.style import set_state_property
 from nccid_desktop.gui.upload_flows import plural, send_queue_task
 from nccid_desktop.gui.workers import Worker
 from nccid_desktop.tasks import Progress
 from nccid_desktop.transport.uploader import UploadReport
 
 
-class ImagesPage(QWidget):
+class ImagesPage(DropTargetMixin, QWidget):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.form = Ui_ImagesPage()
@@ -65,20 +65,8 @@ class ImagesPage(QWidget):
         if files:
             self.scan([Path(f) for f in files])
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
-            set_state_property(self.form.dropZone, "dragging", True)
-            event.acceptProposedAction()
-
-    def dragLeaveEvent(self, event) -> None:
-        set_state_property(self.form.dropZone, "dragging", False)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        set_state_property(self.form.dropZone, "dragging", False)
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.scan(paths)
+    def handle_drop(self, paths: list[Path]) -> None:
+        self.scan(paths)
 
     def scan(self, paths: list[Path]) -> None:
         if self.worker is not None:

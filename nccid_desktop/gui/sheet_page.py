@@ -12,16 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QTreeWidgetItem, QWidget
 
 from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.context import AppContext
+from nccid_desktop.gui.drop_target import DropTargetMixin
 from nccid_desktop.gui.findings_view import FINDING_ROLE, describe_item, fill_findings
 from nccid_desktop.gui.forms.sheet_page import Ui_SheetPage
 from nccid_desktop.gui.sheet_flows import CheckedSheet, annotated_copy_task, check_sheet_task, check_words
 from nccid_desktop.gui.sheet_grid import SheetGridModel, fit_grid_columns, grid_position
-from nccid_desktop.gui.style import set_state_property
 from nccid_desktop.gui.upload_flows import SheetUploadOutcome, plural, sheet_upload_task
 from nccid_desktop.gui.workers import Worker
 from nccid_desktop.sheets.definitions import template_by_id
@@ -37,7 +36,7 @@ INTRO = {
 }
 
 
-class SheetPage(QWidget):
+class SheetPage(DropTargetMixin, QWidget):
     def __init__(self, context: AppContext, template_id: str,
                  switch_to: Callable[[str, Path], None] | None = None,
                  parent: QWidget | None = None) -> None:
@@ -83,21 +82,11 @@ class SheetPage(QWidget):
         if path:
             self.load(Path(path))
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if any(url.toLocalFile().lower().endswith(SHEET_SUFFIXES) for url in event.mimeData().urls()):
-            set_state_property(self.form.dropZone, "dragging", True)
-            event.acceptProposedAction()
+    def accepts_drop(self, path: Path) -> bool:
+        return path.name.lower().endswith(SHEET_SUFFIXES)
 
-    def dragLeaveEvent(self, event) -> None:
-        set_state_property(self.form.dropZone, "dragging", False)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        set_state_property(self.form.dropZone, "dragging", False)
-        for url in event.mimeData().urls():
-            if url.toLocalFile().lower().endswith(SHEET_SUFFIXES):
-                event.acceptProposedAction()
-                self.load(Path(url.toLocalFile()))
-                return
+    def handle_drop(self, paths: list[Path]) -> None:
+        self.load(paths[0])
 
     def load(self, path: Path) -> None:
         """Check ``path`` in the background; the page fills in when the answer arrives."""
