@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nccid_desktop.dicom.deidentify import DeidContext, FileOutcome, deidentify_file
+from nccid_desktop.dicom.heap import keep_freed_memory
 from nccid_desktop.dicom.sources import SourceFile
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
 
@@ -92,6 +93,7 @@ def _init_worker(out_dir: Path, ctx: DeidContext, quarantine_dir: Path | None) -
     """
     global _worker_job
     _worker_job = (out_dir, ctx, quarantine_dir)
+    keep_freed_memory()
     logging.getLogger("nccid_desktop").addHandler(logging.NullHandler())
     logging.getLogger("nccid_desktop").propagate = False
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -188,6 +190,7 @@ def deidentify_batch(sources: Iterable[SourceFile], out_dir: Path, ctx: DeidCont
 def _run_inline(pending: Iterable[tuple[int, SourceFile]], out_dir: Path, ctx: DeidContext,
                 quarantine_dir: Path | None, results: dict[int, FileOutcome],
                 progress: ProgressCallback, total: int | None, cancel: CancelToken) -> bool:
+    keep_freed_memory()
     for index, source in pending:
         if cancel.cancelled:
             return True
