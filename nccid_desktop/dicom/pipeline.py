@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nccid_desktop.dicom.deidentify import DeidContext, FileOutcome, deidentify_file
-from nccid_desktop.dicom.heap import keep_freed_memory
+from nccid_desktop.dicom.heap import frozen_for_fork, keep_freed_memory
 from nccid_desktop.dicom.sources import SourceFile
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
 
@@ -207,11 +207,14 @@ def _run_pool(pending: Iterator[tuple[int, SourceFile]], out_dir: Path, ctx: Dei
     chunks = _chunks(pending, _chunk_files(total, workers))
     exhausted = False
     while True:
-        pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_init_worker,
-                                   initargs=(out_dir, ctx, quarantine_dir))
+        context = _context()
+        with frozen_for_fork(context.get_start_method()):  # forked on the first submit
+            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                       initargs=(out_dir, ctx, quarantine_dir))
+            started = _pool_starts(pool)
         in_flight: dict[Future[list[tuple[int, FileOutcome]]], Chunk] = {}
         broken = False
-        if not _pool_starts(pool):
+        if not started:
             log.warning("Worker processes could not start; de-identifying in this process.")
             rest = (item for chunk in chunks for item in chunk)
             return _run_inline(rest, out_dir, ctx, quarantine_dir, results, progress, total,

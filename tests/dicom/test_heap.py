@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 
@@ -41,3 +42,42 @@ def test_freed_buffers_are_reused_instead_of_faulted_in_again() -> None:
 def test_setting_the_thresholds_twice_is_harmless() -> None:
     assert heap.keep_freed_memory()
     assert heap.keep_freed_memory()
+
+
+#: Build many objects, fork a child that collects garbage (as a worker does while it works)
+#: and print the page faults the child took: every page the collector writes is copied.
+_FORK_FAULTS = """
+import gc, os, resource, sys
+from nccid_desktop.dicom.heap import frozen_for_fork
+objects = [{"value": [index]} for index in range(300_000)]
+with frozen_for_fork(sys.argv[1]):
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        gc.collect()
+        os.write(write, str(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before).encode())
+        os._exit(0)
+os.waitpid(child, 0)
+print(os.read(read, 100).decode(), gc.get_freeze_count())
+"""
+
+
+def _fork_faults(start_method: str) -> tuple[int, int]:
+    done = subprocess.run([sys.executable, "-c", _FORK_FAULTS, start_method],
+                          capture_output=True, text=True, check=True)
+    faults, frozen_after = done.stdout.split()
+    return int(faults), int(frozen_after)
+
+
+def test_forked_workers_do_not_copy_the_parents_objects_by_collecting_them() -> None:
+    copied, _ = _fork_faults("spawn")  # not a fork: nothing is frozen
+    shared, frozen_after = _fork_faults("fork")
+    assert copied > 1000  # the collector wrote to the pages of 300,000 objects
+    assert shared < copied // 4
+    assert frozen_after == 0  # the parent collects its own objects again afterwards
+
+
+def test_nothing_is_frozen_for_other_start_methods() -> None:
+    with heap.frozen_for_fork("forkserver"):
+        assert gc.get_freeze_count() == 0
