@@ -62,8 +62,9 @@ def keep_freed_memory() -> bool:
 
 @contextlib.contextmanager
 def frozen_for_fork(start_method: str | None) -> Iterator[None]:
-    """Freeze this process's objects while workers are forked (``start_method`` "fork")."""
-    if start_method != "fork":
+    """Freeze this process's objects while workers are forked (``start_method`` "fork");
+    a process that froze objects itself is left as it is."""
+    if start_method != "fork" or gc.get_freeze_count():
         yield
         return
     gc.freeze()

@@ -81,3 +81,14 @@ def test_forked_workers_do_not_copy_the_parents_objects_by_collecting_them() -> 
 def test_nothing_is_frozen_for_other_start_methods() -> None:
     with heap.frozen_for_fork("forkserver"):
         assert gc.get_freeze_count() == 0
+
+
+def test_objects_frozen_by_someone_else_stay_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with heap.frozen_for_fork("fork"):
+            pass
+        assert gc.get_freeze_count() == frozen > 0
+    finally:
+        gc.unfreeze()
