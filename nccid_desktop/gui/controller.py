@@ -68,6 +68,7 @@ class AppController:
                                       f"password {self.demo.password}. Sample sheets and images "
                                       f"are in: {self.demo.samples}")
             dialog.form.password.setText(self.demo.password)
+            dialog.form.serverLocked.setText("Set by demo mode (a service on this computer)")
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.result_value is None:
             return False
         client, _signed, keys = dialog.result_value
