@@ -32,6 +32,7 @@ from nccid_desktop.dicom.deid_values import (
     dummy_value,
     identifying_strings,
     patient_age,
+    raw_text_values,
     shift_dates,
 )
 from nccid_desktop.dicom.profile import (
@@ -102,8 +103,7 @@ def _texts(elem: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, (bytes, bytearray)):
-        text = bytes(value).decode("latin-1")
-        return [v.strip(" \x00") for v in text.split("\\")] if text.strip(" \x00") else []
+        return raw_text_values(bytes(value))
     if isinstance(value, str):
         return [value.strip(" \x00")] if value.strip(" \x00") else []
     return [str(v).strip(" \x00") for v in value]
@@ -171,7 +171,11 @@ def _identifying_strings(values: _Peek) -> frozenset[str]:
 
 def _patient_pseudonym(ds: _Peek, ctx: DeidContext) -> str:
     raw = ds.get("PatientID")
-    text = str(raw).strip() if raw is not None else ""
+    return patient_pseudonym(str(raw).strip() if raw is not None else "", ctx)
+
+
+def patient_pseudonym(text: str, ctx: DeidContext) -> str:
+    """The pseudonym of the Patient ID ``text`` (stripped), or :class:`Quarantined`."""
     if not text:
         raise Quarantined("no_patient_id",
                           "The image has no Patient ID, so it cannot be linked to a patient.")
@@ -187,7 +191,8 @@ def _patient_pseudonym(ds: _Peek, ctx: DeidContext) -> str:
         ) from exc
 
 
-def _remapped(values: list[str], keys: SiteKeys) -> list[str]:
+def remapped_uids(values: list[str], keys: SiteKeys) -> list[str]:
+    """Every UID remapped by keyed hash, except the standard's own (classes, syntaxes)."""
     return [v if v.startswith(STANDARD_UID_ROOT) else remap_uid(keys, v) for v in values]
 
 
@@ -198,7 +203,7 @@ def _apply_value_action(ds: Dataset, tag: BaseTag, vr: str, action: Action, plan
     elif action is Action.EMPTY:
         ds[tag] = _new(tag, vr, None)
     elif action is Action.REMAP_UID or (action is Action.DUMMY and vr == "UI"):
-        ds[tag] = _element(tag, vr, _remapped(_texts(ds._dict[tag]), plan.keys))
+        ds[tag] = _element(tag, vr, remapped_uids(_texts(ds._dict[tag]), plan.keys))
     elif action is Action.DUMMY:
         ds[tag] = _new(tag, vr, dummy_value(vr))
     elif action is Action.SHIFT_DATE:

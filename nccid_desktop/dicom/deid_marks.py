@@ -17,7 +17,11 @@ from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence
 
+from nccid_desktop import __version__
 from nccid_desktop.dicom.profile import METHOD_CODES, METHOD_TEXT
+
+#: ImplementationVersionName of every output's file meta (SH: 16 characters at most).
+IMPLEMENTATION_VERSION = f"NCCID_{__version__}"[:16]
 
 
 def mark_deidentified(ds: Dataset) -> None:
@@ -27,12 +31,13 @@ def mark_deidentified(ds: Dataset) -> None:
     if implicit is None or little is None:
         _build_marks(ds)
         return
-    for raw in _encoded_marks(implicit, little):
+    for raw in encoded_marks(implicit, little):
         ds[raw.tag] = raw
 
 
 @cache
-def _encoded_marks(implicit: bool, little: bool) -> tuple[RawDataElement, ...]:
+def encoded_marks(implicit: bool, little: bool) -> tuple[RawDataElement, ...]:
+    """The four attributes as raw elements encoded in the given transfer syntax, by tag."""
     marks = Dataset()
     _build_marks(marks)
     fp = DicomBytesIO()

@@ -39,6 +39,13 @@ _NAME_PARTS = re.compile(r"[\^=\s,.]+")
 _DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})")
 
 
+def raw_text_values(value: bytes) -> list[str]:
+    """The values of a raw string element as the profile reads them: Latin-1, split at
+    backslashes, padding stripped; none when the element is blank."""
+    text = value.decode("latin-1")
+    return [v.strip(" \x00") for v in text.split("\\")] if text.strip(" \x00") else []
+
+
 def dummy_value(vr: str) -> Any:
     return DUMMY_VALUES.get(vr, "ANONYMOUS")
 

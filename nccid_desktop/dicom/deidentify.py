@@ -36,9 +36,11 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
-from nccid_desktop import __version__
+from nccid_desktop.dicom import deid_raw
 from nccid_desktop.dicom.deid_dataset import DeidContext, Quarantined, deidentify_dataset
+from nccid_desktop.dicom.deid_marks import IMPLEMENTATION_VERSION
 from nccid_desktop.dicom.part10 import encode_part10
+from nccid_desktop.dicom.raw_walk import NeedsFullParser, walk_part10
 from nccid_desktop.dicom.source_read import SourceUnreadable, read_source
 from nccid_desktop.dicom.sources import SourceFile
 from nccid_desktop.dicom.verify import SourceIdentity, verify_output
@@ -48,7 +50,6 @@ __all__ = ["DeidContext", "FileOutcome", "Quarantined", "deidentify_dataset", "d
 log = logging.getLogger(__name__)
 
 Status = Literal["deidentified", "quarantined", "unreadable", "failed"]
-IMPLEMENTATION_VERSION = f"NCCID_{__version__}"[:16]
 _PREAMBLE = bytes(128)
 
 
@@ -189,6 +190,13 @@ def deidentify_file(source: SourceFile | Path, out_dir: Path, ctx: DeidContext, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom's value warnings would echo header values
         try:
+            fast = _raw_output(data, ctx)
+        except Quarantined as refusal:
+            return _refuse(data, refusal.code, refusal.message, quarantine_dir)
+        if fast is not None:
+            return _verify_and_write(fast.output, data, fast.identity, fast.pseudonym,
+                                     fast.new_uid, Path(out_dir), quarantine_dir)
+        try:
             ds, identity, pseudonym, new_uid = _prepare(data, ctx)
         except SourceUnreadable as refusal:
             return FileOutcome("unreadable", refusal.code, refusal.message, bytes=len(data),
@@ -204,10 +212,25 @@ def deidentify_file(source: SourceFile | Path, out_dir: Path, ctx: DeidContext, 
                                  quarantine_dir)
 
 
+def _raw_output(data: bytes, ctx: DeidContext) -> deid_raw.RawOutput | None:
+    """The output of the raw-bytes de-identifier (:mod:`.deid_raw`), or None when the file
+    is left to the pydicom path: declined, or any unexpected error there (the pydicom path
+    then gives its own outcome). Raises :class:`Quarantined` as the pydicom path would."""
+    try:
+        return deid_raw.deidentify_raw(data, walk_part10(data), ctx)
+    except NeedsFullParser:
+        return None
+    except Quarantined:
+        raise
+    except Exception as exc:
+        log.debug("The fast de-identifier stepped aside: %s at %s", type(exc).__name__,
+                  _where(exc))
+        return None
+
+
 def _write_and_verify(ds: Dataset, data: bytes, identity: SourceIdentity, pseudonym: str,
                       new_uid: str, out_dir: Path, quarantine_dir: Path | None) -> FileOutcome:
     """Encode in memory, verify those exact bytes, and only then write them (atomically)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     try:
         output = encode_part10(ds, data)
     except Exception as exc:
@@ -217,6 +240,14 @@ def _write_and_verify(ds: Dataset, data: bytes, identity: SourceIdentity, pseudo
                            f"The de-identified file could not be written "
                            f"({type(exc).__name__}).",
                            bytes=len(data), source_key=content_key(data))
+    return _verify_and_write(output, data, identity, pseudonym, new_uid, out_dir,
+                             quarantine_dir)
+
+
+def _verify_and_write(output: bytes, data: bytes, identity: SourceIdentity, pseudonym: str,
+                      new_uid: str, out_dir: Path, quarantine_dir: Path | None) -> FileOutcome:
+    """Verify the output bytes, and only if they pass write them (atomically)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     try:
         problems = verify_output(output, identity, pseudonym)
     except Exception as exc:

@@ -15,7 +15,7 @@ profile: it knows nothing about which elements identify anyone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from struct import Struct
 
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
@@ -56,6 +56,9 @@ class Part10:
     pixel_span: tuple[int, int] | None
     implicit: bool = False
     little: bool = True
+    #: For each sequence (by its value offset), whether each of its items had an undefined
+    #: length (ended by a delimiter): what a writer needs to write the items as they were.
+    undefined_items: dict[int, list[bool]] = field(default_factory=dict)
 
 
 class _Walker:
@@ -67,6 +70,7 @@ class _Walker:
         self.short_length = Struct(order + "H")
         self.long_length = Struct(order + "L")
         self.pixel_spans: dict[int, tuple[int, int]] = {}
+        self.undefined_items: dict[int, list[bool]] = {}
 
     def dataset(self, pos: int, end: int | None, depth: int) -> tuple[list[Element], int]:
         """Elements from ``pos`` to ``end``, or to an item delimiter when ``end`` is None."""
@@ -133,6 +137,7 @@ class _Walker:
         data = self.data
         limit = len(data) if end is None else end
         items: list[list[Element]] = []
+        forms = self.undefined_items[pos] = []
         while pos < limit:
             if pos + 8 > limit:
                 raise NeedsFullParser("an item header is cut short")
@@ -143,6 +148,7 @@ class _Walker:
                 return items, pos
             if tag != ITEM:
                 raise NeedsFullParser("a sequence holds something other than items")
+            forms.append(length == UNDEFINED)
             if length == UNDEFINED:
                 elements, pos = self.dataset(pos, None, depth + 1)
             else:
@@ -210,4 +216,4 @@ def walk_part10(data: bytes) -> Part10:
     dataset, _ = walker.dataset(start, len(data), 0)
     spans = walker.pixel_spans
     return Part10(meta, dataset, next((spans[t] for t in PIXEL_DATA_ORDER if t in spans), None),
-                  implicit, little)
+                  implicit, little, walker.undefined_items)

@@ -71,13 +71,18 @@ class SourceIdentity:
         the caller walked them already) when they can be, else from ``ds``, the dataset
         pydicom read from them. Call BEFORE de-identifying ``ds``. A walk costs a fraction
         of reading pydicom's datasets, and leaves the source's sequences unparsed."""
-        found = _Found()
         try:
-            walked = walked or walk_part10(data)
-            found.walked(walked.dataset, data, codec_of(walked.dataset, data, "latin-1"))
-            found.walked(walked.meta, data, "latin-1")
+            return cls.from_walk(data, walked or walk_part10(data))
         except NeedsFullParser:
             return cls.from_dataset(ds)
+
+    @classmethod
+    def from_walk(cls, data: bytes, walked: Part10) -> SourceIdentity:
+        """Collect from the walk of ``data`` alone; raises :class:`NeedsFullParser` when a
+        character set needs pydicom's decoder."""
+        found = _Found()
+        found.walked(walked.dataset, data, codec_of(walked.dataset, data, "latin-1"))
+        found.walked(walked.meta, data, "latin-1")
         return found.identity()
 
     @property
