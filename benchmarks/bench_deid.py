@@ -201,6 +201,7 @@ def measure(corpus: str, src: Path, commands: dict[str, list[str]], scratch: Pat
             shutil.rmtree(out, ignore_errors=True)
             shutil.rmtree(out.parent / (out.name + "-quarantine"), ignore_errors=True)
             command = [c.format(src=src, out=out) for c in template]
+            os.sync()  # the previous run's writes and deletions settle before this one starts
             run = run_measured(command)
             written = sum(1 for p in out.rglob("*") if p.is_file()) if out.exists() else 0
             if written != files and run.code == 0:  # a silent no-op must not look fast

@@ -134,7 +134,11 @@ def _write_atomically(target: Path, content: bytes) -> None:
     stages it checks its size against ``FileOutcome.bytes`` or re-verifies it first.
     """
     temporary = os.path.join(target.parent, f".{target.stem}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, _WRITE_FLAGS, 0o666)
+    try:
+        descriptor = os.open(temporary, _WRITE_FLAGS, 0o666)
+    except FileNotFoundError:  # the folder is made on first use, not checked for every file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(temporary, _WRITE_FLAGS, 0o666)
     try:
         try:
             view = memoryview(content)
@@ -247,7 +251,8 @@ def _write_and_verify(ds: Dataset, data: bytes, identity: SourceIdentity, pseudo
 def _verify_and_write(output: bytes, data: bytes, identity: SourceIdentity, pseudonym: str,
                       new_uid: str, out_dir: Path, quarantine_dir: Path | None) -> FileOutcome:
     """Verify the output bytes, and only if they pass write them (atomically)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if not out_dir.is_dir():  # a look, not a mkdir: mkdir locks the parent for every file
+        out_dir.mkdir(parents=True, exist_ok=True)
     try:
         problems = verify_output(output, identity, pseudonym)
     except Exception as exc:

@@ -117,6 +117,13 @@ def _put(rng: random.Random, ds: Dataset, tag: int, vr: str, charset: str | None
 
 
 def random_case(number: int) -> bytes:
+    """Case ``number``: the same bytes on every run (pydicom's value warnings silenced)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _random_case(number)
+
+
+def _random_case(number: int) -> bytes:
     rng = random.Random(number)
     ds = builders.ct_slice(rows=8, columns=8, instance=number % 7 + 1)
     charset = rng.choice([None, "ISO_IR 100", "ISO_IR 192"])
@@ -138,9 +145,7 @@ def random_case(number: int) -> bytes:
     if rng.random() < 0.3:
         builders.implicit_little_endian(ds)
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ds.save_as(buffer, enforce_file_format=True)
+    ds.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()
 
 
