@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpora", type=Path,
                         default=Path(tempfile.gettempdir()) / "nccid-bench-corpora")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     if args.run == "pydicom":
         _run_pydicom_loop(Path(args.paths[0]), Path(args.paths[1]))
