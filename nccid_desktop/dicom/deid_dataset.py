@@ -31,6 +31,7 @@ from nccid_desktop.dicom.deid_values import (
     contains_identifier,
     dummy_value,
     identifying_strings,
+    identifying_strings_once,
     patient_age,
     raw_text_values,
     shift_dates,
@@ -135,8 +136,6 @@ _IDENTIFYING_INPUTS = tuple(BaseTag(t) for k in ("SpecificCharacterSet", *NAME_K
                                                  "PatientBirthDate")
                             if (t := tag_for_keyword(k)) is not None)
 _CHARSET = BaseTag(0x00080005)
-_IDENTIFYING_CACHE: dict[tuple[Any, ...], frozenset[str]] = {}
-_IDENTIFYING_CACHE_SIZE = 64
 
 
 def _identifying_strings(values: _Peek) -> frozenset[str]:
@@ -160,13 +159,7 @@ def _identifying_strings(values: _Peek) -> frozenset[str]:
             key.append((elem.VR, str(elem.value)))  # pydicom decodes it on reading
         else:
             return identifying_strings(values)
-    frozen = tuple(key)
-    found = _IDENTIFYING_CACHE.get(frozen)
-    if found is None:
-        if len(_IDENTIFYING_CACHE) >= _IDENTIFYING_CACHE_SIZE:
-            _IDENTIFYING_CACHE.clear()
-        found = _IDENTIFYING_CACHE[frozen] = identifying_strings(values)
-    return found
+    return identifying_strings_once(tuple(key), values)
 
 
 def _patient_pseudonym(ds: _Peek, ctx: DeidContext) -> str:

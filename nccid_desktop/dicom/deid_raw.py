@@ -48,6 +48,7 @@ from nccid_desktop.dicom.deid_values import (
     contains_identifier,
     dummy_value,
     identifying_strings,
+    identifying_strings_once,
     patient_age,
     raw_text_values,
     shift_dates,
@@ -205,14 +206,12 @@ class _Values:
         return header
 
 
-_IDENTIFYING_CACHE: dict[tuple[Any, ...], frozenset[str]] = {}
-_IDENTIFYING_CACHE_SIZE = 64
 
 
 def _identifying(values: _Values) -> frozenset[str]:
-    """:func:`identifying_strings`, once per patient in this process: keyed on every input's
-    raw bytes and VR (every element of the other IDs' items) and the character set, so any
-    difference is a different key."""
+    """:func:`identifying_strings`, once per patient (:func:`identifying_strings_once`): keyed
+    on every input's raw bytes and VR (every element of the other IDs' items) and the
+    character set."""
     data, by_tag = values.data, values.by_tag
     key: list[Any] = [values.codec]
     for tag in _IDENTIFYING_TAGS:
@@ -225,13 +224,7 @@ def _identifying(values: _Values) -> frozenset[str]:
             return identifying_strings(values)
         key.append(tuple(tuple((t, vr, data[s:s + n]) for t, vr, s, n, _ in item)
                          for item in other_ids[4]))
-    frozen = tuple(key)
-    found = _IDENTIFYING_CACHE.get(frozen)
-    if found is None:
-        if len(_IDENTIFYING_CACHE) >= _IDENTIFYING_CACHE_SIZE:
-            _IDENTIFYING_CACHE.clear()
-        found = _IDENTIFYING_CACHE[frozen] = identifying_strings(values)
-    return found
+    return identifying_strings_once(tuple(key), values)
 
 
 def _text(vr: str, values: list[str]) -> bytes:

@@ -140,6 +140,26 @@ def identifying_strings(ds: Any) -> frozenset[str]:
     return frozenset(s.upper() for s in found if len(s) >= MIN_IDENTIFYING_LENGTH)
 
 
+_IDENTIFYING_CACHE: dict[tuple[Any, ...], frozenset[str]] = {}
+_IDENTIFYING_CACHE_SIZE = 64
+
+
+def identifying_strings_once(key: tuple[Any, ...], ds: Any) -> frozenset[str]:
+    """:func:`identifying_strings` of ``ds``, computed once per ``key`` in this process.
+
+    Why: a CT series repeats the same patient module in every slice. ``key`` must hold every
+    input of the function as read from the file (raw bytes, VR, encoding), so that a slice
+    that carries one more name, or any other difference, is a different key: never a stale
+    answer. The cache is small and emptied when full: one batch holds a few patients.
+    """
+    found = _IDENTIFYING_CACHE.get(key)
+    if found is None:
+        if len(_IDENTIFYING_CACHE) >= _IDENTIFYING_CACHE_SIZE:
+            _IDENTIFYING_CACHE.clear()
+        found = _IDENTIFYING_CACHE[key] = identifying_strings(ds)
+    return found
+
+
 def contains_identifier(text: str, identifying: Iterable[str]) -> bool:
     """Whether ``text`` contains any identifying string (case-insensitive substring)."""
     upper = text.upper()
