@@ -517,7 +517,8 @@ def deidentify_raw(data: bytes, walked: Part10, ctx: DeidContext) -> RawOutput:
     elements = walked.dataset
     if not walked.little:
         raise NeedsFullParser("big endian: left to pydicom")
-    if not elements or any(t >> 16 in (0, 2) for t, *_ in elements[:4]):
+    if not elements or (elements[0][0] >> 16 <= 2
+                        and any(t >> 16 in (0, 2) for t, *_ in elements)):
         raise NeedsFullParser("an empty dataset, a command set or file meta in the dataset")
     syntax = _transfer_syntax(walked, data)
     top = _Values(data, elements, "latin-1")
