@@ -7,8 +7,10 @@ or ``failed`` (with the service's reason) when the answer arrives. After any cra
 ``SIGKILL`` in the middle of a write, the journal says exactly what is left to do, and re-sending
 a ``sent`` batch is harmless because the service is idempotent (same batch id, same SOP UID).
 
-The journal holds pseudonyms, SOP Instance UIDs, staging paths, batch ids and reasons only; the
-staging files hold what the service will receive (already pseudonymised or de-identified).
+The journal holds pseudonyms, SOP Instance UIDs, staging paths, batch ids and reasons only, and
+for images the de-identified study and series UIDs and the modality (:mod:`staged_series`, so a
+resumed queue can be shown series by series); the staging files hold what the service will
+receive (already pseudonymised or de-identified).
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ from nccid_desktop.errors import DicomError
 from nccid_desktop.logsafe import scrub
 from nccid_desktop.paths import user_data_dir
 from nccid_desktop.records import ClinicalEnvelope
+from nccid_desktop.transport.staged_series import (
+    UNKNOWN_SERIES,
+    SeriesCount,
+    StagedSeries,
+    add_series_columns,
+    read_staged_series,
+    series_counts,
+)
 
 #: The journal's folder under the per-user data folder: one queue for the CLI and the GUI.
 OUTBOX_FOLDER = "outbox"
@@ -51,7 +61,10 @@ CREATE TABLE IF NOT EXISTS items (
     state TEXT NOT NULL CHECK (state IN ('staged', 'sent', 'acknowledged', 'failed')),
     reason TEXT,
     batch_id TEXT,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    study_uid TEXT,
+    series_uid TEXT,
+    modality TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS items_one_pending ON items (kind, item_key)
     WHERE state IN ('staged', 'sent');
@@ -113,6 +126,7 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        add_series_columns(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -136,20 +150,25 @@ class Outbox:
         return self._stage("record", key, envelope.pseudonym, data=data)
 
     def stage_image(self, sop_instance_uid: str, pseudonym: str, source: Path,
-                    *, move: bool = False, expected_size: int | None = None) -> StageOutcome:
+                    *, move: bool = False, expected_size: int | None = None,
+                    series: StagedSeries | None = None) -> StageOutcome:
         """Queue one de-identified instance (copied, or moved when it is already ours).
 
         ``expected_size`` is what the de-identifier wrote and verified: a file of another size
-        (cut short by a power cut after its rename, say) is refused, never sent.
+        (cut short by a power cut after its rename, say) is refused, never sent. ``series``
+        is the instance's de-identified study, series and modality when the caller has them;
+        otherwise they are read from the staged file's header.
         """
         source = Path(source)
         if expected_size is not None and source.stat().st_size != expected_size:
             raise DicomError("A de-identified copy is incomplete (the computer may have stopped "
                              "while writing it). De-identify that folder again.")
-        return self._stage("image", sop_instance_uid, pseudonym, source=source, move=move)
+        return self._stage("image", sop_instance_uid, pseudonym, source=source, move=move,
+                           series=series)
 
     def _stage(self, kind: ItemKind, key: str, pseudonym: str, *, data: bytes | None = None,
-               source: Path | None = None, move: bool = False) -> StageOutcome:
+               source: Path | None = None, move: bool = False,
+               series: StagedSeries | None = None) -> StageOutcome:
         content_hash = hashlib.sha256(data).hexdigest() if data is not None else key
         with self._lock:
             previous = self._db.execute(
@@ -166,6 +185,10 @@ class Outbox:
         else:
             assert source is not None
             self._place_file(source, target, move)
+        if kind == "image" and series is None:
+            series = read_staged_series(target)
+        series = (StagedSeries.checked(series.study_uid or "", series.series_uid or "",
+                                       series.modality or "") if series else UNKNOWN_SERIES)
         replaced_path: str | None = None
         with self._transaction() as db:
             pending = db.execute(
@@ -178,8 +201,10 @@ class Outbox:
                 replaced_path = pending[1] if pending[2] == "staged" else None
             db.execute(
                 "INSERT INTO items (kind, item_key, pseudonym, staging_path, size, content_hash, "
-                "state, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'staged', ?)",
-                (kind, key, pseudonym, str(target), target.stat().st_size, content_hash, _now()))
+                "state, updated_at, study_uid, series_uid, modality) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'staged', ?, ?, ?, ?)",
+                (kind, key, pseudonym, str(target), target.stat().st_size, content_hash, _now(),
+                 series.study_uid, series.series_uid, series.modality))
         if replaced_path:
             Path(replaced_path).unlink(missing_ok=True)
         return "replaced" if pending else "staged"
@@ -271,6 +296,12 @@ class Outbox:
             query, args = query + " AND kind = ?", (kind,)
         with self._lock:
             return int(self._db.execute(query, args).fetchone()[0])
+
+    def image_series(self, *, pending_only: bool = True) -> list[SeriesCount]:
+        """Images per pseudonym -> study -> series, with how many are pending, sent and
+        refused; ``pending_only`` keeps the series that still have something to send."""
+        with self._lock:
+            return series_counts(self._db, pending_only=pending_only)
 
     def pending_images(self) -> list[OutboxItem]:
         return self._items("WHERE kind = 'image' AND state = 'staged' ORDER BY id", ())
