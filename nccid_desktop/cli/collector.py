@@ -1,7 +1,9 @@
 """``nccid collector``: run and administer the collection service.
 
 Why passwords only from a prompt or ``NCCID_NEW_PASSWORD``: a password on the command line
-ends up in shell history and process lists.
+ends up in shell history and process lists. Why the master key file can come from
+``NCCID_COLLECTOR_MASTER_KEY_FILE``: a service manager sets it once for every command, so
+``serve`` and the administration commands cannot drift apart (``--master-key-file`` wins).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from nccid_desktop.errors import ConfigError
 
 PASSWORD_ENV = "NCCID_NEW_PASSWORD"
+MASTER_KEY_ENV = "NCCID_COLLECTOR_MASTER_KEY_FILE"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             help="the service's data folder (warehouse layout and SQLite file)")
         parser.add_argument("--db", help="database URL (default: SQLite in the data folder; "
                             "or postgresql://user@host:port/name)")
+        parser.add_argument("--master-key-file", type=Path, metavar="PATH",
+                            help="the key that seals the sites' pseudonym keys; keep it and its "
+                            f"backup apart from the database (default: ${MASTER_KEY_ENV}, else "
+                            "collector-master.key in the data folder, created on first start)")
         return parser
 
     serve = with_storage(actions.add_parser("serve", help="serve the HTTP API"))
@@ -58,10 +65,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     reset.set_defaults(handler=_reset_password)
 
 
-def _open(args: argparse.Namespace):
-    from nccid_desktop.collector import ServiceSettings, open_service
+def _settings(args: argparse.Namespace):
+    """The service settings from the options; the master key file: option > environment."""
+    from nccid_desktop.collector import ServiceSettings
 
-    return open_service(ServiceSettings(data_dir=args.data, db_url=args.db))
+    from_env = os.environ.get(MASTER_KEY_ENV, "").strip()
+    master_key_file = args.master_key_file or (Path(from_env) if from_env else None)
+    return ServiceSettings(data_dir=args.data, db_url=args.db, master_key_file=master_key_file)
+
+
+def _open(args: argparse.Namespace):
+    from nccid_desktop.collector import open_service
+
+    return open_service(_settings(args))
 
 
 def _new_password() -> str:
@@ -77,7 +93,7 @@ def _new_password() -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from nccid_desktop.collector import ServiceSettings, serve
+    from nccid_desktop.collector import serve
     from nccid_desktop.logsafe import configure_logging
 
     if args.demo:
@@ -93,7 +109,7 @@ def _serve(args: argparse.Namespace) -> int:
     log_path = configure_logging(args.data / "logs")
     print(f"Collection service on http://{args.host}:{args.port} (log: {log_path}). "
           "Press Ctrl+C to stop.", flush=True)
-    serve(ServiceSettings(data_dir=args.data, db_url=args.db), args.host, args.port)
+    serve(_settings(args), args.host, args.port)
     return 0
 
 
@@ -108,7 +124,8 @@ def _add_site(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise ConfigError(f"The key file {args.controller_key.name} cannot be read.") from exc
             accounts.set_controller_key(service.db, pem)
-        code = accounts.add_site(service.db, service.settings, args.code, args.name)
+        code = accounts.add_site(service.db, service.settings, args.code, args.name,
+                                 master_key=service.master_key)
     finally:
         service.close()
     print(f"Site {code} added; its pseudonym key is issued to its users at sign-in.")

@@ -4,13 +4,14 @@ Why these rules: hospital staff accounts guard a national research upload. Passw
 scrypt-hashed and must follow the policy in :mod:`passwords`; a password older than 90 days
 (or set by an administrator) must be changed before anything else is allowed; five wrong
 passwords lock the account for fifteen minutes; session tokens expire and are stored only as
-SHA-256 hashes, so a copy of the database signs nobody in.
+SHA-256 hashes, so a copy of the database signs nobody in. A site's pseudonym key is stored
+sealed with the master key (:mod:`site_secrets`), so a copy of the database re-identifies nobody.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -27,9 +28,13 @@ from nccid_desktop.collector.passwords import (
     verify_password,
 )
 from nccid_desktop.collector.problems import ServiceProblem, bad_credentials, session_expired
+from nccid_desktop.collector.secrets_at_rest import MasterKey, SealedSecretError
 from nccid_desktop.collector.settings import ServiceSettings
+from nccid_desktop.collector.site_secrets import new_sealed_secret, read_site_secret
 from nccid_desktop.errors import ConfigError
-from nccid_desktop.keys import SECRET_BYTES, SiteKeys, check_site_code
+from nccid_desktop.keys import SiteKeys, check_site_code
+
+log = logging.getLogger(__name__)
 
 ROLES = ("nurse", "imaging", "admin")
 USERNAME_MAX = 64
@@ -90,32 +95,38 @@ def controller_key(db: Engine | Connection) -> bytes | None:
     return value.encode() if value else None
 
 
-def add_site(db: Engine, settings: ServiceSettings, code: str, name: str) -> str:
-    """Register a site and issue its pseudonym key (the secret never leaves the database)."""
+def add_site(db: Engine, settings: ServiceSettings, code: str, name: str, *,
+             master_key: MasterKey) -> str:
+    """Register a site and issue its pseudonym key (stored sealed; given only to its users)."""
     code = check_site_code(code)
     if not name.strip():
         raise ConfigError("Give the site a name, for example \"Royal Surrey\".")
     if controller_key(db) is None:
         raise ConfigError("Configure the data controller's public key first "
                           "(nccid collector add-site ... --controller-key FILE).")
-    secret = base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+    secret = new_sealed_secret(master_key, code)
     try:
         with db.begin() as conn:
             conn.execute(insert(sites).values(code=code, name=name.strip()[:200], secret=secret,
                                               created_at=settings.now()))
-    except IntegrityError as exc:
-        raise ConfigError(f"Site {code} already exists.") from exc
+    except IntegrityError:
+        raise ConfigError(f"Site {code} already exists.") from None
     return code
 
 
-def site_keys(db: Engine, site: str) -> SiteKeys:
-    with db.connect() as conn:
-        secret = conn.execute(select(sites.c.secret).where(sites.c.code == site)).scalar()
-        public = controller_key(conn)
+def site_keys(db: Engine, site: str, *, master_key: MasterKey) -> SiteKeys:
+    try:
+        with db.connect() as conn:
+            secret = read_site_secret(conn, master_key, site)
+            public = controller_key(conn)
+    except SealedSecretError as exc:
+        log.error("Site keys refused: %s", exc.message)
+        raise ServiceProblem(500, "site_keys_unavailable", "This site's keys cannot be issued "
+                             "right now. Tell the service administrator.") from None
     if secret is None or public is None:
         raise ServiceProblem(404, "no_site_keys", "This site has no keys yet. Ask the service "
                              "administrator to set the site up.")
-    return SiteKeys(site=site, secret=base64.b64decode(secret), controller_public_key=public)
+    return SiteKeys(site=site, secret=secret, controller_public_key=public)
 
 
 def _check_new_password(password: str, username: str) -> None:

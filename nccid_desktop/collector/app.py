@@ -185,7 +185,7 @@ def create_app(service: CollectorService) -> FastAPI:
 
     @app.get("/api/v1/site/keys", response_model=SiteKeysOut)
     def site_keys(caller: Annotated[Caller, Depends(active_caller)], response: Response) -> dict:
-        keys = accounts.site_keys(service.db, caller.site)
+        keys = accounts.site_keys(service.db, caller.site, master_key=service.master_key)
         audit.record(service.db, service.settings.now(), caller.username, caller.site,
                      "keys_fetch", "ok")
         response.headers["Cache-Control"] = "no-store"

@@ -142,15 +142,21 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 
 
 def open_database(url: str) -> Engine:
-    """An engine for ``sqlite:///...`` or ``postgresql://...`` with every table created."""
+    """An engine for ``sqlite:///...`` or ``postgresql://...`` with every table created.
+
+    Statement parameters are hidden from SQLAlchemy's errors and logs: they can be sealed
+    site keys, pseudonyms or NHS indexes, and a failed statement's message reaches the log.
+    """
     if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg2:")):
         raise ConfigError("The database must be a sqlite:/// path or a postgresql:// address.")
     try:
         if url.startswith("sqlite:"):
-            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                                   hide_parameters=True)
             event.listen(engine, "connect", _tune_sqlite)
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                                   hide_parameters=True)
         metadata.create_all(engine)
     except Exception as exc:  # driver errors carry the URL, which may hold a password
         raise ConfigError(

@@ -50,7 +50,8 @@ def ensure_demo(service: CollectorService) -> DemoAccount:
         has_site = conn.execute(select(sites.c.code).where(sites.c.code == DEMO_SITE)).first()
         has_user = conn.execute(select(users.c.id).where(users.c.username == DEMO_USER)).first()
     if not has_site:
-        accounts.add_site(db, settings, DEMO_SITE, DEMO_SITE_NAME)
+        accounts.add_site(db, settings, DEMO_SITE, DEMO_SITE_NAME,
+                          master_key=service.master_key)
     if not has_user:
         accounts.add_user(db, settings, DEMO_USER, DEMO_SITE, DEMO_ROLES, DEMO_PASSWORD)
     return DemoAccount(DEMO_SITE, DEMO_USER, DEMO_PASSWORD, private_path)

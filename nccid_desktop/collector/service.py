@@ -1,4 +1,4 @@
-"""One collection service instance: settings, database, warehouse and the upload stores.
+"""One collection service instance: settings, database, master key, warehouse and stores.
 
 Why a plain object: the web app, the CLI's administration commands and the tests all need the
 same wiring, and none of them should know how it is put together.
@@ -12,7 +12,9 @@ from sqlalchemy import Engine
 
 from nccid_desktop.collector.clinical import ClinicalStore
 from nccid_desktop.collector.db import open_database
+from nccid_desktop.collector.secrets_at_rest import MasterKey
 from nccid_desktop.collector.settings import ServiceSettings
+from nccid_desktop.collector.site_secrets import prepare_master_key
 from nccid_desktop.collector.storage import WarehouseStore
 from nccid_desktop.collector.stow import ImageStore
 from nccid_desktop.errors import ConfigError
@@ -22,6 +24,7 @@ from nccid_desktop.errors import ConfigError
 class CollectorService:
     settings: ServiceSettings
     db: Engine
+    master_key: MasterKey
     store: WarehouseStore
     clinical: ClinicalStore
     images: ImageStore
@@ -36,6 +39,11 @@ def open_service(settings: ServiceSettings) -> CollectorService:
     except OSError as exc:
         raise ConfigError(f"The data folder {settings.data_dir} cannot be created.") from exc
     db = open_database(settings.database_url)
+    try:
+        master_key = prepare_master_key(db, settings.master_key_path)
+    except BaseException:
+        db.dispose()
+        raise
     store = WarehouseStore(settings.data_dir)
-    return CollectorService(settings, db, store, ClinicalStore(db, store, settings),
+    return CollectorService(settings, db, master_key, store, ClinicalStore(db, store, settings),
                             ImageStore(db, store, settings))

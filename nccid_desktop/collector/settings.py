@@ -1,4 +1,4 @@
-"""What a running collection service needs to know: where, which database, which limits.
+"""What a running collection service needs to know: where, which database and key, which limits.
 
 Why a value object with a clock: the security rules (90-day renewal, 15-minute lock-out,
 expiring sessions, upload dates) all depend on the time, and tests must move the clock
@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from nccid_desktop.collector.db import default_db_url
+from nccid_desktop.collector.secrets_at_rest import MASTER_KEY_FILE_NAME
 
 
 def system_clock() -> float:
@@ -24,6 +25,8 @@ def system_clock() -> float:
 class ServiceSettings:
     data_dir: Path
     db_url: str | None = None
+    #: the key that seals site secrets; kept outside the database (default: in ``data_dir``)
+    master_key_file: Path | None = None
     session_minutes: int = 8 * 60
     password_max_age_days: int = 90
     lockout_failures: int = 5
@@ -32,6 +35,11 @@ class ServiceSettings:
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
+
+    @property
+    def master_key_path(self) -> Path:
+        return Path(self.master_key_file) if self.master_key_file else (
+            self.data_dir / MASTER_KEY_FILE_NAME)
 
     @property
     def database_url(self) -> str:

@@ -52,8 +52,8 @@ def service(settings: ServiceSettings, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(accounts, "hash_password", _cached_hash)  # real scrypt, computed once
     opened = open_service(settings)
     accounts.set_controller_key(opened.db, (TEST_DATA / "controller-test-key.pub.pem").read_bytes())
-    accounts.add_site(opened.db, settings, "RSH", "Royal Surrey")
-    accounts.add_site(opened.db, settings, "OTH", "Other Trust")
+    accounts.add_site(opened.db, settings, "RSH", "Royal Surrey", master_key=opened.master_key)
+    accounts.add_site(opened.db, settings, "OTH", "Other Trust", master_key=opened.master_key)
     for username, (site, roles) in USERS.items():
         accounts.add_user(opened.db, settings, username, site, roles, PASSWORD)
     yield opened

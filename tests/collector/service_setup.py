@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nccid_desktop.collector import accounts
+from nccid_desktop.keys import SiteKeys
+
+if TYPE_CHECKING:
+    from nccid_desktop.collector import CollectorService
 
 TEST_DATA = Path(__file__).resolve().parents[1] / "data"
 PASSWORD = "Correct-Horse-42!"
@@ -27,3 +34,8 @@ class Clock:
 
     def advance(self, *, days: float = 0, minutes: float = 0, seconds: float = 0) -> None:
         self.now += days * 86400 + minutes * 60 + seconds
+
+
+def keys_of(service: CollectorService, site: str) -> SiteKeys:
+    """The site's keys as the service issues them (opened with the service's master key)."""
+    return accounts.site_keys(service.db, site, master_key=service.master_key)

@@ -9,7 +9,7 @@ from nccid_desktop.collector import accounts
 from nccid_desktop.collector.db import sessions, users
 from nccid_desktop.collector.passwords import hash_password, policy_problems, verify_password
 from tests.collector.client import Api, signed_in
-from tests.collector.service_setup import PASSWORD
+from tests.collector.service_setup import PASSWORD, keys_of
 
 NEW_PASSWORD = "Another-Strong-77#"
 
@@ -142,4 +142,4 @@ def test_site_keys_are_the_callers_sites_only(live, service) -> None:
     assert rsh.headers["Cache-Control"] == "no-store"
     assert rsh.json()["site"] == "RSH" and oth.json()["site"] == "OTH"
     assert rsh.json()["secret"] != oth.json()["secret"]
-    assert accounts.site_keys(service.db, "RSH").to_json() == rsh.json()
+    assert keys_of(service, "RSH").to_json() == rsh.json()

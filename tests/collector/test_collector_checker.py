@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from nccid_desktop.collector import accounts
 from nccid_desktop.pseudonym import nhs_index
 from tests.collector.client import signed_in
 from tests.collector.payloads import batch, dicom_file, envelope, stow_body
+from tests.collector.service_setup import keys_of
 from tests.conftest import VALID_NHS_NUMBERS
 
 
 def test_checker_and_summary_count_records_studies_and_images(live, clock, tmp_path) -> None:
-    keys = accounts.site_keys(live.service.db, "RSH")
+    keys = keys_of(live.service, "RSH")
     nurse, imager = signed_in(live.url, "nurse1"), signed_in(live.url, "imager1")
     positive = envelope(keys, "RR80000001", "data", nhs=VALID_NHS_NUMBERS[0])
     negative = envelope(keys, "RR80000002", "status", nhs=VALID_NHS_NUMBERS[1])

@@ -6,10 +6,10 @@ import json
 
 from sqlalchemy import select
 
-from nccid_desktop.collector import accounts
 from nccid_desktop.collector.db import clinical_records
 from tests.collector.client import signed_in
 from tests.collector.payloads import batch, envelope
+from tests.collector.service_setup import keys_of
 from tests.conftest import VALID_NHS_NUMBERS
 
 TODAY = "2026-11-25"
@@ -22,7 +22,7 @@ def _post(api, payload):
 
 
 def test_records_land_in_the_raw_layout_without_the_nhs_index(live, service) -> None:
-    keys = accounts.site_keys(service.db, "RSH")
+    keys = keys_of(service, "RSH")
     data = envelope(keys, "RR10000001", "data", nhs=VALID_NHS_NUMBERS[0])
     status = envelope(keys, "RR10000002", "status", nhs=VALID_NHS_NUMBERS[1])
     results = _post(signed_in(live.url, "nurse1"), batch(data, status))
@@ -44,7 +44,7 @@ def test_records_land_in_the_raw_layout_without_the_nhs_index(live, service) -> 
 
 def test_the_same_batch_twice_stores_nothing_twice(live) -> None:
     api = signed_in(live.url, "nurse1")
-    keys = accounts.site_keys(live.service.db, "RSH")
+    keys = keys_of(live.service, "RSH")
     payload = batch(*(envelope(keys, f"RR2000{i:04d}") for i in range(20)), batch_id="batch-A")
     first = _post(api, payload)
     again = _post(api, payload)
@@ -58,7 +58,7 @@ def test_the_same_batch_twice_stores_nothing_twice(live) -> None:
 
 def test_a_same_day_correction_is_held_then_written_to_the_next_days_folder(live, clock) -> None:
     api = signed_in(live.url, "nurse1")
-    keys = accounts.site_keys(live.service.db, "RSH")
+    keys = keys_of(live.service, "RSH")
     original = envelope(keys, "RR30000001", Age="54")
     corrected = envelope(keys, "RR30000001", Age="45")
     assert _post(api, batch(original))[0]["status"] == "stored"
@@ -83,7 +83,7 @@ def test_a_same_day_correction_is_held_then_written_to_the_next_days_folder(live
 
 def test_a_correction_on_a_later_day_is_written_at_once(live, clock) -> None:
     api = signed_in(live.url, "nurse1")
-    keys = accounts.site_keys(live.service.db, "RSH")
+    keys = keys_of(live.service, "RSH")
     _post(api, batch(envelope(keys, "RR40000001", Age="54")))
     clock.advance(days=3)
     api = signed_in(live.url, "nurse1")
@@ -94,8 +94,8 @@ def test_a_correction_on_a_later_day_is_written_at_once(live, clock) -> None:
 
 def test_refusals_are_per_row_and_explain_without_echoing(live) -> None:
     api = signed_in(live.url, "nurse1")
-    keys = accounts.site_keys(live.service.db, "RSH")
-    other_keys = accounts.site_keys(live.service.db, "OTH")
+    keys = keys_of(live.service, "RSH")
+    other_keys = keys_of(live.service, "OTH")
     good = envelope(keys, "RR50000001")
     nhs_in_field = envelope(keys, "RR50000002", Ethnicity=VALID_NHS_NUMBERS[2])
     spaced_nhs = envelope(keys, "RR50000003", **{"Heart rate on admission": "943 476 5919"})
@@ -133,7 +133,7 @@ def test_a_malformed_batch_is_a_plain_422(live) -> None:
 def test_one_sites_records_are_invisible_to_another(live) -> None:
     rsh = signed_in(live.url, "nurse1")
     oth = signed_in(live.url, "other1")
-    keys = accounts.site_keys(live.service.db, "RSH")
+    keys = keys_of(live.service, "RSH")
     record = envelope(keys, "RR60000001", nhs=VALID_NHS_NUMBERS[0])
     _post(rsh, batch(record, batch_id="shared-id"))
     # the same batch id from another site is a different batch, and its own envelopes only

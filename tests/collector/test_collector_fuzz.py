@@ -43,7 +43,7 @@ def fuzzed_service(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
                              clock=Clock(datetime(2026, 11, 25, tzinfo=UTC)))
     service = open_service(config)
     accounts.set_controller_key(service.db, (TEST_DATA / "controller-test-key.pub.pem").read_bytes())
-    accounts.add_site(service.db, config, "RSH", "Royal Surrey")
+    accounts.add_site(service.db, config, "RSH", "Royal Surrey", master_key=service.master_key)
     accounts.add_user(service.db, config, "fuzz.admin", "RSH", ("admin",), PASSWORD)
     running = start_embedded(config.data_dir, settings=config)
     yield running

@@ -14,10 +14,11 @@ from pathlib import Path
 import requests
 from sqlalchemy import select
 
-from nccid_desktop.collector import accounts, audit
+from nccid_desktop.collector import audit
 from nccid_desktop.collector.db import metadata
 from tests.collector.client import Api, signed_in
 from tests.collector.payloads import batch, dicom_file, envelope, stow_body
+from tests.collector.service_setup import keys_of
 
 NHS = "9434765919"
 NHS_SPACED = "943 476 5919"
@@ -42,7 +43,7 @@ def test_planted_identifiers_appear_nowhere(live, service, tmp_path, caplog) -> 
     caplog.set_level(logging.DEBUG)
     inputs = tmp_path / "inputs"
     inputs.mkdir()
-    keys = accounts.site_keys(service.db, "RSH")
+    keys = keys_of(service, "RSH")
     nurse = signed_in(live.url, "nurse1")
     leaky = [envelope(keys, "RR11110001", Ethnicity=NHS),
              envelope(keys, "RR11110002", **{"Heart rate on admission": NHS_SPACED})]

@@ -7,11 +7,12 @@ import os
 import pydicom
 from sqlalchemy import select, update
 
-from nccid_desktop.collector import accounts, start_embedded
+from nccid_desktop.collector import start_embedded
 from nccid_desktop.collector.accounts import Caller
 from nccid_desktop.collector.db import images
 from nccid_desktop.pseudonym import pseudonym_for
 from tests.collector.payloads import dicom_file, envelope
+from tests.collector.service_setup import keys_of
 
 TODAY = "2026-11-25"
 
@@ -27,7 +28,7 @@ def _spooled(service, source):
 
 
 def test_a_recorded_instance_without_its_file_is_completed_on_resend(service, tmp_path) -> None:
-    pseudonym = pseudonym_for(accounts.site_keys(service.db, "RSH"), hospital_number="RR1")
+    pseudonym = pseudonym_for(keys_of(service, "RSH"), hospital_number="RR1")
     source = dicom_file(tmp_path / "a.dcm", pseudonym)
     uid = pydicom.dcmread(source).SOPInstanceUID
     first = service.images.store_part(_caller(), _spooled(service, source), source.stat().st_size)
@@ -45,7 +46,7 @@ def test_a_recorded_instance_without_its_file_is_completed_on_resend(service, tm
 
 
 def test_a_published_file_whose_row_was_not_finished_is_not_duplicated(service, tmp_path) -> None:
-    pseudonym = pseudonym_for(accounts.site_keys(service.db, "RSH"), hospital_number="RR1")
+    pseudonym = pseudonym_for(keys_of(service, "RSH"), hospital_number="RR1")
     source = dicom_file(tmp_path / "a.dcm", pseudonym)
     service.images.store_part(_caller(), _spooled(service, source), source.stat().st_size)
     with service.db.begin() as conn:  # died after publishing, before marking complete
@@ -60,7 +61,7 @@ def test_a_published_file_whose_row_was_not_finished_is_not_duplicated(service, 
 
 def test_a_restart_releases_held_corrections_and_sweeps_stale_spool_files(service, settings,
                                                                           clock) -> None:
-    keys = accounts.site_keys(service.db, "RSH")
+    keys = keys_of(service, "RSH")
     caller = Caller(0, "nurse1", "RSH", "", ("nurse",), False)
     service.clinical.upload_batch(caller, "b1", [envelope(keys, "RR9", Age="50").to_json()])
     held = service.clinical.upload_batch(caller, "b2", [envelope(keys, "RR9", Age="51").to_json()])

@@ -8,17 +8,17 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from nccid_desktop.collector import accounts
 from nccid_desktop.pseudonym import pseudonym_for
 from tests.collector.client import signed_in
 from tests.collector.payloads import SC_STORAGE, dicom_file, stow_body
+from tests.collector.service_setup import keys_of
 
 TODAY = "2026-11-25"
 
 
 @pytest.fixture
 def pseudonym(service) -> str:
-    return pseudonym_for(accounts.site_keys(service.db, "RSH"), hospital_number="RR70000001")
+    return pseudonym_for(keys_of(service, "RSH"), hospital_number="RR70000001")
 
 
 def _stow(api, paths: list[Path], **kwargs):

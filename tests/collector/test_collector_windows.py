@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from nccid_desktop.collector import accounts
 from tests.collector.client import signed_in
 from tests.collector.payloads import batch, envelope
+from tests.collector.service_setup import keys_of
 
 
 def _upload(live, *envelopes) -> None:
@@ -21,7 +21,7 @@ def _windows(live, username="imager1") -> dict[str, list[dict]]:
 
 
 def test_windows_follow_the_newest_record_of_each_kind(live) -> None:
-    keys = accounts.site_keys(live.service.db, "RSH")
+    keys = keys_of(live.service, "RSH")
     positive = envelope(keys, "RR30000001", "data",
                         **{"Date_of_Positive_Covid_Swab": "04/02/2020"})
     negative = envelope(keys, "RR30000002", "status", SwabDate="15/06/2020", SwabStatus="0")
@@ -42,7 +42,7 @@ def test_windows_follow_the_newest_record_of_each_kind(live) -> None:
 
 
 def test_windows_are_the_callers_site_only_and_need_the_imaging_role(live) -> None:
-    keys = accounts.site_keys(live.service.db, "RSH")
+    keys = keys_of(live.service, "RSH")
     _upload(live, envelope(keys, "RR30000009", "status"))
     assert _windows(live, "other1") == {}
     assert len(_windows(live, "admin1")) == 1
