@@ -3,15 +3,17 @@
 Why the page is thin: scanning, the selection rules, de-identification, the outbox and the
 uploader are core calls (through :mod:`image_flows` and the worker pool). The page keeps the
 user's ticks, shows the per-series states and the one bar, and offers Pause, Resume, Cancel.
+A queue left by an earlier run is shown from the journal (:mod:`resumed_queue`) as it is sent.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QShowEvent, QStandardItem
+from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from nccid_desktop.dicom.select import Selection
@@ -22,8 +24,16 @@ from nccid_desktop.gui.drop_target import DropTargetMixin
 from nccid_desktop.gui.forms.images_page import Ui_ImagesPage
 from nccid_desktop.gui.icons import icon
 from nccid_desktop.gui.image_flows import ScanOutcome, SendJob, choose, scan_task
-from nccid_desktop.gui.images_tree import PHASE_ICONS, SERIES_UID_ROLE, build_model, readable_size
-from nccid_desktop.gui.upload_flows import plural, send_queue_task
+from nccid_desktop.gui.images_tree import (
+    PHASE_ICONS,
+    SERIES_UID_ROLE,
+    build_model,
+    build_queue_model,
+    readable_size,
+)
+from nccid_desktop.gui.resumed_queue import ResumedQueue, load_queue_task
+from nccid_desktop.gui.send_state import SeriesProgress
+from nccid_desktop.gui.upload_flows import plural
 from nccid_desktop.gui.workers import Worker
 from nccid_desktop.tasks import Progress
 from nccid_desktop.transport.uploader import UploadReport
@@ -39,6 +49,7 @@ class ImagesPage(DropTargetMixin, QWidget):
         self.selection: Selection | None = None
         self.excluded: set[str] = set()
         self.job: SendJob | None = None
+        self.queue: ResumedQueue | None = None
         self.worker: Worker | None = None
         self.status_items: dict[str, QStandardItem] = {}
         self.setAcceptDrops(True)
@@ -71,7 +82,7 @@ class ImagesPage(DropTargetMixin, QWidget):
     def scan(self, paths: list[Path]) -> None:
         if self.worker is not None:
             return
-        self.job, self.excluded = None, set()
+        self.job, self.excluded, self.queue = None, set(), None
         self.form.sendButton.setEnabled(False)
         self.form.summary.setText(f"Scanning {plural(len(paths), 'item')}…")
         self.form.progressPanel.start("Finding DICOM files…", can_cancel=True)
@@ -97,7 +108,7 @@ class ImagesPage(DropTargetMixin, QWidget):
         """Sheets checked since the scan may link more series: show the statuses as they are
         now, not as they were at the scan (unless a send is using the current list)."""
         super().showEvent(event)
-        if self.worker is None and self.job is None:
+        if self.worker is None and self.job is None and self.queue is None:
             self.reselect()
 
     def reselect(self) -> None:
@@ -106,12 +117,8 @@ class ImagesPage(DropTargetMixin, QWidget):
         self.selection = choose(self.scanned, self.context.keys, self.context.options.linking,
                                 self.context.windows, frozenset(self.excluded))
         model, self.status_items = build_model(self.selection)
-        tree = self.form.seriesTree
-        tree.setModel(model)
         model.itemChanged.connect(self._tick_changed)
-        tree.expandAll()
-        fit_columns(tree)
-        tree.show()
+        self._show_tree(model)
         included = self.selection.included
         images = sum(d.images_to_send for d in included)
         size = sum(f.size for d in included for f in d.files if f.risk is None)
@@ -121,6 +128,13 @@ class ImagesPage(DropTargetMixin, QWidget):
             "reason in the Status column.")
         self.form.sendButton.setEnabled(bool(included) and self.context.keys is not None
                                         and self.worker is None)
+
+    def _show_tree(self, model: QStandardItemModel) -> None:
+        tree = self.form.seriesTree
+        tree.setModel(model)
+        tree.expandAll()
+        fit_columns(tree)
+        tree.show()
 
     def _tick_changed(self, item: QStandardItem) -> None:
         uid = item.data(SERIES_UID_ROLE)
@@ -171,11 +185,17 @@ class ImagesPage(DropTargetMixin, QWidget):
         self.form.progressPanel.update_progress(progress)
         self._show_series_states()
 
+    def _series_states(self) -> list[tuple[QStandardItem | None, SeriesProgress]]:
+        if self.job is not None:
+            return [(self.status_items.get(decision.series.series_uid), state) for decision, state
+                    in zip(self.job.decisions, self.job.series.values(), strict=True)]
+        if self.queue is not None:
+            return [(self.status_items.get(key), state)
+                    for key, state in self.queue.series.items()]
+        return []
+
     def _show_series_states(self) -> None:
-        if self.job is None:
-            return
-        for decision, state in zip(self.job.decisions, self.job.series.values(), strict=True):
-            item = self.status_items.get(decision.series.series_uid)
+        for item, state in self._series_states():
             text = state.describe()
             if item is not None and item.text() != text:
                 item.setText(text)
@@ -201,7 +221,7 @@ class ImagesPage(DropTargetMixin, QWidget):
     def _failed(self, error: NccidError) -> None:
         self.worker = None
         self._show_series_states()
-        sending = self.job is not None
+        sending = self.job is not None or self.queue is not None
         self.form.progressPanel.fail(
             str(error), can_retry=sending,
             headline="Sending stopped: nothing is lost" if sending else "Stopped: see below")
@@ -234,20 +254,59 @@ class ImagesPage(DropTargetMixin, QWidget):
             self.worker.cancel()
 
     def resume(self) -> None:
-        """Carry on a paused or failed send (or unfinished work found at start-up)."""
+        """Carry on a paused or failed send (or unfinished work found at start-up, whose
+        series are shown first)."""
         if self.worker is not None:
             return
         if self.job is not None:
             self._run_job()
+        elif self.queue is None:
+            self.show_unfinished(then_send=True)
+        else:
+            self._send_queue()
+
+    def show_unfinished(self, *, then_send: bool = False) -> None:
+        """Show the series an earlier run left queued (the journal is read by a worker);
+        send them at once when ``then_send``, else when the user presses Resume."""
+        if self.worker is not None:
+            return
+        self.form.sendButton.setEnabled(False)
+        self.form.progressPanel.start("Reading what an earlier run left to send…",
+                                      can_cancel=False)
+        self.worker = self.context.pool.run(
+            load_queue_task(self.context.outbox), name="read-queue",
+            on_result=partial(self._queue_loaded, then_send), on_error=self._failed)
+
+    def _queue_loaded(self, then_send: bool, queue: ResumedQueue) -> None:
+        self.worker, self.queue, self.job = None, queue, None
+        if queue.rows:
+            model, self.status_items = build_queue_model(queue)
+            self._show_tree(model)
+            self.form.summary.setText(
+                f"{plural(len(queue.rows), 'series')} ({plural(queue.images, 'image')} to send) "
+                "left unfinished by an earlier run, de-identified then and sent as they are.")
+        if then_send:
+            self._send_queue()
+        else:
+            self.form.progressPanel.pause(f"{plural(queue.images, 'image')} from an earlier run "
+                                          "wait to be sent: press Resume to send them.")
+
+    def _send_queue(self) -> None:
+        assert self.queue is not None
+        try:
+            client = self.context.require_client()
+        except NccidError as error:  # signed out meanwhile: say so, keep the queue
+            self._failed(error)
             return
         self.form.progressPanel.start("Sending unfinished work…", can_pause=False)
         self.worker = self.context.pool.run(
-            send_queue_task(self.context.require_client(), self.context.outbox),
+            self.queue.send_task(client),
             name="resume-queue", on_result=self._queue_sent, on_error=self._failed,
             on_progress=self._progress, on_cancelled=self._send_cancelled)
 
     def _queue_sent(self, report: UploadReport) -> None:
         self.worker = None
+        self._show_series_states()
         sent = f"{plural(report.records_stored + report.records_unchanged, 'record')} and " \
                f"{plural(report.images_stored + report.images_already_held, 'image')} sent."
         if report.problems:

@@ -4,6 +4,8 @@ Why the status is text in its own column (with an icon, never colour alone): PAC
 see why each series will or will not be sent, and the reason comes word for word from the
 selection rules (:mod:`nccid_desktop.dicom.select`), never from a second copy of them here.
 Only series left out by the user can be ticked back; a series the rules exclude stays out.
+A queue resumed from an earlier run has no source files to show, so its tree is built from the
+journal instead (:func:`build_queue_model`): pseudonym, de-identified study, series.
 """
 
 from __future__ import annotations
@@ -13,10 +15,17 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 
 from nccid_desktop.dicom.select import Selection, SeriesDecision
 from nccid_desktop.gui.icons import icon
+from nccid_desktop.gui.resumed_queue import (
+    ResumedQueue,
+    patient_label,
+    row_key,
+    series_label,
+    study_label,
+)
 from nccid_desktop.gui.send_state import readable_size
 
 __all__ = ["COLUMNS", "PHASE_ICONS", "SERIES_UID_ROLE", "STATUS_COLUMN", "build_model",
-           "readable_size", "series_status"]
+           "build_queue_model", "readable_size", "series_status"]
 
 COLUMNS = ("Patient / study / series", "Date", "Modality", "Description", "Images", "Size",
            "Status")
@@ -24,7 +33,7 @@ STATUS_COLUMN = COLUMNS.index("Status")
 SERIES_UID_ROLE = Qt.ItemDataRole.UserRole + 1
 USER_CHOICE = {"will_send", "excluded_by_user"}
 #: The icon beside a series' state while it is sent (the words say the same).
-PHASE_ICONS = {"waiting": "idle", "deidentifying": "working", "sending": "working",
+PHASE_ICONS = {"waiting": "idle", "queued": "idle", "deidentifying": "working", "sending": "working",
                "sent": "success", "paused": "paused", "stopped": "error"}
 
 
@@ -100,3 +109,31 @@ def _summarise(model: QStandardItemModel, selection: Selection) -> None:
         item = model.item(row, STATUS_COLUMN)
         if item is not None:
             item.setText(f"{sent} of {len(decisions)} series will be sent")
+
+
+def build_queue_model(queue: ResumedQueue) -> tuple[QStandardItemModel, dict[str, QStandardItem]]:
+    """The tree of a resumed queue, and each series' status item by its row key."""
+    model = QStandardItemModel()
+    model.setHorizontalHeaderLabels(list(COLUMNS))
+    status_items: dict[str, QStandardItem] = {}
+    patients: dict[str, QStandardItem] = {}
+    studies: dict[tuple[str, str | None], QStandardItem] = {}
+    for count in queue.rows:
+        patient = count.pseudonym
+        if patient not in patients:
+            row = _row([patient_label(count), "", "", "", "", "",
+                        "Left unfinished by an earlier run"])
+            model.appendRow(row)
+            patients[patient] = row[0]
+        if (patient, count.study_uid) not in studies:
+            row = _row([study_label(count), "", "", "", "", "", ""])
+            patients[patient].appendRow(row)
+            studies[(patient, count.study_uid)] = row[0]
+        key = row_key(count)
+        state = queue.series[key]
+        row = _row([series_label(count), "", count.modality or "", "", str(count.total),
+                    readable_size(count.size), state.describe()])
+        row[STATUS_COLUMN].setIcon(icon(PHASE_ICONS[state.phase]))
+        studies[(patient, count.study_uid)].appendRow(row)
+        status_items[key] = row[STATUS_COLUMN]
+    return model, status_items

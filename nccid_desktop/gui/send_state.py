@@ -18,7 +18,8 @@ from typing import Literal
 
 from nccid_desktop.tasks import Progress, ProgressCallback
 
-Phase = Literal["waiting", "deidentifying", "sending", "sent", "paused", "stopped"]
+#: ``queued``: de-identified in an earlier run and waiting in the outbox to be sent.
+Phase = Literal["waiting", "queued", "deidentifying", "sending", "sent", "paused", "stopped"]
 
 
 @dataclass
@@ -57,6 +58,7 @@ class SeriesProgress:
         done = self.deidentified
         head = {
             "waiting": "Waiting",
+            "queued": f"Queued ({self.sent} of {done} sent)",
             "deidentifying": f"De-identifying ({self.files - self.pending} of {self.files} done)",
             "sending": f"Sending ({self.sent} of {done} sent)",
             "sent": f"Sent {self.sent} of {done}" if done else "Not sent",

@@ -59,12 +59,3 @@ def sheet_upload_task(report: ValidationReport, keys: SiteKeys, client: Collecto
         return SheetUploadOutcome(len(envelopes), upload)
 
     return task
-
-
-def send_queue_task(client: CollectorClient, outbox: Outbox):
-    """Send whatever the outbox holds (Retry, Resume, and unfinished work at start-up)."""
-
-    def task(progress: ProgressCallback, cancel: CancelToken) -> UploadReport:
-        return Uploader(client, outbox).run(progress, cancel)
-
-    return task
