@@ -9,7 +9,6 @@ A queue left by an earlier run is shown from the journal (:mod:`resumed_queue`) 
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -50,6 +49,7 @@ class ImagesPage(DropTargetMixin, QWidget):
         self.excluded: set[str] = set()
         self.job: SendJob | None = None
         self.queue: ResumedQueue | None = None
+        self._send_when_loaded = False
         self.worker: Worker | None = None
         self.status_items: dict[str, QStandardItem] = {}
         self.setAcceptDrops(True)
@@ -270,14 +270,15 @@ class ImagesPage(DropTargetMixin, QWidget):
         send them at once when ``then_send``, else when the user presses Resume."""
         if self.worker is not None:
             return
+        self._send_when_loaded = then_send
         self.form.sendButton.setEnabled(False)
         self.form.progressPanel.start("Reading what an earlier run left to send…",
                                       can_cancel=False)
         self.worker = self.context.pool.run(
             load_queue_task(self.context.outbox), name="read-queue",
-            on_result=partial(self._queue_loaded, then_send), on_error=self._failed)
+            on_result=self._queue_loaded, on_error=self._failed)
 
-    def _queue_loaded(self, then_send: bool, queue: ResumedQueue) -> None:
+    def _queue_loaded(self, queue: ResumedQueue) -> None:
         self.worker, self.queue, self.job = None, queue, None
         if queue.rows:
             model, self.status_items = build_queue_model(queue)
@@ -285,7 +286,7 @@ class ImagesPage(DropTargetMixin, QWidget):
             self.form.summary.setText(
                 f"{plural(len(queue.rows), 'series')} ({plural(queue.images, 'image')} to send) "
                 "left unfinished by an earlier run, de-identified then and sent as they are.")
-        if then_send:
+        if self._send_when_loaded:
             self._send_queue()
         else:
             self.form.progressPanel.pause(f"{plural(queue.images, 'image')} from an earlier run "

@@ -81,10 +81,12 @@ def test_a_resumed_queue_shows_its_series_and_they_turn_sent(qtbot, signed_conte
     assert not status.icon().isNull(), "a state is never shown by text alone"
 
     changes: dict[str, list[str]] = {ct_label: [], cr_label: []}
-    model = page.form.seriesTree.model()
-    model.itemChanged.connect(lambda item: changes[
-        model.itemFromIndex(item.index().siblingAtColumn(0)).text()].append(item.text())
-        if item.column() == STATUS_COLUMN else None)
+
+    def note(item) -> None:  # refers to no Qt object, so no cycle through a connection
+        if item.column() == STATUS_COLUMN:
+            changes[item.index().siblingAtColumn(0).data()].append(item.text())
+
+    page.form.seriesTree.model().itemChanged.connect(note)
     page.form.progressPanel.form.retryButton.click()  # Resume
     qtbot.waitUntil(lambda: page.worker is None and page.form.progressPanel.state == "success",
                     timeout=60_000)
