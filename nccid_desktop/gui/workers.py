@@ -22,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from nccid_desktop.errors import CancelledError, NccidError
+from nccid_desktop.gui.gc_guard import GuiThreadCollector
 from nccid_desktop.tasks import CancelToken, Progress, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,7 @@ class WorkerPool(QObject):
         self._pool.setMaxThreadCount(max_threads)
         self._active: dict[WorkerSignals, Worker] = {}
         self._retired: list[Worker] = []
+        self._collector = GuiThreadCollector(self)  # cycles are freed on this thread only
 
     def run(
         self,
@@ -163,4 +165,6 @@ class WorkerPool(QObject):
         stopped = self._pool.waitForDone(timeout_ms)
         if not stopped:
             log.warning("%d background jobs did not stop within %d ms", self.active, timeout_ms)
+        else:
+            self._collector.stop()
         return stopped
