@@ -110,11 +110,13 @@ class MainWindow(QMainWindow):
             self, "Unfinished upload",
             f"{plural(pending, 'item')} from an earlier upload did not finish (the app was "
             "closed or the connection dropped). Send them now?")
-        if answer != QMessageBox.StandardButton.Yes:
-            return False
-        self.open_section("images")
         images = self.pages["images"]
         assert isinstance(images, ImagesPage)
+        if answer != QMessageBox.StandardButton.Yes:
+            if self.context.outbox.count_pending("image"):
+                images.show_unfinished()  # listed on Send Images, sent when Resume is pressed
+            return False
+        self.open_section("images")
         images.resume()
         return True
 

@@ -113,3 +113,33 @@ def test_images_queued_before_series_were_recorded_show_as_earlier_images(
     assert _tree(page) == [(pseudonym_of(signed_context.keys, 1), "Study (not recorded)",
                             EARLIER_IMAGES, "CT", "3", "Queued (0 of 3 sent)")]
     assert PATIENT_NAME not in " ".join(_tree(page)[0])
+
+
+def test_declining_the_offer_lists_the_queue_and_sends_nothing(qtbot, signed_context, service,
+                                                               tmp_path):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from nccid_desktop.gui.main_window import MainWindow
+
+    _earlier_run(signed_context, service, tmp_path)
+    before = set(service.raw_files("images"))
+    window = MainWindow(signed_context, None)
+    qtbot.addWidget(window)
+    window.show()
+
+    def decline() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, decline)
+            return
+        box.button(QMessageBox.StandardButton.No).click()
+
+    QTimer.singleShot(0, decline)
+    assert not window.offer_resume()
+    page = window.page("images")
+    qtbot.waitUntil(lambda: page.worker is None and page.form.progressPanel.state == "paused",
+                    timeout=20_000)
+    assert [row[5] for row in _tree(page)] == ["Queued (2 of 5 sent)", "Queued (0 of 2 sent)"]
+    assert set(service.raw_files("images")) == before
+    assert signed_context.outbox.count_pending("image") == 5
