@@ -11,6 +11,8 @@ import threading
 import weakref
 from typing import ClassVar
 
+import pytest
+
 from nccid_desktop.gui.gc_guard import automatic_collection_paused
 from nccid_desktop.gui.workers import WorkerPool
 
@@ -25,9 +27,24 @@ class _Cycle:
         _Cycle.freed_in.append(threading.current_thread().name)
 
 
-def test_a_cycle_dropped_by_a_job_is_freed_on_the_gui_thread(qtbot, qapp):
-    pool = WorkerPool()
+@pytest.fixture
+def pools(qapp):
+    """Pools made by a test, shut down after it even when it fails (else gc stays off)."""
+    made: list[WorkerPool] = []
+    yield made
+    for pool in made:
+        pool.shutdown(5000)
+
+
+def _pool(pools: list[WorkerPool]) -> WorkerPool:
+    pools.append(WorkerPool())
+    return pools[-1]
+
+
+def test_a_cycle_dropped_by_a_job_is_freed_on_the_gui_thread(qtbot, pools):
+    pool = _pool(pools)
     assert automatic_collection_paused()
+    qtbot.waitUntil(lambda: gc.get_freeze_count() > 0, timeout=2000)  # start-up is over
     refs: list[weakref.ref[_Cycle]] = []
     _Cycle.freed_in.clear()
 
@@ -46,8 +63,8 @@ def test_a_cycle_dropped_by_a_job_is_freed_on_the_gui_thread(qtbot, qapp):
     assert gc.isenabled() and not automatic_collection_paused()
 
 
-def test_two_pools_hand_collection_back_only_when_both_stop(qapp):
-    first, second = WorkerPool(), WorkerPool()
+def test_two_pools_hand_collection_back_only_when_both_stop(pools):
+    first, second = _pool(pools), _pool(pools)
     assert first.shutdown(5000)
     assert not gc.isenabled(), "the second pool still runs jobs"
     assert second.shutdown(5000)
@@ -55,8 +72,9 @@ def test_two_pools_hand_collection_back_only_when_both_stop(qapp):
     assert gc.isenabled()
 
 
-def test_objects_of_the_running_app_are_frozen_and_handed_back_at_the_end(qtbot, qapp):
-    pool = WorkerPool()
+def test_objects_of_the_running_app_are_frozen_and_handed_back_at_the_end(qtbot, pools):
+    assert gc.get_freeze_count() == 0
+    pool = _pool(pools)
     qtbot.waitUntil(lambda: gc.get_freeze_count() > 0, timeout=2000)  # once the loop runs
     assert pool.shutdown(5000)
     assert gc.get_freeze_count() == 0 and gc.isenabled()
