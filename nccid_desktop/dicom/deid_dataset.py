@@ -65,6 +65,11 @@ class Quarantined(Exception):
         self.code = code
         self.message = message
 
+    @classmethod
+    def no_sop_instance_uid(cls) -> Quarantined:
+        return cls("no_sop_instance_uid",
+                   "The object has no SOP Instance UID, so it cannot be named or sent.")
+
 
 @cache
 def _dictionary_vr(tag: int) -> str:

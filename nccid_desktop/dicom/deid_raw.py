@@ -539,8 +539,7 @@ def deidentify_raw(data: bytes, walked: Part10, ctx: DeidContext) -> RawOutput:
     editor.level(elements, False, out, _additions(editor, top, plan))
     new_uid = _new_sop_instance_uid(top, plan)
     if not new_uid or _SOP_CLASS not in top.by_tag:
-        raise Quarantined("no_sop_instance_uid",
-                          "The object has no SOP Instance UID, so it cannot be named or sent.")
+        raise Quarantined.no_sop_instance_uid()
     sop_class = top.by_tag[_SOP_CLASS]
     out[1] = file_meta(sop_class_text(data[sop_class[2]:sop_class[2] + sop_class[3]],
                                       sop_class[1]), new_uid, syntax)

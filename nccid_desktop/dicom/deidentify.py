@@ -169,8 +169,7 @@ def _prepare(data: bytes, ctx: DeidContext) -> tuple[Dataset, SourceIdentity, st
     pseudonym = deidentify_dataset(ds, ctx)
     new_uid = str(ds.get("SOPInstanceUID") or "").strip()
     if not new_uid or "SOPClassUID" not in ds:
-        raise Quarantined("no_sop_instance_uid",
-                          "The object has no SOP Instance UID, so it cannot be named or sent.")
+        raise Quarantined.no_sop_instance_uid()
     ds.file_meta = _new_file_meta(ds, transfer_syntax)
     ds.preamble = _PREAMBLE
     return ds, identity, pseudonym, new_uid
