@@ -39,6 +39,13 @@ _AUTH_MESSAGES: dict[str, tuple[type[AuthError], str]] = {
 }
 
 
+#: Service faults that waiting will not mend: the service's own sentence is shown, not "busy".
+_SERVICE_FAULTS: dict[str, str] = {
+    "site_keys_unavailable": "The collection service cannot give out your site's key at the "
+                             "moment. Tell the service administrator; your work is kept.",
+}
+
+
 def _service_detail(response: requests.Response) -> tuple[str, str]:
     try:
         payload = response.json()
@@ -68,6 +75,8 @@ def raise_for_response(response: requests.Response) -> None:
     if response.status_code == 407:
         raise TransportError("The proxy server asked for a sign-in the app does not have. "
                              "Ask IT which proxy to use.")
+    if code in _SERVICE_FAULTS:
+        raise TransportError(f"{detail} Your work is kept." if detail else _SERVICE_FAULTS[code])
     if response.status_code == 429 or response.status_code >= 500:
         raise TransportError("The collection service is busy or having trouble. Your work is "
                              "kept; try again in a few minutes.")
