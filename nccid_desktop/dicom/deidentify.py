@@ -40,7 +40,7 @@ from nccid_desktop.dicom import deid_raw
 from nccid_desktop.dicom.deid_dataset import DeidContext, Quarantined, deidentify_dataset
 from nccid_desktop.dicom.deid_marks import IMPLEMENTATION_VERSION
 from nccid_desktop.dicom.part10 import encode_part10
-from nccid_desktop.dicom.raw_walk import NeedsFullParser, walk_part10
+from nccid_desktop.dicom.raw_walk import NeedsFullParser, Part10, walk_part10
 from nccid_desktop.dicom.source_read import SourceUnreadable, read_source
 from nccid_desktop.dicom.sources import SourceFile
 from nccid_desktop.dicom.verify import SourceIdentity, verify_output
@@ -162,9 +162,10 @@ def _refuse(data: bytes, code: str, message: str, quarantine_dir: Path | None) -
     return FileOutcome("quarantined", code, message, bytes=len(data), source_key=key)
 
 
-def _prepare(data: bytes, ctx: DeidContext) -> tuple[Dataset, SourceIdentity, str, str]:
+def _prepare(data: bytes, ctx: DeidContext, walked: Part10 | None = None
+             ) -> tuple[Dataset, SourceIdentity, str, str]:
     """Parse and de-identify in memory: (dataset, source identity, pseudonym, new UID)."""
-    ds, identity = read_source(data)
+    ds, identity = read_source(data, walked)
     transfer_syntax = _transfer_syntax(ds)
     pseudonym = deidentify_dataset(ds, ctx)
     new_uid = str(ds.get("SOPInstanceUID") or "").strip()
@@ -192,15 +193,16 @@ def deidentify_file(source: SourceFile | Path, out_dir: Path, ctx: DeidContext, 
         return FileOutcome("unreadable", "unreadable_file", "The file could not be read.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom's value warnings would echo header values
+        walked = _walk(data)
         try:
-            fast = _raw_output(data, ctx)
+            fast = _raw_output(data, walked, ctx) if walked is not None else None
         except Quarantined as refusal:
             return _refuse(data, refusal.code, refusal.message, quarantine_dir)
         if fast is not None:
             return _verify_and_write(fast.output, data, fast.identity, fast.pseudonym,
                                      fast.new_uid, Path(out_dir), quarantine_dir)
         try:
-            ds, identity, pseudonym, new_uid = _prepare(data, ctx)
+            ds, identity, pseudonym, new_uid = _prepare(data, ctx, walked)
         except SourceUnreadable as refusal:
             return FileOutcome("unreadable", refusal.code, refusal.message, bytes=len(data),
                                source_key=content_key(data))
@@ -215,12 +217,21 @@ def deidentify_file(source: SourceFile | Path, out_dir: Path, ctx: DeidContext, 
                                  quarantine_dir)
 
 
-def _raw_output(data: bytes, ctx: DeidContext) -> deid_raw.RawOutput | None:
+def _walk(data: bytes) -> Part10 | None:
+    """The element tree of ``data``, walked once for both paths; None when the walk leaves
+    the file to pydicom or fails (:func:`read_source` then judges it, in its own ``try``)."""
+    try:
+        return walk_part10(data)
+    except Exception:
+        return None
+
+
+def _raw_output(data: bytes, walked: Part10, ctx: DeidContext) -> deid_raw.RawOutput | None:
     """The output of the raw-bytes de-identifier (:mod:`.deid_raw`), or None when the file
     is left to the pydicom path: declined, or any unexpected error there (the pydicom path
     then gives its own outcome). Raises :class:`Quarantined` as the pydicom path would."""
     try:
-        return deid_raw.deidentify_raw(data, walk_part10(data), ctx)
+        return deid_raw.deidentify_raw(data, walked, ctx)
     except NeedsFullParser:
         return None
     except Quarantined:

@@ -15,7 +15,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from nccid_desktop.dicom.raw_walk import NeedsFullParser, walk_part10
+from nccid_desktop.dicom.raw_walk import NeedsFullParser, Part10, walk_part10
 from nccid_desktop.dicom.source_dataset import dataset_from_walk
 from nccid_desktop.dicom.verify_identity import SourceIdentity
 
@@ -67,14 +67,16 @@ def _read_dataset(data: bytes) -> Dataset:
     raise SourceUnreadable("not_dicom", "The file is not a DICOM image.")
 
 
-def read_source(data: bytes) -> tuple[Dataset, SourceIdentity]:
-    """The source's dataset and identity from one walk of its bytes (:mod:`.raw_walk`);
-    ``dcmread`` reads what the walk leaves to it, and judges a file the walk cannot build."""
-    try:
-        walked = walk_part10(data)
-    except NeedsFullParser:
-        ds = _read_dataset(data)
-        return ds, SourceIdentity.from_dataset(ds)
+def read_source(data: bytes, walked: Part10 | None = None) -> tuple[Dataset, SourceIdentity]:
+    """The source's dataset and identity from one walk of its bytes (:mod:`.raw_walk`;
+    ``walked`` when the caller walked them already); ``dcmread`` reads what the walk leaves to
+    it, and judges a file the walk cannot build."""
+    if walked is None:
+        try:
+            walked = walk_part10(data)
+        except NeedsFullParser:
+            ds = _read_dataset(data)
+            return ds, SourceIdentity.from_dataset(ds)
     try:
         ds = _require_complete(dataset_from_walk(data, walked, DEFER_BYTES), len(data))
     except Exception:  # dcmread reads it, or says why it cannot
