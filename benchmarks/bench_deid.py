@@ -174,9 +174,9 @@ def _run_pydicom_loop(src: Path, out: Path) -> None:
 
 
 def _run_ours(src: Path, out: Path, workers: int) -> None:
-    from nccid_desktop.dicom.deidentify import DeidContext
-    from nccid_desktop.dicom.pipeline import deidentify_batch
-    from nccid_desktop.dicom.sources import iter_sources
+    from nccid_desktop.dicom.deid.one_file import DeidContext
+    from nccid_desktop.dicom.deid.pipeline import deidentify_batch
+    from nccid_desktop.dicom.scan.sources import iter_sources
     from nccid_desktop.keys import SiteKeys
 
     keys = SiteKeys(site="RSH", secret=bytes(range(32)), controller_public_key=b"")

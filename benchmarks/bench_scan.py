@@ -1,4 +1,4 @@
-"""How fast ``nccid_desktop.dicom.scan`` reads a large PACS export, against simple floors.
+"""How fast ``nccid_desktop.dicom.scan.scanner`` reads a large PACS export, against simple floors.
 
 Run: ``.venv/bin/python benchmarks/bench_scan.py [--files 10000] [--rows 16] [--workers N]
 [--keep DIR]``
@@ -37,8 +37,8 @@ from pydicom.uid import ExplicitVRLittleEndian
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nccid_desktop.dicom import scan as scan_module
-from nccid_desktop.dicom.scan import scan
+from nccid_desktop.dicom.scan import scanner as scan_module
+from nccid_desktop.dicom.scan.scanner import scan
 
 UID_WIDTH = 12
 PLACEHOLDER = "9" * UID_WIDTH

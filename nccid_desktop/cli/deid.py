@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nccid_desktop.dicom.audit import audit_record, default_audit_path, write_audit
-from nccid_desktop.dicom.deidentify import DeidContext
-from nccid_desktop.dicom.pipeline import BatchReport, deidentify_batch
-from nccid_desktop.dicom.sources import iter_sources
+from nccid_desktop.dicom.deid.audit import audit_record, default_audit_path, write_audit
+from nccid_desktop.dicom.deid.one_file import DeidContext
+from nccid_desktop.dicom.deid.pipeline import BatchReport, deidentify_batch
+from nccid_desktop.dicom.scan.sources import iter_sources
 from nccid_desktop.errors import CancelledError, DicomError
 from nccid_desktop.keys import load_key_file
 from nccid_desktop.tasks import CancelToken, Progress

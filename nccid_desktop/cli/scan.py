@@ -7,7 +7,7 @@ or record files (``--records``: the JSON envelopes the app sends, or warehouse
 window. The text report
 is for the user's own screen and names patients; ``--format json`` carries no identifier
 unless ``--show-identifiers`` is given (shape documented in
-:mod:`nccid_desktop.dicom.scan_report`).
+:mod:`nccid_desktop.dicom.scan.report`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from nccid_desktop.cli._sheet_windows import sheet_records
-from nccid_desktop.dicom.scan import scan
-from nccid_desktop.dicom.scan_report import report_json, report_text
-from nccid_desktop.dicom.select import SelectionInputs, select, windows_from_records
+from nccid_desktop.dicom.scan.report import report_json, report_text
+from nccid_desktop.dicom.scan.scanner import scan
+from nccid_desktop.dicom.select.rules import SelectionInputs, select, windows_from_records
 from nccid_desktop.errors import ConfigError, NccidError
 from nccid_desktop.keys import SiteKeys, load_key_file
 from nccid_desktop.records import ClinicalEnvelope

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import cast
 
 from nccid_desktop import config
-from nccid_desktop.dicom.select import Selection
+from nccid_desktop.dicom.select.rules import Selection
 from nccid_desktop.errors import AuthError, IdentifierError, NccidError, SheetError
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.paths import user_data_dir
@@ -155,8 +155,8 @@ def _upload_sheet(args: argparse.Namespace) -> int:
 
 
 def _upload_images(args: argparse.Namespace) -> int:
-    from nccid_desktop.dicom.deidentify import DeidContext
-    from nccid_desktop.dicom.pipeline import deidentify_batch
+    from nccid_desktop.dicom.deid.one_file import DeidContext
+    from nccid_desktop.dicom.deid.pipeline import deidentify_batch
     from nccid_desktop.errors import DicomError
 
     missing = [str(p) for p in args.paths + args.sheet if not p.exists()]
@@ -188,8 +188,8 @@ def _select_images(args: argparse.Namespace, client: CollectorClient, keys: Site
                    linking: LinkingIdentifier) -> Selection:
     """Scan, then apply the selection rules with the service's and the sheets' test dates."""
     from nccid_desktop.cli._sheet_windows import sheet_records
-    from nccid_desktop.dicom.scan import scan
-    from nccid_desktop.dicom.select import SelectionInputs, select, windows_from_records
+    from nccid_desktop.dicom.scan.scanner import scan
+    from nccid_desktop.dicom.select.rules import SelectionInputs, select, windows_from_records
     from nccid_desktop.transport.service_knowledge import ask_service, merge_windows
 
     result = scan(args.paths, progress=_printer())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nccid_desktop.dicom.clinical_windows import ClinicalWindow
+from nccid_desktop.dicom.select.clinical_windows import ClinicalWindow
 from nccid_desktop.gui.workers import WorkerPool
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.paths import user_data_dir

@@ -16,13 +16,13 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nccid_desktop.dicom.clinical_windows import ClinicalWindow
-from nccid_desktop.dicom.deidentify import DeidContext
-from nccid_desktop.dicom.model import ScanResult
-from nccid_desktop.dicom.pipeline import deidentify_batch
-from nccid_desktop.dicom.scan import scan
-from nccid_desktop.dicom.select import Selection, SelectionInputs, SeriesDecision, select
-from nccid_desktop.dicom.sources import SourceFile
+from nccid_desktop.dicom.deid.one_file import DeidContext
+from nccid_desktop.dicom.deid.pipeline import deidentify_batch
+from nccid_desktop.dicom.scan.model import ScanResult
+from nccid_desktop.dicom.scan.scanner import scan
+from nccid_desktop.dicom.scan.sources import SourceFile
+from nccid_desktop.dicom.select.clinical_windows import ClinicalWindow
+from nccid_desktop.dicom.select.rules import Selection, SelectionInputs, SeriesDecision, select
 from nccid_desktop.errors import CancelledError
 from nccid_desktop.gui.send_state import OverallBar, Phase, SeriesProgress
 from nccid_desktop.keys import SiteKeys

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from nccid_desktop.dicom.select import Selection
+from nccid_desktop.dicom.select.rules import Selection
 from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.columns import fit_columns
 from nccid_desktop.gui.context import AppContext

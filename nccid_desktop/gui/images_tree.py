@@ -2,7 +2,7 @@
 
 Why the status is text in its own column (with an icon, never colour alone): PACS staff must
 see why each series will or will not be sent, and the reason comes word for word from the
-selection rules (:mod:`nccid_desktop.dicom.select`), never from a second copy of them here.
+selection rules (:mod:`nccid_desktop.dicom.select.rules`), never from a second copy of them here.
 Only series left out by the user can be ticked back; a series the rules exclude stays out.
 A queue resumed from an earlier run has no source files to show, so its tree is built from the
 journal instead (:func:`build_queue_model`): pseudonym, de-identified study, series.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 
-from nccid_desktop.dicom.select import Selection, SeriesDecision
+from nccid_desktop.dicom.select.rules import Selection, SeriesDecision
 from nccid_desktop.gui.icons import icon
 from nccid_desktop.gui.resumed_queue import (
     ResumedQueue,

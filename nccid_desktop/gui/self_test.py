@@ -150,9 +150,9 @@ def check_dicom(work: Path) -> None:
     """The shipped samples de-identify through worker processes and pass an independent look."""
     from pydicom import dcmread
 
-    from nccid_desktop.dicom.deidentify import DeidContext
-    from nccid_desktop.dicom.pipeline import deidentify_batch
-    from nccid_desktop.dicom.sources import SourceFile
+    from nccid_desktop.dicom.deid.one_file import DeidContext
+    from nccid_desktop.dicom.deid.pipeline import deidentify_batch
+    from nccid_desktop.dicom.scan.sources import SourceFile
     from nccid_desktop.pseudonym import pseudonym_for
 
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nccid_desktop.dicom.clinical_windows import ClinicalWindow, windows_from_records
+from nccid_desktop.dicom.select.clinical_windows import ClinicalWindow, windows_from_records
 from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.sheet_grid import SheetCells, read_sheet_cells
 from nccid_desktop.gui.upload_flows import plural

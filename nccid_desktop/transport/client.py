@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from nccid_desktop.dicom.clinical_windows import ClinicalWindow
+from nccid_desktop.dicom.select.clinical_windows import ClinicalWindow
 from nccid_desktop.errors import TransportError
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.records import ClinicalEnvelope

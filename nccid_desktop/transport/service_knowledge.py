@@ -1,6 +1,6 @@
 """What the collection service already knows that decides which scanned images to send.
 
-Why a step of its own: the selection rules (:mod:`nccid_desktop.dicom.select`) want each
+Why a step of its own: the selection rules (:mod:`nccid_desktop.dicom.select.rules`) want each
 patient's clinical date windows and the images already uploaded. The service holds both (the
 records the nurses sent, the instances already stored), the CLI and Send Images both ask, and
 a sheet validated on this workstation can add windows the service has not heard of yet.
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from nccid_desktop.dicom.clinical_windows import ClinicalWindow
-from nccid_desktop.dicom.model import ScanResult
+from nccid_desktop.dicom.scan.model import ScanResult
+from nccid_desktop.dicom.select.clinical_windows import ClinicalWindow
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import remap_uid
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress

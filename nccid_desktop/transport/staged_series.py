@@ -19,7 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from nccid_desktop.dicom.header_parser import read_fast
+from nccid_desktop.dicom.codec.header_parser import read_fast
 
 #: The journal's columns for an image's series (NULL in rows staged before they existed).
 SERIES_COLUMNS = ("study_uid", "series_uid", "modality")

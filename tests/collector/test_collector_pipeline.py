@@ -14,8 +14,8 @@ from datetime import date
 
 import pydicom
 
-from nccid_desktop.dicom.deid_dataset import DeidContext
-from nccid_desktop.dicom.deidentify import deidentify_file
+from nccid_desktop.dicom.deid.one_file import deidentify_file
+from nccid_desktop.dicom.deid.pydicom_reference import DeidContext
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import nhs_index
 from nccid_desktop.sheets.definitions import MAIN

@@ -30,7 +30,7 @@ def pseudonym(site_keys: SiteKeys, patient: builders.Patient) -> str:
 @pytest.fixture
 def deid_context(site_keys: SiteKeys):
     """Engineer B's DeidContext for the test site (imported lazily: B's module may be absent)."""
-    from nccid_desktop.dicom.deidentify import DeidContext
+    from nccid_desktop.dicom.deid.one_file import DeidContext
 
     return DeidContext(keys=site_keys)
 

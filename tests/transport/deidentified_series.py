@@ -12,9 +12,9 @@ from pathlib import Path
 import pydicom
 from pydicom.uid import generate_uid
 
-from nccid_desktop.dicom.deidentify import DeidContext, FileOutcome
-from nccid_desktop.dicom.pipeline import deidentify_batch
-from nccid_desktop.dicom.sources import SourceFile
+from nccid_desktop.dicom.deid.one_file import DeidContext, FileOutcome
+from nccid_desktop.dicom.deid.pipeline import deidentify_batch
+from nccid_desktop.dicom.scan.sources import SourceFile
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.transport.outbox import Outbox
 from tests.transport.payloads import write_instance

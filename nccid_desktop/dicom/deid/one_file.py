@@ -1,0 +1,291 @@
+"""De-identify one DICOM file into the staging folder, or refuse it with a reason.
+
+Why this life cycle: a file reaches the staging folder (what gets sent) only after it was
+de-identified in memory (:mod:`.byte_editor`, or :mod:`.pydicom_reference` with
+:mod:`..codec.part10_writer`), and those very bytes passed the independent second check
+(:mod:`..verify.verifier`); only then are they written, to a temporary name renamed into
+place, so the staging folder never holds a half-written or unchecked file. Verifying the
+bytes in memory rather than re-reading the file saves a read of every output without
+weakening the check: what is written is what was checked.
+Anything unexpected fails closed: the file is reported as quarantined, unreadable or failed,
+and never staged. Originals are only read.
+
+Outputs are named ``<new SOPInstanceUID>.dcm`` (flat and short, like the warehouse layout) and
+are deterministic: the same source gives byte-identical output on every run and workstation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import traceback
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import (
+    PYDICOM_IMPLEMENTATION_UID,
+    UID,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
+
+from nccid_desktop.dicom.codec.part10_writer import encode_part10
+from nccid_desktop.dicom.codec.raw_walk import NeedsFullParser, Part10, walk_part10
+from nccid_desktop.dicom.deid import byte_editor
+from nccid_desktop.dicom.deid.marks import IMPLEMENTATION_VERSION
+from nccid_desktop.dicom.deid.pydicom_reference import DeidContext, Quarantined, deidentify_dataset
+from nccid_desktop.dicom.deid.source_read import SourceUnreadable, read_source
+from nccid_desktop.dicom.scan.sources import SourceFile
+from nccid_desktop.dicom.verify.verifier import SourceIdentity, verify_output
+
+__all__ = ["DeidContext", "FileOutcome", "Quarantined", "deidentify_dataset", "deidentify_file"]
+
+log = logging.getLogger(__name__)
+
+Status = Literal["deidentified", "quarantined", "unreadable", "failed"]
+_PREAMBLE = bytes(128)
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one source file; never holds a source path or an identifier.
+
+    ``bytes`` is the size of the staged output for a de-identified file, else of the source.
+    ``source_key`` is a content hash of the source (audit and quarantine name) when the file
+    was not de-identified.
+    """
+
+    status: Status
+    code: str = ""
+    message: str = ""
+    output: Path | None = None
+    sop_instance_uid: str | None = None
+    pseudonym: str | None = None
+    bytes: int = 0
+    source_key: str = ""
+
+
+def content_key(data: bytes) -> str:
+    """A name for a source that says nothing about where it came from."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def _transfer_syntax(ds: Dataset) -> str:
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax:
+        return str(syntax)
+    implicit, little = ds.original_encoding
+    if implicit:
+        return ImplicitVRLittleEndian
+    return ExplicitVRLittleEndian if little is not False else ExplicitVRBigEndian
+
+
+def _new_file_meta(ds: Dataset, transfer_syntax: str) -> FileMetaDataset:
+    """A fresh file meta: nothing of the source's meta (AE titles, private info) survives.
+
+    Complete as written (the version ``dcmwrite`` would add is there), so the encoder writes
+    it without completing it."""
+    meta = FileMetaDataset()
+    for tag, vr, value in ((0x00020001, "OB", b"\x00\x01"),
+                           (0x00020002, "UI", ds.SOPClassUID),
+                           (0x00020003, "UI", ds.SOPInstanceUID),
+                           (0x00020010, "UI", UID(transfer_syntax)),
+                           (0x00020012, "UI", PYDICOM_IMPLEMENTATION_UID),
+                           (0x00020013, "SH", IMPLEMENTATION_VERSION)):
+        meta[tag] = DataElement(tag, vr, value)
+    return meta
+
+
+def _where(exc: BaseException) -> str:
+    """Where an exception happened (file and line), without its message (it may hold values)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown place"
+    last = frames[-1]
+    return f"{Path(last.filename).name}:{last.lineno}"
+
+
+def _store_quarantine(quarantine_dir: Path | None, code: str, message: str, key: str,
+                      content: bytes) -> None:
+    """Keep a refused file under ``quarantine_dir/<code>/<key>.dcm`` with its reason."""
+    if quarantine_dir is None:
+        return
+    folder = Path(quarantine_dir) / code
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_atomically(folder / f"{key}.dcm", content)
+    (folder / f"{key}.txt").write_text(f"{code}\n{message}\n", encoding="utf-8")
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
+    """One write to a temporary name, then a rename: the target is whole or absent.
+
+    Plain ``os`` calls: a buffered file object adds nothing to one large write. No fsync (it
+    would make every slice wait for the disk): an output here is not the upload yet; the
+    outbox copies it, fsyncs its copy and records its size, which the sender checks again.
+    A power cut between this rename and that copy can leave the output short, so whatever
+    stages it checks its size against ``FileOutcome.bytes`` or re-verifies it first.
+    """
+    temporary = os.path.join(target.parent, f".{target.stem}.{os.getpid()}.tmp")
+    try:
+        descriptor = os.open(temporary, _WRITE_FLAGS, 0o666)
+    except FileNotFoundError:  # the folder is made on first use, not checked for every file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(temporary, _WRITE_FLAGS, 0o666)
+    try:
+        try:
+            view = memoryview(content)
+            while view:
+                view = view[os.write(descriptor, view):]
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+
+
+def _refuse(data: bytes, code: str, message: str, quarantine_dir: Path | None) -> FileOutcome:
+    key = content_key(data)
+    _store_quarantine(quarantine_dir, code, message, key, data)
+    return FileOutcome("quarantined", code, message, bytes=len(data), source_key=key)
+
+
+def _prepare(data: bytes, ctx: DeidContext, walked: Part10 | None = None
+             ) -> tuple[Dataset, SourceIdentity, str, str]:
+    """Parse and de-identify in memory: (dataset, source identity, pseudonym, new UID)."""
+    ds, identity = read_source(data, walked)
+    transfer_syntax = _transfer_syntax(ds)
+    pseudonym = deidentify_dataset(ds, ctx)
+    new_uid = str(ds.get("SOPInstanceUID") or "").strip()
+    if not new_uid or "SOPClassUID" not in ds:
+        raise Quarantined.no_sop_instance_uid()
+    ds.file_meta = _new_file_meta(ds, transfer_syntax)
+    ds.preamble = _PREAMBLE
+    return ds, identity, pseudonym, new_uid
+
+
+def deidentify_file(source: SourceFile | Path, out_dir: Path, ctx: DeidContext, *,
+                    quarantine_dir: Path | None = None) -> FileOutcome:
+    """De-identify one file into ``out_dir`` (flat, ``<new SOPInstanceUID>.dcm``).
+
+    Refused files are copied to ``quarantine_dir/<code>/`` under a content hash (never the
+    original name, which may hold a patient's name) with a reason file; with no
+    ``quarantine_dir`` they are only reported. A verify failure moves the written output into
+    quarantine (or deletes it); it never stays in ``out_dir``.
+    """
+    if not isinstance(source, SourceFile):
+        source = SourceFile(Path(source))
+    try:
+        data = source.read_bytes()
+    except (OSError, zipfile.BadZipFile, RuntimeError):
+        return FileOutcome("unreadable", "unreadable_file", "The file could not be read.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom's value warnings would echo header values
+        walked = _walk(data)
+        try:
+            fast = _raw_output(data, walked, ctx) if walked is not None else None
+        except Quarantined as refusal:
+            return _refuse(data, refusal.code, refusal.message, quarantine_dir)
+        if fast is not None:
+            return _verify_and_write(fast.output, data, fast.identity, fast.pseudonym,
+                                     fast.new_uid, Path(out_dir), quarantine_dir)
+        try:
+            ds, identity, pseudonym, new_uid = _prepare(data, ctx, walked)
+        except SourceUnreadable as refusal:
+            return FileOutcome("unreadable", refusal.code, refusal.message, bytes=len(data),
+                               source_key=content_key(data))
+        except Quarantined as refusal:
+            return _refuse(data, refusal.code, refusal.message, quarantine_dir)
+        except Exception as exc:
+            log.warning("De-identification failed: %s at %s", type(exc).__name__, _where(exc))
+            return FileOutcome("failed", "deid_error",
+                               f"The file could not be de-identified ({type(exc).__name__}).",
+                               bytes=len(data), source_key=content_key(data))
+        return _write_and_verify(ds, data, identity, pseudonym, new_uid, Path(out_dir),
+                                 quarantine_dir)
+
+
+def _walk(data: bytes) -> Part10 | None:
+    """The element tree of ``data``, walked once for both paths; None when the walk leaves
+    the file to pydicom or fails (:func:`read_source` then judges it, in its own ``try``)."""
+    try:
+        return walk_part10(data)
+    except Exception:
+        return None
+
+
+def _raw_output(data: bytes, walked: Part10, ctx: DeidContext) -> byte_editor.RawOutput | None:
+    """The output of the raw-bytes de-identifier (:mod:`.byte_editor`), or None when the file
+    is left to the pydicom path: declined, or any unexpected error there (the pydicom path
+    then gives its own outcome). Raises :class:`Quarantined` as the pydicom path would."""
+    try:
+        return byte_editor.deidentify_raw(data, walked, ctx)
+    except NeedsFullParser:
+        return None
+    except Quarantined:
+        raise
+    except Exception as exc:
+        log.debug("The fast de-identifier stepped aside: %s at %s", type(exc).__name__,
+                  _where(exc))
+        return None
+
+
+def _write_and_verify(ds: Dataset, data: bytes, identity: SourceIdentity, pseudonym: str,
+                      new_uid: str, out_dir: Path, quarantine_dir: Path | None) -> FileOutcome:
+    """Encode in memory, verify those exact bytes, and only then write them (atomically)."""
+    try:
+        output = encode_part10(ds, data)
+    except Exception as exc:
+        log.warning("Writing a de-identified file failed: %s at %s",
+                    type(exc).__name__, _where(exc))
+        return FileOutcome("failed", "write_error",
+                           f"The de-identified file could not be written "
+                           f"({type(exc).__name__}).",
+                           bytes=len(data), source_key=content_key(data))
+    return _verify_and_write(output, data, identity, pseudonym, new_uid, out_dir,
+                             quarantine_dir)
+
+
+def _verify_and_write(output: bytes, data: bytes, identity: SourceIdentity, pseudonym: str,
+                      new_uid: str, out_dir: Path, quarantine_dir: Path | None) -> FileOutcome:
+    """Verify the output bytes, and only if they pass write them (atomically)."""
+    if not out_dir.is_dir():  # a look, not a mkdir: mkdir locks the parent for every file
+        out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        problems = verify_output(output, identity, pseudonym)
+    except Exception as exc:
+        log.warning("Verification crashed: %s at %s", type(exc).__name__, _where(exc))
+        problems = ["The safety check could not be completed."]
+    if problems:
+        key = content_key(data)
+        message = "The de-identified copy failed the safety check: " + problems[0]
+        if len(problems) > 1:
+            message += f" (and {len(problems) - 1} more problems)"
+        _store_quarantine(quarantine_dir, "verify_failed", message, key, output)
+        return FileOutcome("quarantined", "verify_failed", message,
+                           sop_instance_uid=new_uid, pseudonym=pseudonym,
+                           bytes=len(data), source_key=key)
+    target = out_dir / f"{new_uid}.dcm"
+    try:
+        _write_atomically(target, output)
+    except OSError as exc:
+        log.warning("Writing a de-identified file failed: %s", type(exc).__name__)
+        return FileOutcome("failed", "write_error",
+                           f"The de-identified file could not be written "
+                           f"({type(exc).__name__}).",
+                           bytes=len(data), source_key=content_key(data))
+    return FileOutcome("deidentified", output=target, sop_instance_uid=new_uid,
+                       pseudonym=pseudonym, bytes=len(output))

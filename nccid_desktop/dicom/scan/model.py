@@ -1,0 +1,165 @@
+"""What a scan found: patients -> studies -> series -> files, and the files it could not use.
+
+Why values apart from the scanner: the GUI tables, the ``nccid scan`` report, the selection
+rules and the de-identification pipeline all read these objects, while only the scanner builds
+them. Fields that identify a patient (IDs, names, source paths) are kept for the user's own
+screen and for linking, and are left out of ``repr`` so that an object that slips into a log
+line or an exception message does not carry them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from nccid_desktop.dicom.risk import Risk
+from nccid_desktop.dicom.scan.sources import SourceFile
+
+SkipKind = Literal["not_dicom", "corrupt", "unreadable", "index", "duplicate"]
+SKIP_KINDS: tuple[SkipKind, ...] = ("not_dicom", "corrupt", "unreadable", "index", "duplicate")
+QuarantineState = Literal["none", "some", "all"]
+
+
+@dataclass(frozen=True)
+class ScannedFile:
+    """One DICOM object: where it is, its source SOP Instance UID, and its burned-in text risk."""
+
+    source: SourceFile = field(repr=False)
+    sop_instance_uid: str = field(repr=False)
+    sop_class_uid: str
+    transfer_syntax_uid: str
+    image_date: date | None
+    risk: Risk | None = None
+
+    @property
+    def size(self) -> int:
+        return self.source.size
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series as PACS staff see it: a row in the scan table, included or excluded as one."""
+
+    series_uid: str = field(repr=False)
+    modality: str
+    number: int | None
+    description: str = field(repr=False)
+    body_part: str
+    files: tuple[ScannedFile, ...] = field(repr=False)
+
+    @property
+    def instance_count(self) -> int:
+        return len(self.files)
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def date(self) -> date | None:
+        """The earliest image date of the series (what the date window is checked against)."""
+        dates = [f.image_date for f in self.files if f.image_date is not None]
+        return min(dates) if dates else None
+
+    @property
+    def source_sop_instance_uids(self) -> tuple[str, ...]:
+        return tuple(f.sop_instance_uid for f in self.files)
+
+    @property
+    def quarantined_files(self) -> tuple[ScannedFile, ...]:
+        return tuple(f for f in self.files if f.risk is not None)
+
+    @property
+    def quarantine(self) -> QuarantineState:
+        """Whether none, some or all of the series' files will be quarantined (never sent)."""
+        count = len(self.quarantined_files)
+        if count == 0:
+            return "none"
+        return "all" if count == len(self.files) else "some"
+
+    @property
+    def risks(self) -> tuple[tuple[Risk, int], ...]:
+        """Each distinct risk with how many files carry it, most frequent first."""
+        counts = Counter(f.risk for f in self.files if f.risk is not None)
+        return tuple(counts.most_common())
+
+
+@dataclass(frozen=True)
+class Study:
+    study_uid: str = field(repr=False)
+    date: date | None
+    description: str = field(repr=False)
+    series: tuple[Series, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Patient:
+    """All studies found under one DICOM PatientID (the key that links to the clinical sheet)."""
+
+    patient_id: str = field(repr=False)
+    name: str = field(repr=False)
+    sex: str
+    studies: tuple[Study, ...] = field(repr=False)
+
+    @property
+    def name_parts(self) -> tuple[str, ...]:
+        """Name components long enough to be identifying when they appear in free text."""
+        parts = self.name.replace("^", " ").replace("=", " ").split()
+        return tuple(p for p in parts if len(p) >= 3)
+
+    @property
+    def display_name(self) -> str:
+        """The name as a person reads it, for the user's own screen only."""
+        return " ".join(self.name.replace("^", " ").split())
+
+    def mentioned_in(self, text: str) -> bool:
+        """Whether free text (a description) names this patient or repeats their ID."""
+        upper = text.upper()
+        needles = (self.patient_id.strip(), *self.name_parts)
+        return any(n and n.upper() in upper for n in needles)
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file the scan could not use, with a plain-English reason (no identifier in it)."""
+
+    source: SourceFile = field(repr=False)
+    kind: SkipKind
+    reason: str
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    patients: tuple[Patient, ...]
+    skipped: tuple[SkippedFile, ...] = ()
+    files_seen: int = 0
+
+    def iter_series(self) -> list[tuple[Patient, Study, Series]]:
+        return [(p, st, se) for p in self.patients for st in p.studies for se in st.series]
+
+    @property
+    def instance_count(self) -> int:
+        return sum(se.instance_count for _, _, se in self.iter_series())
+
+    @property
+    def bytes(self) -> int:
+        return sum(se.bytes for _, _, se in self.iter_series())
+
+    @property
+    def study_count(self) -> int:
+        return sum(len(p.studies) for p in self.patients)
+
+    @property
+    def series_count(self) -> int:
+        return sum(len(st.series) for p in self.patients for st in p.studies)
+
+    @property
+    def quarantined_count(self) -> int:
+        return sum(len(se.quarantined_files) for _, _, se in self.iter_series())
+
+    def skipped_counts(self) -> dict[str, int]:
+        """How many files were skipped, per kind (every kind present, zero when none)."""
+        counts = Counter(s.kind for s in self.skipped)
+        return {kind: counts.get(kind, 0) for kind in SKIP_KINDS}

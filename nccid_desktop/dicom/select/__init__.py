@@ -1,0 +1,1 @@
+"""Which scanned series to send: the selection rules and the clinical date windows."""

@@ -1,0 +1,245 @@
+"""Which scanned series to send, each with a reason a person understands.
+
+Why inputs as data: the GUI feeds the rules from the sheet it just validated, the CLI from
+record files, and an upload round from what the collection service already holds. So the
+clinical windows, the already-uploaded UIDs, the user's own exclusions and the chest policy
+are all plain values in :class:`SelectionInputs`, and :func:`select` only interprets them.
+Rules run in the order of :data:`RULES`; the first that excludes a series gives its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from nccid_desktop.dicom.scan.model import Patient, ScannedFile, ScanResult, Series, Study
+from nccid_desktop.dicom.scan.sources import SourceFile
+from nccid_desktop.dicom.select.clinical_windows import (
+    ClinicalWindow,
+    window_from_record,
+    windows_from_records,
+)
+from nccid_desktop.errors import ConfigError, IdentifierError
+from nccid_desktop.keys import SiteKeys
+from nccid_desktop.pseudonym import LinkingIdentifier, pseudonym_for, remap_uid
+
+#: Every reason a series can carry, by stable code (the GUI and JSON show the text).
+REASONS: dict[str, str] = {
+    "will_send": "Will be sent",
+    "no_patient_id": "No usable patient ID in the images, so they cannot be linked",
+    "not_chest_modality": "Not a chest X-ray (CR/DX) or CT",
+    "not_chest_body_part": "Body part is not chest",
+    "quarantined": "Quarantined: {risk}",
+    "not_linked": "Not linked to a clinical record",
+    "no_window": "The clinical record has no test date, so the date window cannot be checked",
+    "no_date": "The images have no date, so the date window cannot be checked",
+    "outside_window": "Outside the date window",
+    "already_uploaded": "Already uploaded",
+    "excluded_by_user": "Excluded by you",
+}
+
+
+@dataclass(frozen=True)
+class SelectionPolicy:
+    """What counts as a chest image. Body parts match exactly or by containing a marker."""
+
+    modalities: frozenset[str] = frozenset({"CR", "DX", "CT"})
+    chest_body_parts: frozenset[str] = frozenset({
+        "CHEST", "THORAX", "LUNG", "LUNGS", "CHEST_ABDOMEN", "CHESTABDOMEN", "CHESTABDPELVIS",
+        "CHEST_ABDOMEN_PELVIS", "THORAX_ABDOMEN", "TORAX", "TORACE", "TORSO", "PULMONARY",
+    })
+    chest_markers: tuple[str, ...] = ("CHEST", "THORA", "LUNG", "TORAX", "TORACE")
+
+    def is_chest(self, body_part: str) -> bool:
+        value = "_".join(body_part.upper().replace("-", " ").split())
+        return value in self.chest_body_parts or any(m in value for m in self.chest_markers)
+
+
+DEFAULT_POLICY = SelectionPolicy()
+
+
+@dataclass(frozen=True)
+class SelectionInputs:
+    """Everything the rules need besides the scan.
+
+    ``windows`` maps pseudonyms to their clinical windows; None means no clinical records
+    were given, so linking and dates are not checked yet (each series says so). Windows and
+    ``uploaded_uids`` (remapped SOP Instance UIDs the service holds) need ``keys``.
+    ``excluded_series`` holds source SeriesInstanceUIDs the user unticked.
+    """
+
+    keys: SiteKeys | None = None
+    linking: LinkingIdentifier = "hospital"
+    windows: Mapping[str, tuple[ClinicalWindow, ...]] | None = None
+    uploaded_uids: frozenset[str] = frozenset()
+    excluded_series: frozenset[str] = frozenset()
+    policy: SelectionPolicy = DEFAULT_POLICY
+
+
+@dataclass(frozen=True)
+class SeriesDecision:
+    patient: Patient = field(repr=False)
+    study: Study = field(repr=False)
+    series: Series = field(repr=False)
+    pseudonym: str | None
+    included: bool
+    code: str
+    reason: str
+    detail: str = ""
+    warnings: tuple[str, ...] = ()
+    files: tuple[ScannedFile, ...] = field(default=(), repr=False)
+
+    @property
+    def images_to_send(self) -> int:
+        """Images that will be sent: not yet uploaded and without burned-in text risk."""
+        return sum(1 for f in self.files if f.risk is None)
+
+
+@dataclass(frozen=True)
+class Selection:
+    decisions: tuple[SeriesDecision, ...]
+
+    @property
+    def included(self) -> tuple[SeriesDecision, ...]:
+        return tuple(d for d in self.decisions if d.included)
+
+    def files_to_send(self) -> list[SourceFile]:
+        """Files of included series not yet uploaded. Files at risk of burned-in text stay in:
+        the de-identifier quarantines them with their reason, so the user sees them."""
+        return [f.source for d in self.included for f in d.files]
+
+
+@dataclass(frozen=True)
+class _Case:
+    series: Series
+    pseudonym: str | None
+    inputs: SelectionInputs
+    uploaded: frozenset[str]
+
+
+Rule = Callable[[_Case], "tuple[str, str] | None"]
+
+
+def _modality(case: _Case) -> tuple[str, str] | None:
+    return None if case.series.modality in case.inputs.policy.modalities else (
+        "not_chest_modality", f"Modality {case.series.modality or 'not recorded'}")
+
+
+def _body_part(case: _Case) -> tuple[str, str] | None:
+    part = case.series.body_part
+    if not part or case.inputs.policy.is_chest(part):
+        return None
+    return "not_chest_body_part", f"Body part {part}"
+
+
+def _quarantine(case: _Case) -> tuple[str, str] | None:
+    return ("quarantined", "") if case.series.quarantine == "all" else None
+
+
+def _linked(case: _Case) -> tuple[str, str] | None:
+    windows = case.inputs.windows
+    if windows is None or (case.pseudonym is not None and case.pseudonym in windows):
+        return None
+    return "not_linked", ""
+
+
+def _window(case: _Case) -> tuple[str, str] | None:
+    windows = case.inputs.windows
+    if windows is None or case.pseudonym is None:
+        return None
+    patient_windows = windows[case.pseudonym]
+    if not patient_windows:
+        return "no_window", ""
+    day = case.series.date
+    if day is None:
+        return "no_date", ""
+    if any(w.contains(day) for w in patient_windows):
+        return None
+    spans = "; ".join(w.describe() for w in patient_windows)
+    return "outside_window", f"Images from {day.isoformat()}; wanted {spans}"
+
+
+def _uploaded(case: _Case) -> tuple[str, str] | None:
+    if case.uploaded and len(case.uploaded) == case.series.instance_count:
+        return "already_uploaded", ""
+    return None
+
+
+def _user(case: _Case) -> tuple[str, str] | None:
+    excluded = case.series.series_uid in case.inputs.excluded_series
+    return ("excluded_by_user", "") if excluded else None
+
+
+#: The rules in the order they are asked; the first answer that excludes wins.
+RULES: tuple[Rule, ...] = (_modality, _body_part, _quarantine, _linked, _window, _uploaded, _user)
+__all__ = ["REASONS", "RULES", "ClinicalWindow", "Selection", "SelectionInputs", "SelectionPolicy",
+           "SeriesDecision", "pseudonym_of", "select", "window_from_record",
+           "windows_from_records"]
+
+
+def pseudonym_of(patient: Patient, keys: SiteKeys | None,
+                 linking: LinkingIdentifier = "hospital") -> str | None:
+    """The patient's pseudonym from the DICOM PatientID, or None without keys or usable ID."""
+    if keys is None:
+        return None
+    try:
+        if linking == "nhs":
+            return pseudonym_for(keys, nhs_number=patient.patient_id, linking="nhs")
+        return pseudonym_for(keys, hospital_number=patient.patient_id)
+    except IdentifierError:
+        return None
+
+
+def _warnings(case: _Case) -> tuple[str, ...]:
+    series, found = case.series, []
+    if not series.body_part:
+        found.append("Body part is not recorded: check that these are chest images.")
+    if series.quarantine == "some":
+        risk, _ = series.risks[0]
+        count = len(series.quarantined_files)
+        found.append(f"{count} of {series.instance_count} images will be quarantined and not "
+                     f"sent: {risk.message}")
+    if case.uploaded:
+        found.append(f"{len(case.uploaded)} of {series.instance_count} images were already "
+                     "uploaded and will not be sent again.")
+    if case.inputs.windows is None:
+        found.append("Not yet checked against clinical records.")
+    return tuple(found)
+
+
+def _decide(patient: Patient, study: Study, series: Series, pseudonym: str | None,
+            inputs: SelectionInputs) -> SeriesDecision:
+    keys = inputs.keys
+    uploaded = frozenset(
+        uid for uid in series.source_sop_instance_uids
+        if inputs.uploaded_uids and keys is not None
+        and remap_uid(keys, uid) in inputs.uploaded_uids
+    )
+    if (keys is not None and pseudonym is None) or not patient.patient_id.strip():
+        return SeriesDecision(patient, study, series, None, False, "no_patient_id",
+                              REASONS["no_patient_id"])
+    case = _Case(series, pseudonym, inputs, uploaded)
+    for rule in RULES:
+        answer = rule(case)
+        if answer is not None:
+            code, detail = answer
+            risk = series.risks[0][0].message if series.risks else ""
+            return SeriesDecision(patient, study, series, pseudonym, False, code,
+                                  REASONS[code].format(risk=risk), detail)
+    files = tuple(f for f in series.files if f.sop_instance_uid not in uploaded)
+    return SeriesDecision(patient, study, series, pseudonym, True, "will_send",
+                          REASONS["will_send"], "", _warnings(case), files)
+
+
+def select(result: ScanResult, inputs: SelectionInputs = SelectionInputs()) -> Selection:
+    """A decision for every series of the scan, in scan order."""
+    if inputs.keys is None and (inputs.windows is not None or inputs.uploaded_uids):
+        raise ConfigError("The site key file is needed to match images to clinical records "
+                          "and to uploads.")
+    decisions = []
+    for patient in result.patients:
+        pseudonym = pseudonym_of(patient, inputs.keys, inputs.linking)
+        for study in patient.studies:
+            for series in study.series:
+                decisions.append(_decide(patient, study, series, pseudonym, inputs))
+    return Selection(tuple(decisions))
