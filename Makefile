@@ -26,7 +26,7 @@ setup: system-deps $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,service]'
 	touch $(STAMP)
 
 # Installs only what is missing, so repeated runs stay fast; needs root (CI runs as root).
@@ -42,7 +42,7 @@ system-deps:
 	fi
 
 lint: setup
-	$(BIN)/ruff check nccid_desktop tests benchmarks
+	$(BIN)/ruff check nccid_desktop nccid_collector tests benchmarks tools
 	$(BIN)/mypy
 
 # Renders every page under Xvfb to PNG files in screenshots/ (git-ignored).

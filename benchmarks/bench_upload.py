@@ -29,7 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nccid_desktop.collector.demo import DEMO_PASSWORD, DEMO_USER  # noqa: E402
+from nccid_collector.demo import DEMO_PASSWORD, DEMO_USER  # noqa: E402
 from nccid_desktop.transport.client import CollectorClient  # noqa: E402
 from nccid_desktop.transport.multipart import FilePart, MultipartFileBody  # noqa: E402
 from nccid_desktop.transport.stow import StowItem, plan_batches  # noqa: E402

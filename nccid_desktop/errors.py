@@ -29,6 +29,12 @@ class ConfigError(NccidError):
     """A settings, policy or key file is missing or malformed."""
 
 
+class NotInstalledError(ConfigError):
+    """A part this command needs is not installed here (e.g. the collection service)."""
+
+    exit_code = 2
+
+
 class KeyFileError(ConfigError):
     """The site key file cannot be read, or belongs to another site."""
 

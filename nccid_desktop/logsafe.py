@@ -78,23 +78,31 @@ class ScrubbingFormatter(logging.Formatter):
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(log_dir: Path | None = None, level: int = logging.INFO) -> Path | None:
-    """Send the app's logs to a rotating file (5 x 1 MB) in ``log_dir``; return its path."""
-    root = logging.getLogger("nccid_desktop")
-    root.setLevel(level)
-    for handler in list(root.handlers):
-        if getattr(handler, "_nccid", False):
-            root.removeHandler(handler)
-            handler.close()
+def configure_logging(log_dir: Path | None = None, level: int = logging.INFO, *,
+                      loggers: tuple[str, ...] = ("nccid_desktop",),
+                      file_name: str = "nccid-desktop.log") -> Path | None:
+    """Send the logs of ``loggers`` to a rotating file (5 x 1 MB) in ``log_dir``; its path.
+
+    The collection service passes its own package too (``nccid_collector``) and its own file
+    name; every line goes through the same scrubbing formatter either way.
+    """
+    for name in loggers:
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        for handler in list(logger.handlers):
+            if getattr(handler, "_nccid", False):
+                logger.removeHandler(handler)
+                handler.close()
     if log_dir is None:
         return None
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
-    path = log_dir / "nccid-desktop.log"
+    path = log_dir / file_name
     handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=1_000_000, backupCount=5, encoding="utf-8"
     )
     handler.setFormatter(ScrubbingFormatter(LOG_FORMAT))
     handler._nccid = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
+    for name in loggers:
+        logging.getLogger(name).addHandler(handler)
     return path

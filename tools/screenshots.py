@@ -54,12 +54,12 @@ def main(out_dir: Path, *, scale: str | None = None, docs: bool = False) -> int:
     from PySide6.QtWidgets import QApplication
 
     from nccid_desktop import config
-    from nccid_desktop.gui.app import start_demo
     from nccid_desktop.gui.context import AppContext, SiteOptions
     from nccid_desktop.gui.main_window import SECTION_KEYS, MainWindow
     from nccid_desktop.gui.signin_dialog import SignInDialog
     from nccid_desktop.gui.style import apply_theme
     from nccid_desktop.gui.workers import WorkerPool
+    from nccid_desktop.local_service import start_demo
     from nccid_desktop.paths import user_data_dir
     from nccid_desktop.transport.client import CollectorClient
 

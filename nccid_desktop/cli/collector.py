@@ -1,160 +1,29 @@
-"""``nccid collector``: run and administer the collection service.
+"""``nccid collector ...``: a thin alias of the ``nccid-collector`` command.
 
-Why passwords only from a prompt or ``NCCID_NEW_PASSWORD``: a password on the command line
-ends up in shell history and process lists. Why the master key file can come from
-``NCCID_COLLECTOR_MASTER_KEY_FILE``: a service manager sets it once for every command, so
-``serve`` and the administration commands cannot drift apart (``--master-key-file`` wins).
+Why a child process, not an import: the desktop package never imports the collection service
+(see :mod:`nccid_desktop.local_service`). When the service is installed, this runs
+``python -m nccid_collector`` with the same arguments and returns its exit status.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
-import sys
-from pathlib import Path
+import subprocess
 
-from nccid_desktop.errors import ConfigError
-
-PASSWORD_ENV = "NCCID_NEW_PASSWORD"
-MASTER_KEY_ENV = "NCCID_COLLECTOR_MASTER_KEY_FILE"
+from nccid_desktop.errors import NotInstalledError
+from nccid_desktop.local_service import NOT_INSTALLED, service_command, service_installed
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    collector = subparsers.add_parser("collector", help="run and administer the collection service")
-    actions = collector.add_subparsers(dest="collector_command", metavar="ACTION")
-    actions.required = True
-
-    def with_storage(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        parser.add_argument("--data", required=True, type=Path,
-                            help="the service's data folder (warehouse layout and SQLite file)")
-        parser.add_argument("--db", help="database URL (default: SQLite in the data folder; "
-                            "or postgresql://user@host:port/name)")
-        parser.add_argument("--master-key-file", type=Path, metavar="PATH",
-                            help="the key that seals the sites' pseudonym keys; keep it and its "
-                            f"backup apart from the database (default: ${MASTER_KEY_ENV}, else "
-                            "collector-master.key in the data folder, created on first start)")
-        return parser
-
-    serve = with_storage(actions.add_parser("serve", help="serve the HTTP API"))
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--demo", action="store_true",
-                       help="create the demo site, user and controller key if missing")
-    serve.set_defaults(handler=_serve)
-
-    site = with_storage(actions.add_parser("add-site", help="register a site and issue its key"))
-    site.add_argument("code", help="site code, e.g. RSH")
-    site.add_argument("--name", required=True, help="the site's name, shown to its users")
-    site.add_argument("--controller-key", type=Path,
-                      help="the data controller's public key (PEM); needed once per service")
-    site.set_defaults(handler=_add_site)
-
-    user = with_storage(actions.add_parser("add-user", help="create a user of a site"))
-    user.add_argument("username")
-    user.add_argument("--site", required=True)
-    user.add_argument("--role", action="append", required=True,
-                      help="nurse, imaging or admin (repeat, or separate with commas)")
-    user.add_argument("--must-change", action="store_true",
-                      help="make the user choose a new password at first sign-in")
-    user.set_defaults(handler=_add_user)
-
-    reset = with_storage(actions.add_parser(
-        "reset-password", help="set a temporary password (changed at next sign-in)"))
-    reset.add_argument("username")
-    reset.set_defaults(handler=_reset_password)
+    alias = subparsers.add_parser(
+        "collector", help="run and administer the collection service (the same as "
+        "nccid-collector; 'nccid collector ACTION --help' for an action's options)")
+    alias.add_argument("arguments", nargs=argparse.REMAINDER, metavar="ACTION ...",
+                       help="serve, add-site, add-user, reset-password, with their options")
+    alias.set_defaults(handler=_run)
 
 
-def _settings(args: argparse.Namespace):
-    """The service settings from the options; the master key file: option > environment."""
-    from nccid_desktop.collector import ServiceSettings
-
-    from_env = os.environ.get(MASTER_KEY_ENV, "").strip()
-    master_key_file = args.master_key_file or (Path(from_env) if from_env else None)
-    return ServiceSettings(data_dir=args.data, db_url=args.db, master_key_file=master_key_file)
-
-
-def _open(args: argparse.Namespace):
-    from nccid_desktop.collector import open_service
-
-    return open_service(_settings(args))
-
-
-def _new_password() -> str:
-    from_env = os.environ.get(PASSWORD_ENV)
-    if from_env:
-        return from_env
-    if not sys.stdin.isatty():
-        raise ConfigError(f"Type the new password at the prompt, or set {PASSWORD_ENV}.")
-    first = getpass.getpass("New password: ")
-    if first != getpass.getpass("Repeat the new password: "):
-        raise ConfigError("The two passwords differ. Nothing was changed.")
-    return first
-
-
-def _serve(args: argparse.Namespace) -> int:
-    from nccid_desktop.collector import serve
-    from nccid_desktop.logsafe import configure_logging
-
-    if args.demo:
-        from nccid_desktop.collector.demo import ensure_demo
-
-        service = _open(args)
-        try:
-            account = ensure_demo(service)
-        finally:
-            service.close()
-        print(f"Demo site {account.site}: sign in as '{account.username}' with password "
-              f"'{account.password}'.")
-    log_path = configure_logging(args.data / "logs")
-    print(f"Collection service on http://{args.host}:{args.port} (log: {log_path}). "
-          "Press Ctrl+C to stop.", flush=True)
-    serve(_settings(args), args.host, args.port)
-    return 0
-
-
-def _add_site(args: argparse.Namespace) -> int:
-    from nccid_desktop.collector import accounts
-
-    service = _open(args)
-    try:
-        if args.controller_key:
-            try:
-                pem = args.controller_key.read_bytes()
-            except OSError as exc:
-                raise ConfigError(f"The key file {args.controller_key.name} cannot be read.") from exc
-            accounts.set_controller_key(service.db, pem)
-        code = accounts.add_site(service.db, service.settings, args.code, args.name,
-                                 master_key=service.master_key)
-    finally:
-        service.close()
-    print(f"Site {code} added; its pseudonym key is issued to its users at sign-in.")
-    return 0
-
-
-def _add_user(args: argparse.Namespace) -> int:
-    from nccid_desktop.collector import accounts
-
-    roles = [r for value in args.role for r in value.split(",")]
-    password = _new_password()
-    service = _open(args)
-    try:
-        accounts.add_user(service.db, service.settings, args.username, args.site, roles,
-                          password, must_change=args.must_change)
-    finally:
-        service.close()
-    print(f"User {args.username} added to site {args.site.upper()}.")
-    return 0
-
-
-def _reset_password(args: argparse.Namespace) -> int:
-    from nccid_desktop.collector import accounts
-
-    password = _new_password()
-    service = _open(args)
-    try:
-        accounts.reset_password(service.db, service.settings, args.username, password)
-    finally:
-        service.close()
-    print(f"Password of {args.username} reset; they must choose a new one at next sign-in.")
-    return 0
+def _run(args: argparse.Namespace) -> int:
+    if not service_installed():
+        raise NotInstalledError(NOT_INSTALLED)
+    return subprocess.call(service_command(*args.arguments))

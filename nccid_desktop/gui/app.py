@@ -1,9 +1,10 @@
 """Entry point of ``nccid-desktop``: sign in, then the main window; ``--demo`` and ``--self-test``.
 
 Why a controller: the window comes and goes (sign out, sign in again) while the worker pool,
-the settings and, in demo mode, the embedded collection service live as long as the app.
-Demo mode starts the real collection service on 127.0.0.1 with a demo site and account, and
-writes sample sheets and images (made-up patients) to open from the pages.
+the settings and, in demo mode, the local collection service live as long as the app.
+Demo mode starts the real collection service on 127.0.0.1 as a child process with a demo site
+and account (:mod:`nccid_desktop.local_service`), and writes sample sheets and images
+(made-up patients) to open from the pages.
 """
 
 from __future__ import annotations
@@ -14,32 +15,9 @@ import logging
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class DemoSetup:
-    url: str
-    username: str
-    password: str
-    samples: Path
-    stop: Callable[[], None]
-
-
-def start_demo(home: Path) -> DemoSetup:
-    """The embedded service with its demo account, and freshly generated sample data."""
-    from nccid_desktop.collector.demo import ensure_demo
-    from nccid_desktop.collector.server import start_embedded
-    from nccid_desktop.demo_data import generate_demo_data
-
-    embedded = start_embedded(home / "collector")
-    account = ensure_demo(embedded.service)
-    samples = generate_demo_data(home / "sample data").folder
-    return DemoSetup(embedded.url, account.username, account.password, samples, embedded.stop)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

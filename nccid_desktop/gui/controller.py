@@ -92,7 +92,7 @@ def run_app(*, demo: bool = False) -> int:
     apply_theme(app)
     setup = None
     if demo:
-        from nccid_desktop.gui.app import start_demo
+        from nccid_desktop.local_service import start_demo
 
         setup = start_demo(user_data_dir() / "demo")
     try:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from nccid_desktop.collector import ServiceSettings, accounts, open_service, start_embedded
-from nccid_desktop.collector.db import open_database
-from nccid_desktop.collector.passwords import hash_password
+from nccid_collector import ServiceSettings, accounts, open_service, start_embedded
+from nccid_collector.db import open_database
+from nccid_collector.passwords import hash_password
 from tests.collector.pg import start_cluster
 from tests.collector.service_setup import PASSWORD, TEST_DATA, USERS, Clock
 

@@ -15,7 +15,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from nccid_desktop.collector.clinical import expected_keys
+from nccid_collector.clinical import expected_keys
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import linkage_token, nhs_index, pseudonym_for
 from nccid_desktop.records import ClinicalEnvelope

@@ -6,11 +6,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nccid_desktop.collector import accounts
+from nccid_collector import accounts
 from nccid_desktop.keys import SiteKeys
 
 if TYPE_CHECKING:
-    from nccid_desktop.collector import CollectorService
+    from nccid_collector import CollectorService
 
 TEST_DATA = Path(__file__).resolve().parents[1] / "data"
 PASSWORD = "Correct-Horse-42!"

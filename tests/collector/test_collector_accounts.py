@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from nccid_desktop.collector import accounts
-from nccid_desktop.collector.db import sessions, users
-from nccid_desktop.collector.passwords import hash_password, policy_problems, verify_password
+from nccid_collector import accounts
+from nccid_collector.db import sessions, users
+from nccid_collector.passwords import hash_password, policy_problems, verify_password
 from tests.collector.client import Api, signed_in
 from tests.collector.service_setup import PASSWORD, keys_of
 

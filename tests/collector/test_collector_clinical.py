@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import select
 
-from nccid_desktop.collector.db import clinical_records
+from nccid_collector.db import clinical_records
 from tests.collector.client import signed_in
 from tests.collector.payloads import batch, envelope
 from tests.collector.service_setup import keys_of

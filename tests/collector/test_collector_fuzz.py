@@ -14,7 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from nccid_desktop.collector import ServiceSettings, accounts, open_service, start_embedded
+from nccid_collector import ServiceSettings, accounts, open_service, start_embedded
 from tests.collector.client import signed_in
 from tests.collector.service_setup import PASSWORD, TEST_DATA, Clock
 

@@ -1,4 +1,4 @@
-"""``nccid collector`` and the master key file: option > environment > default, failing closed."""
+"""``nccid-collector`` and the master key file: option > environment > default, failing closed."""
 
 from __future__ import annotations
 
@@ -14,16 +14,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from nccid_desktop.cli import main
-from nccid_desktop.cli.collector import MASTER_KEY_ENV
-from nccid_desktop.collector.secrets_at_rest import MASTER_KEY_FILE_NAME
+from nccid_collector.cli import MASTER_KEY_ENV, main
+from nccid_collector.secrets_at_rest import MASTER_KEY_FILE_NAME
 from tests.collector.service_setup import TEST_DATA
 
 PUBLIC_KEY = TEST_DATA / "controller-test-key.pub.pem"
 
 
 def _add_site(data: Path, db_url: str, code: str, *extra: str) -> int:
-    return main(["collector", "add-site", code, "--name", f"Site {code}", "--data", str(data),
+    return main(["add-site", code, "--name", f"Site {code}", "--data", str(data),
                  "--db", db_url, "--controller-key", str(PUBLIC_KEY), *extra])
 
 
@@ -55,9 +54,9 @@ def _free_port() -> int:
 
 
 def _serve(data: Path, db_url: str, port: int, env_key: Path, *extra: str) -> subprocess.Popen:
-    nccid = Path(sys.executable).with_name("nccid")
+    nccid = Path(sys.executable).with_name("nccid-collector")
     return subprocess.Popen(
-        [str(nccid), "collector", "serve", "--data", str(data), "--db", db_url,
+        [str(nccid), "serve", "--data", str(data), "--db", db_url,
          "--port", str(port), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "NCCID_HOME": str(data.parent / "home"), MASTER_KEY_ENV: str(env_key)})
@@ -75,7 +74,7 @@ def test_serve_refuses_a_wrong_key_and_starts_with_the_right_one(tmp_path: Path,
     out, err = refused.communicate(timeout=60)
     assert refused.returncode == 1
     assert "does not open the site keys" in err and "Traceback" not in err
-    for text in (out, err, (data / "logs" / "nccid-desktop.log").read_text()):
+    for text in (out, err, (data / "logs" / "nccid-collector.log").read_text()):
         assert wrong_key.hex() not in text and right.read_bytes().hex() not in text
 
     port = _free_port()

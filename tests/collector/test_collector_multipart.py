@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nccid_desktop.collector.multipart import parse_content_type, spool_parts
-from nccid_desktop.collector.problems import ServiceProblem
+from nccid_collector.multipart import parse_content_type, spool_parts
+from nccid_collector.problems import ServiceProblem
 from tests.collector.payloads import stow_body
 
 

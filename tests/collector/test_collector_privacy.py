@@ -14,8 +14,8 @@ from pathlib import Path
 import requests
 from sqlalchemy import select
 
-from nccid_desktop.collector import audit
-from nccid_desktop.collector.db import metadata
+from nccid_collector import audit
+from nccid_collector.db import metadata
 from tests.collector.client import Api, signed_in
 from tests.collector.payloads import batch, dicom_file, envelope, stow_body
 from tests.collector.service_setup import keys_of
@@ -69,7 +69,7 @@ def test_planted_identifiers_appear_nowhere(live, service, tmp_path, caplog) -> 
     found = [value for value in PLANTED if value in database]
     assert found == []
     service_log = "\n".join(caplog.handler.format(r) for r in caplog.records
-                            if r.name.startswith(("nccid_desktop", "uvicorn")))
+                            if r.name.startswith(("nccid_desktop", "nccid_collector", "uvicorn")))
     assert [value for value in PLANTED if value in service_log] == []
     assert "audit user=" in service_log and "GET /api/v1/summary 200" in service_log
     written = _files_bytes(live.settings.data_dir)

@@ -7,9 +7,9 @@ import os
 import pydicom
 from sqlalchemy import select, update
 
-from nccid_desktop.collector import start_embedded
-from nccid_desktop.collector.accounts import Caller
-from nccid_desktop.collector.db import images
+from nccid_collector import start_embedded
+from nccid_collector.accounts import Caller
+from nccid_collector.db import images
 from nccid_desktop.pseudonym import pseudonym_for
 from tests.collector.payloads import dicom_file, envelope
 from tests.collector.service_setup import keys_of

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select, update
 
-from nccid_desktop.collector import ServiceSettings, accounts, open_service, start_embedded
-from nccid_desktop.collector.db import open_database, sites
-from nccid_desktop.collector.problems import ServiceProblem
-from nccid_desktop.collector.secrets_at_rest import (
+from nccid_collector import ServiceSettings, accounts, open_service, start_embedded
+from nccid_collector.db import open_database, sites
+from nccid_collector.problems import ServiceProblem
+from nccid_collector.secrets_at_rest import (
     MASTER_KEY_FILE_NAME,
     MasterKey,
     MasterKeyError,
@@ -199,7 +199,7 @@ def test_sealing_uses_a_fresh_nonce_and_binds_the_site() -> None:
 
 
 def test_the_embedded_demo_service_needs_no_extra_step(tmp_path: Path) -> None:
-    from nccid_desktop.collector.demo import ensure_demo
+    from nccid_collector.demo import ensure_demo
 
     running = start_embedded(tmp_path / "demo")
     try:

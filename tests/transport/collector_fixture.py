@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from nccid_desktop.collector.demo import DemoAccount, ensure_demo
-from nccid_desktop.collector.server import EmbeddedService, start_embedded
+from nccid_collector.demo import DemoAccount, ensure_demo
+from nccid_collector.server import EmbeddedService, start_embedded
 
 
 @dataclass

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
+from nccid_collector import accounts
 from nccid_desktop.cli import main
-from nccid_desktop.collector import accounts
 from nccid_desktop.errors import AuthError, TransportError
 from nccid_desktop.transport.client import CollectorClient
 from nccid_desktop.transport.errors import AccountLockedError, PasswordChangeRequiredError

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from nccid_desktop.collector import accounts
-from nccid_desktop.collector.db import sites
+from nccid_collector import accounts
+from nccid_collector.db import sites
 from nccid_desktop.errors import TransportError
 from nccid_desktop.transport.client import CollectorClient
 

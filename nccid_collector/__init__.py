@@ -8,9 +8,9 @@ index and the audit trail live in SQLite or PostgreSQL. The HTTP contract is doc
 
 from __future__ import annotations
 
-from nccid_desktop.collector.server import EmbeddedService, serve, start_embedded
-from nccid_desktop.collector.service import CollectorService, open_service
-from nccid_desktop.collector.settings import ServiceSettings
+from nccid_collector.server import EmbeddedService, serve, start_embedded
+from nccid_collector.service import CollectorService, open_service
+from nccid_collector.settings import ServiceSettings
 
 __all__ = ["CollectorService", "EmbeddedService", "ServiceSettings", "open_service", "serve",
            "start_embedded"]

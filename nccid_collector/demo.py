@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
-from nccid_desktop.collector import accounts
-from nccid_desktop.collector.db import sites, users
-from nccid_desktop.collector.service import CollectorService
+from nccid_collector import accounts
+from nccid_collector.db import sites, users
+from nccid_collector.service import CollectorService
 from nccid_desktop.keys import write_secret_file
 
 DEMO_SITE = "RSH"

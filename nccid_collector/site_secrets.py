@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select, update
 
-from nccid_desktop.collector.db import sites
-from nccid_desktop.collector.secrets_at_rest import (
+from nccid_collector.db import sites
+from nccid_collector.secrets_at_rest import (
     MasterKey,
     MasterKeyError,
     SealedSecretError,

@@ -29,11 +29,11 @@ from typing import Any
 from sqlalchemy import Engine, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from nccid_desktop.collector import audit
-from nccid_desktop.collector.accounts import Caller
-from nccid_desktop.collector.db import clinical_batches, clinical_records
-from nccid_desktop.collector.settings import ServiceSettings
-from nccid_desktop.collector.storage import WarehouseStore
+from nccid_collector import audit
+from nccid_collector.accounts import Caller
+from nccid_collector.db import clinical_batches, clinical_records
+from nccid_collector.settings import ServiceSettings
+from nccid_collector.storage import WarehouseStore
 from nccid_desktop.errors import NccidError
 from nccid_desktop.identifiers import check_nhs_number
 from nccid_desktop.pseudonym import is_pseudonym

@@ -1,22 +1,26 @@
-"""Run the collection service: in the foreground (``nccid collector serve``) or embedded.
+"""Run the collection service: in the foreground (``nccid-collector serve``) or embedded.
 
-Why embedded: the app's demo mode and the tests need a real HTTP service on loopback without
-a second process; uvicorn runs in a background thread and reports the port it bound.
+Why embedded: the tests need a real HTTP service on loopback without a second process;
+uvicorn runs in a background thread and reports the port it bound. (The app's demo mode runs
+``nccid-collector serve --demo --port 0 --ready-file`` as a child process instead: the desktop
+package never imports the service.)
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
 
-from nccid_desktop.collector.app import create_app
-from nccid_desktop.collector.service import CollectorService, open_service
-from nccid_desktop.collector.settings import ServiceSettings
+from nccid_collector.app import create_app
+from nccid_collector.service import CollectorService, open_service
+from nccid_collector.settings import ServiceSettings
 from nccid_desktop.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -38,19 +42,26 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def serve(settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8080) -> None:
+def serve(settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8080,
+          on_listening: Callable[[str], None] | None = None) -> None:
     """Serve until Ctrl+C or SIGTERM, then finish in-flight requests and return normally.
 
     uvicorn re-raises the signal it caught once it has shut down; turning SIGTERM into
-    KeyboardInterrupt lets a service manager's stop end with exit status 0.
+    KeyboardInterrupt lets a service manager's stop end with exit status 0. The socket is bound
+    here, before uvicorn starts, so ``port=0`` works: ``on_listening`` gets the real address
+    (connections made before uvicorn accepts wait in the socket's backlog).
     """
     service = open_service(settings)
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    listener = socket.create_server((host, port))
     try:
-        uvicorn.Server(_config(service, host, port)).run()
+        if on_listening is not None:
+            on_listening(f"http://{host}:{listener.getsockname()[1]}")
+        uvicorn.Server(_config(service, host, port)).run(sockets=[listener])
     except KeyboardInterrupt:
         log.info("collection service stopped")
     finally:
+        listener.close()
         signal.signal(signal.SIGTERM, previous)
         service.close()
 

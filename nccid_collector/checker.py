@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, distinct, func, select
 
-from nccid_desktop.collector.db import clinical_records, images, sites
+from nccid_collector.db import clinical_records, images, sites
 
 RECENT_ENTRIES = 10
 

@@ -25,10 +25,10 @@ from pydicom.errors import InvalidDicomError
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from nccid_desktop.collector.accounts import Caller
-from nccid_desktop.collector.db import images
-from nccid_desktop.collector.settings import ServiceSettings
-from nccid_desktop.collector.storage import WarehouseStore, fsync_file, is_uid
+from nccid_collector.accounts import Caller
+from nccid_collector.db import images
+from nccid_collector.settings import ServiceSettings
+from nccid_collector.storage import WarehouseStore, fsync_file, is_uid
 from nccid_desktop.dicom.risk import burned_in_text_risk, header_view
 from nccid_desktop.pseudonym import is_pseudonym
 

@@ -12,7 +12,7 @@ import logging
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from nccid_desktop.collector.db import audit
+from nccid_collector.db import audit
 
 log = logging.getLogger(__name__)
 UNKNOWN_USER = "(unknown)"

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nccid_desktop.collector.db import default_db_url
-from nccid_desktop.collector.secrets_at_rest import MASTER_KEY_FILE_NAME
+from nccid_collector.db import default_db_url
+from nccid_collector.secrets_at_rest import MASTER_KEY_FILE_NAME
 
 
 def system_clock() -> float:

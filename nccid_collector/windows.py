@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from nccid_desktop.collector.db import clinical_records
+from nccid_collector.db import clinical_records
 from nccid_desktop.dicom.select.clinical_windows import window_from_record
 from nccid_desktop.records import ClinicalEnvelope
 

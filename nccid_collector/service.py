@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from nccid_desktop.collector.clinical import ClinicalStore
-from nccid_desktop.collector.db import open_database
-from nccid_desktop.collector.secrets_at_rest import MasterKey
-from nccid_desktop.collector.settings import ServiceSettings
-from nccid_desktop.collector.site_secrets import prepare_master_key
-from nccid_desktop.collector.storage import WarehouseStore
-from nccid_desktop.collector.stow import ImageStore
+from nccid_collector.clinical import ClinicalStore
+from nccid_collector.db import open_database
+from nccid_collector.secrets_at_rest import MasterKey
+from nccid_collector.settings import ServiceSettings
+from nccid_collector.site_secrets import prepare_master_key
+from nccid_collector.storage import WarehouseStore
+from nccid_collector.stow import ImageStore
 from nccid_desktop.errors import ConfigError
 
 

@@ -18,19 +18,19 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from nccid_desktop.collector import audit
-from nccid_desktop.collector.db import service_config, sessions, sites, users
-from nccid_desktop.collector.passwords import (
+from nccid_collector import audit
+from nccid_collector.db import service_config, sessions, sites, users
+from nccid_collector.passwords import (
     DUMMY_HASH,
     hash_password,
     policy_message,
     policy_problems,
     verify_password,
 )
-from nccid_desktop.collector.problems import ServiceProblem, bad_credentials, session_expired
-from nccid_desktop.collector.secrets_at_rest import MasterKey, SealedSecretError
-from nccid_desktop.collector.settings import ServiceSettings
-from nccid_desktop.collector.site_secrets import new_sealed_secret, read_site_secret
+from nccid_collector.problems import ServiceProblem, bad_credentials, session_expired
+from nccid_collector.secrets_at_rest import MasterKey, SealedSecretError
+from nccid_collector.settings import ServiceSettings
+from nccid_collector.site_secrets import new_sealed_secret, read_site_secret
 from nccid_desktop.errors import ConfigError
 from nccid_desktop.keys import SiteKeys, check_site_code
 

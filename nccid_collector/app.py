@@ -21,11 +21,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, StringConstraints
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from nccid_collector import accounts, audit
+from nccid_collector.accounts import Caller, SignedIn
+from nccid_collector.problems import ServiceProblem, session_expired
+from nccid_collector.service import CollectorService
 from nccid_desktop import __version__
-from nccid_desktop.collector import accounts, audit
-from nccid_desktop.collector.accounts import Caller, SignedIn
-from nccid_desktop.collector.problems import ServiceProblem, session_expired
-from nccid_desktop.collector.service import CollectorService
 
 log = logging.getLogger(__name__)
 bearer = HTTPBearer(auto_error=False)
@@ -135,7 +135,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _install_access_log(app: FastAPI) -> None:
-    access = logging.getLogger("nccid_desktop.collector.access")
+    access = logging.getLogger("nccid_collector.access")
 
     @app.middleware("http")
     async def _log_request(request: Request, call_next):
@@ -150,7 +150,7 @@ def _install_access_log(app: FastAPI) -> None:
 
 def create_app(service: CollectorService) -> FastAPI:
     """The web app over ``service`` (which the caller opens and closes)."""
-    from nccid_desktop.collector.api_uploads import router as uploads
+    from nccid_collector.api_uploads import router as uploads
 
     app = FastAPI(title="NCCID collection service", version=__version__,
                   description="Collects pseudonymised records and de-identified images from "

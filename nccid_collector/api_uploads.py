@@ -15,14 +15,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 from starlette.requests import ClientDisconnect
 
-from nccid_desktop.collector import audit, checker
-from nccid_desktop.collector.accounts import Caller
-from nccid_desktop.collector.app import active_caller, get_service
-from nccid_desktop.collector.multipart import parse_content_type, spool_parts
-from nccid_desktop.collector.problems import ServiceProblem, forbidden
-from nccid_desktop.collector.service import CollectorService
-from nccid_desktop.collector.stow import CANNOT_UNDERSTAND, InstanceOutcome
-from nccid_desktop.collector.windows import site_windows
+from nccid_collector import audit, checker
+from nccid_collector.accounts import Caller
+from nccid_collector.app import active_caller, get_service
+from nccid_collector.multipart import parse_content_type, spool_parts
+from nccid_collector.problems import ServiceProblem, forbidden
+from nccid_collector.service import CollectorService
+from nccid_collector.stow import CANNOT_UNDERSTAND, InstanceOutcome
+from nccid_collector.windows import site_windows
 
 router = APIRouter()
 Service = Annotated[CollectorService, Depends(get_service)]

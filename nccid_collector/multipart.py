@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nccid_desktop.collector.problems import ServiceProblem
+from nccid_collector.problems import ServiceProblem
 
 MAX_HEADER_BYTES = 16 * 1024
 
