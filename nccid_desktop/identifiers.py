@@ -8,6 +8,7 @@ problem in words that never repeat the number, so a message can be shown, logged
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,3 +130,130 @@ def check_hospital_number(raw: Any, pattern: str | re.Pattern[str] | None = None
 def normalise_hospital_number(raw: Any) -> str | None:
     """The hospital number as PACS writes it, or None when it is missing or unusable."""
     return check_hospital_number(raw).value
+
+
+# The form of a site's hospital numbers, learnt from examples -------------------------------
+#
+# Why learn it: a hospital number in another system's form (12345678 where PACS writes
+# RR12345678) passes every check yet links no image. Most sites never set a pattern, but the
+# images' PatientIDs (and the sheet's own numbers) show the form PACS uses. A form says only
+# which kinds of characters come in which order and how many (plus a letter prefix all the
+# examples share), never a number, so it may be shown, logged or kept as a setting.
+
+_RUN = re.compile(r"[A-Z]+|[0-9]+|[^A-Z0-9]")
+#: Longer runs of letters are never kept as they are: a prefix is short, a name is not.
+MAX_PREFIX_LETTERS = 4
+
+
+@dataclass(frozen=True)
+class Run:
+    """Letters, digits or one other character, ``low`` to ``high`` long; ``literal`` when
+    every example has the same text there (a prefix such as ``RR``, or a ``-``)."""
+
+    kind: str  # "letters", "digits" or "other"
+    low: int
+    high: int
+    literal: str | None = None
+
+    def regex(self) -> str:
+        if self.literal is not None:
+            return re.escape(self.literal)
+        count = f"{{{self.low}}}" if self.low == self.high else f"{{{self.low},{self.high}}}"
+        return ("[A-Z]" if self.kind == "letters" else "[0-9]") + count
+
+    def words(self) -> str:
+        if self.literal is not None:
+            return self.literal if self.kind == "letters" else f"“{self.literal}”"
+        count = str(self.low) if self.low == self.high else f"{self.low} to {self.high}"
+        noun = "letter" if self.kind == "letters" else "digit"
+        return f"{count} {noun}" + ("" if count == "1" else "s")
+
+    def sample(self) -> str:
+        if self.literal is not None:
+            return self.literal
+        source = "ABCDEFGHJK" if self.kind == "letters" else "1234567890"
+        return (source * (self.high // len(source) + 1))[:self.high]
+
+
+@dataclass(frozen=True)
+class HospitalNumberForm:
+    """The form of a site's hospital numbers, e.g. ``RR`` followed by 8 digits."""
+
+    runs: tuple[Run, ...]
+
+    @property
+    def pattern(self) -> str:
+        """A regular expression for the form: usable as the site's hospital-number pattern."""
+        return "".join(run.regex() for run in self.runs)
+
+    def matches(self, value: str) -> bool:
+        return re.fullmatch(self.pattern, value) is not None
+
+    def describe(self) -> str:
+        return " followed by ".join(run.words() for run in self.runs)
+
+    def example(self) -> str:
+        """A made-up number of this form, to show what is expected."""
+        return "".join(run.sample() for run in self.runs)
+
+
+def _runs(value: str) -> list[str]:
+    return _RUN.findall(value)
+
+
+def _kind(part: str) -> str:
+    return "letters" if part[0].isalpha() else "digits" if part[0].isdigit() else "other"
+
+
+def describe_shape(value: str) -> str:
+    """The shape of one hospital number in words ("8 digits"), never its characters."""
+    words = []
+    for part in _runs(value):
+        kind = _kind(part)
+        if kind == "other":
+            words.append("a symbol")
+        else:
+            noun = "letter" if kind == "letters" else "digit"
+            words.append(f"{len(part)} {noun}" + ("" if len(part) == 1 else "s"))
+    return " followed by ".join(words) or "empty"
+
+
+def _literal(part: str, keep_letters: bool) -> bool:
+    kind = _kind(part)
+    return kind == "other" or (keep_letters and kind == "letters"
+                               and len(part) <= MAX_PREFIX_LETTERS)
+
+
+def _form_of(group: list[list[str]], keep_letters: bool) -> HospitalNumberForm:
+    runs = []
+    for index, first in enumerate(group[0]):
+        parts = [parts[index] for parts in group]
+        kind = _kind(first)
+        literal = first if len(set(parts)) == 1 and _literal(first, keep_letters) else None
+        lengths = [len(p) for p in parts]
+        runs.append(Run(kind, min(lengths), max(lengths), literal))
+    return HospitalNumberForm(tuple(runs))
+
+
+def infer_hospital_form(examples: Iterable[Any], *, min_examples: int = 1,
+                        min_share: float = 0.6) -> HospitalNumberForm | None:
+    """The form most examples share, or None when no form is shared widely enough.
+
+    Examples are normalised as hospital numbers (unusable ones are ignored). They are grouped
+    first by their runs with the letters themselves (``RR`` + digits), then, if no group holds
+    ``min_share`` of them, by the kinds of runs alone (two letters + digits). Lengths within a
+    group may vary (6 to 8 digits).
+    """
+    values = [v for v in (normalise_hospital_number(e) for e in examples) if v]
+    if len(values) < min_examples or not values:
+        return None
+    split = [_runs(v) for v in values]
+    for keep_letters in (True, False):
+        groups: dict[tuple[str, ...], list[list[str]]] = {}
+        for parts in split:
+            key = tuple(p if _literal(p, keep_letters) else _kind(p) for p in parts)
+            groups.setdefault(key, []).append(parts)
+        best = max(groups.values(), key=len)
+        if len(best) >= min_examples and len(best) >= min_share * len(values):
+            return _form_of(best, keep_letters)
+    return None

@@ -88,6 +88,41 @@ class DateOrder:
 
 
 @dataclass(frozen=True)
+class ResultRule:
+    """A test result that contradicts the sheet: Main rows are PCR-positive, Status rows are
+    patients who never had a positive swab.
+
+    ``field`` holding ``forbidden`` is an error (``code``, ``message``), unless one of
+    ``excused_by`` holds ``excuse``: then it is only a warning (``excused_code``,
+    ``excused_message``), as when a first negative test is followed by a positive one. The
+    messages are the words the desktop and the collection service both use.
+    """
+
+    field: str
+    forbidden: int
+    code: str
+    message: str
+    excused_by: tuple[str, ...] = ()
+    excuse: int = 1
+    excused_code: str = ""
+    excused_message: str = ""
+
+
+@dataclass(frozen=True)
+class RecentTest:
+    """A test too recent for its outcomes to be known: a warning until ``days`` have passed.
+
+    The first filled field of ``fields`` is the test date; ``message`` takes ``{date}``, the
+    first day the row may be sent (UK form).
+    """
+
+    fields: tuple[str, ...]
+    days: int
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Template:
     id: TemplateId
     version: str
@@ -99,6 +134,12 @@ class Template:
     columns: tuple[Column, ...]
     only_when: tuple[OnlyWhen, ...] = ()
     date_orders: tuple[DateOrder, ...] = ()
+    #: Record fields holding the test date, most specific first (date windows, sheet checks).
+    test_date_keys: tuple[str, ...] = ()
+    result_rules: tuple[ResultRule, ...] = ()
+    recent_tests: tuple[RecentTest, ...] = ()
+    #: Patients NCCID asks for per upload (the Covid Status sheet's 50), or None.
+    requested_rows: int | None = None
 
     @property
     def record_keys(self) -> tuple[str, ...]:
@@ -228,6 +269,30 @@ MAIN = Template(
                  True),
         OnlyWhen("Date of death", "Death", frozenset({1}), "Death is Yes (1)", True),
     ),
+    test_date_keys=("Date of Positive Covid Swab", "Date of acquisition of 1st RT-PCR"),
+    result_rules=(
+        ResultRule("Final COVID Status", 0, "positive_marked_negative",
+                   "Final COVID Status is Negative (0), but the Main sheet is for PCR-positive "
+                   "patients. If this patient never had a positive swab, move them to the Covid "
+                   "Status (negative) sheet; otherwise enter Positive (1)."),
+        ResultRule("1st RT-PCR result", 0, "positive_marked_negative",
+                   "1st RT-PCR result is Negative (0) and no result on this row is Positive, but "
+                   "the Main sheet is for PCR-positive patients. If this patient never had a "
+                   "positive swab, move them to the Covid Status (negative) sheet; otherwise "
+                   "correct the results.",
+                   excused_by=("Final COVID Status", "2nd RT-PCR result"),
+                   excused_code="first_test_negative",
+                   excused_message="1st RT-PCR result is Negative (0) while a later result on "
+                   "this row is Positive (1). NCCID accepts this (a first test can miss the "
+                   "infection): check that both results are right."),
+    ),
+    recent_tests=(
+        RecentTest(("Date of Positive Covid Swab", "Date of acquisition of 1st RT-PCR"), 14,
+                   "recent_swab",
+                   "This swab is less than 14 days old, so outcomes may not be known yet: send "
+                   "after {date}. Leave the row out until then, unless its outcome columns are "
+                   "complete."),
+    ),
     date_orders=(
         DateOrder("Date of acquisition of 1st RT-PCR", "Date of result of 1st RT-PCR"),
         DateOrder("Date of acquisition of 2nd RT-PCR", "Date of result of 2nd RT-PCR"),
@@ -257,6 +322,14 @@ STATUS = Template(
         Column("RT-PCR result", "SwabStatus", "code", required=Requirement.REQUIRED,
                codes=(("COVID-19 negative", 0), ("COVID-19 positive", 1))),
     ),
+    test_date_keys=("SwabDate",),
+    result_rules=(
+        ResultRule("SwabStatus", 1, "negative_marked_positive",
+                   "RT-PCR result is COVID-19 positive (1), but the Covid Status sheet is only "
+                   "for patients who have never had a positive swab. Put this patient on the "
+                   "Main (PCR-positive) sheet instead, or enter 0 if the result was negative."),
+    ),
+    requested_rows=50,
 )
 
 TEMPLATES: dict[str, Template] = {MAIN.id: MAIN, STATUS.id: STATUS}

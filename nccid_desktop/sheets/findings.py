@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from typing import Any
 
@@ -63,6 +64,33 @@ class ValidRow:
     hospital_number: str = field(repr=False)
 
 
+@dataclass(frozen=True)
+class PatientRow:
+    """A row whose identifiers could be read, whatever else is wrong with it.
+
+    Kept for the checks that look beyond one row (the same patient on both sheets, the link
+    between the sheet and the images, the form of the site's hospital numbers). The
+    identifiers stay in memory, hidden from ``repr``; ``test_date`` is the row's swab or test
+    date when it has a valid one.
+    """
+
+    row: int
+    nhs_number: str | None = field(repr=False)
+    hospital_number: str | None = field(repr=False)
+    test_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line of information about the whole sheet that is not a problem (never blocks)."""
+
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
 class FindingCollector:
     """Keeps the first findings of each column and severity, and counts them all.
 
@@ -103,6 +131,20 @@ class ValidationReport:
     counts: Counter[tuple[str | None, Severity]] = field(default_factory=Counter)
     valid_rows: list[ValidRow] = field(default_factory=list, repr=False)
     headers: dict[str, str] = field(default_factory=dict)  # column letter -> template header
+    patients: list[PatientRow] = field(default_factory=list, repr=False)
+    notes: list[Note] = field(default_factory=list)
+    identifier_columns: dict[str, str] = field(default_factory=dict)  # "nhs"/"hospital" -> letter
+
+    def add(self, finding: Finding) -> None:
+        """Add a finding from a check run after the sheet was read (counts kept in step).
+
+        An error on a row takes that row out of the rows ready to upload.
+        """
+        self.findings.append(finding)
+        self.findings.sort(key=reading_order)
+        self.counts[(finding.column, finding.severity)] += 1
+        if finding.severity is Severity.ERROR and finding.row is not None:
+            self.valid_rows = [r for r in self.valid_rows if r.row != finding.row]
 
     def _of(self, severity: Severity) -> list[Finding]:
         return [f for f in self.findings if f.severity is severity]
@@ -141,4 +183,17 @@ class ValidationReport:
             "warnings": [f.to_json() for f in self.warnings],
             "error_count": self.error_count,
             "warning_count": self.warning_count,
+            "notes": [n.to_json() for n in self.notes],
         }
+
+
+def _column_number(letter: str) -> int:
+    number = 0
+    for char in letter:
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+def reading_order(finding: Finding) -> tuple[int, int]:
+    """Reading order: whole-sheet findings first, then by row, then left to right."""
+    return (finding.row or 0, _column_number(finding.column) if finding.column else 0)

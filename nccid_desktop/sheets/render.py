@@ -27,6 +27,7 @@ def _column_order(letter: str | None) -> int:
 def render_text(report: ValidationReport, shown_per_column: int = SHOWN_PER_COLUMN) -> str:
     version = f" v{report.template_version}" if report.template_version else ""
     lines = [f"{report.title} template{version}: {_plural(report.rows, 'patient row')}."]
+    lines += [note.message for note in report.notes]
     errors, warnings = report.error_count, report.warning_count
     if not errors and not warnings:
         lines.append("No problems found: the sheet is ready to upload.")

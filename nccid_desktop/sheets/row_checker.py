@@ -15,8 +15,15 @@ from openpyxl.utils import get_column_letter
 
 from nccid_desktop.identifiers import check_hospital_number, check_nhs_number
 from nccid_desktop.sheets.definitions import Column, Requirement
-from nccid_desktop.sheets.findings import Finding, FindingCollector, Severity, ValidRow
+from nccid_desktop.sheets.findings import (
+    Finding,
+    FindingCollector,
+    PatientRow,
+    Severity,
+    ValidRow,
+)
 from nccid_desktop.sheets.layout import Layout
+from nccid_desktop.sheets.meaning import MeaningRules
 from nccid_desktop.sheets.rules import Checker, make_checker, message_for
 from nccid_desktop.sheets.values import BadValue
 
@@ -60,6 +67,9 @@ class RowChecker:
         self.date_orders = [(order, template.column(order.later)) for order in
                             template.date_orders]
         self.template = template
+        self.meaning = MeaningRules(template, today)
+        self.key_positions = {key: keys.index(key) for key in keys}
+        self.patients: list[PatientRow] = []
         self.accounted = {i for i, _ in layout.positions} | set(layout.unmapped)
         self.extras_by_width: dict[int, list[int]] = {}
         self.seen: dict[tuple[str, str], int] = {}
@@ -113,6 +123,9 @@ class RowChecker:
             if tracked is not None:
                 typed[tracked] = typed_value
         self._check_between_cells(row, typed, record, hospital)
+        test_date = self._check_meaning(row, record)
+        if nhs is not None or hospital is not None:
+            self.patients.append(PatientRow(row, nhs, hospital, test_date))
         self._check_unheaded(values)
         if nhs is None or hospital is None or self.collector.error_total > errors_before:
             return None
@@ -195,6 +208,18 @@ class RowChecker:
             if text and self._looks_like_identifier(text, hospital):
                 self._add(Severity.ERROR, "identifier_in_cell",
                           message_for(column, "identifier_in_cell"), row, column)
+
+    def _check_meaning(self, row: int, record: list[str]) -> date | None:
+        """The template's meaning rules on the row's warehouse text; returns its test date."""
+        positions = self.key_positions
+
+        def value_of(key: str) -> str:
+            return record[positions[key]]
+
+        for found in self.meaning.check(value_of):
+            self._add(found.severity, found.code, found.message, row,
+                      self.template.column(found.field))
+        return self.meaning.test_date(value_of)
 
     @staticmethod
     def _looks_like_identifier(text: str, hospital: str | None) -> bool:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-
-from openpyxl.utils import column_index_from_string
 
 from nccid_desktop.errors import NccidError, SheetError
 from nccid_desktop.logsafe import register_sensitive
@@ -21,9 +20,12 @@ from nccid_desktop.sheets.findings import (
     DEFAULT_FINDINGS_PER_COLUMN,
     Finding,
     FindingCollector,
+    Note,
     Severity,
     ValidationReport,
+    reading_order,
 )
+from nccid_desktop.sheets.hospital_form import hospital_form_findings
 from nccid_desktop.sheets.layout import plan_layout
 from nccid_desktop.sheets.reader import (
     SheetChoice,
@@ -49,6 +51,7 @@ def validate_workbook(
     expected: str | None = None,
     *,
     hospital_pattern: str | re.Pattern[str] | None = None,
+    hospital_examples: Iterable[str] | None = None,
     today: date | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
@@ -59,6 +62,10 @@ def validate_workbook(
     Raises :class:`SheetError` when the file cannot be read as either template; returns a
     report for everything else, a wrong template included (one error saying which upload to
     use). ``max_findings_per_column=None`` keeps every finding (for the annotated copy).
+
+    Without a ``hospital_pattern``, hospital numbers are checked against the form learnt from
+    ``hospital_examples`` (the images' PatientIDs, when PACS keys on hospital numbers) or,
+    without examples, from most of the sheet's own numbers.
     """
     wanted = template_by_id(expected) if expected is not None else None
     if hospital_pattern is not None and isinstance(hospital_pattern, str):
@@ -85,14 +92,23 @@ def validate_workbook(
         collector = FindingCollector(max_findings_per_column)
         _check_rows(choice, report, collector, hospital_pattern=hospital_pattern,
                     today=today or date.today(), progress=progress, cancel=cancel)
-    report.findings = sorted(collector.findings, key=_position)
+    if hospital_pattern is None:
+        letter = report.identifier_columns.get("hospital")
+        for finding in hospital_form_findings(report.patients, letter,
+                                              report.headers.get(letter or "", ""),
+                                              hospital_examples):
+            collector.add(finding)
+    report.findings = sorted(collector.findings, key=reading_order)
     report.counts = collector.counts
     return report
 
 
-def _position(finding: Finding) -> tuple[int, int]:
-    column = column_index_from_string(finding.column) if finding.column else 0
-    return (finding.row or 0, column)
+def requested_rows_note(template: Template, rows: int) -> Note:
+    """The sheet's patient count against what NCCID asks for per upload (never a problem)."""
+    patients = f"{rows} patient" + ("" if rows == 1 else "s")
+    return Note("requested_rows",
+                f"This {template.sheet_name} sheet has {patients}; NCCID asks for "
+                f"{template.requested_rows} per upload, twice a week.")
 
 
 def _compile_pattern(pattern: str) -> re.Pattern[str]:
@@ -125,6 +141,8 @@ def _check_rows(choice: SheetChoice, report: ValidationReport, collector: Findin
     layout = plan_layout(template, choice.headers, choice.header_row)
     report.headers = {layout.letter_of(c) or "": c.header for c in template.columns}
     report.headers.pop("", None)
+    report.identifier_columns = {c.kind: layout.letter_of(c) or "" for c in template.columns
+                                 if c.kind in ("nhs", "hospital") and layout.letter_of(c)}
     for finding in layout.findings:
         collector.add(finding)
     marker = choice.marker
@@ -152,9 +170,12 @@ def _check_rows(choice: SheetChoice, report: ValidationReport, collector: Findin
     finally:
         register_sensitive(*checker.sensitive)
         checker.sensitive.clear()
+    report.patients = checker.patients
     if checker.duplicated_rows:
         report.valid_rows = [r for r in valid if r.row not in checker.duplicated_rows]
     if report.rows == 0:
         collector.add(Finding(Severity.ERROR, "no_rows",
                               "The sheet has no patient rows below the header row."))
+    elif template.requested_rows:
+        report.notes.append(requested_rows_note(template, report.rows))
     progress(Progress(total or done, total or done, "Checked"))

@@ -80,6 +80,7 @@ def test_text_report_for_a_clean_sheet(tmp_path):
     path = save_workbook(tmp_path / "s.xlsx", STATUS, [status_row(1)])
     assert render_text(validate_workbook(path, today=TODAY)) == (
         "Covid Status (PCR-negative) template v1.0: 1 patient row.\n"
+        "This Covid Status sheet has 1 patient; NCCID asks for 50 per upload, twice a week.\n"
         "No problems found: the sheet is ready to upload.\n")
 
 

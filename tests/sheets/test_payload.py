@@ -51,10 +51,10 @@ def test_main_record_has_every_key_as_strings_with_us_dates(tmp_path, site_keys)
 
 
 def test_status_record_swab_date_is_day_first(tmp_path, site_keys):
-    rows = [status_row(1, SwabDate=datetime(2020, 4, 7), SwabStatus="1")]
+    rows = [status_row(1, SwabDate=datetime(2020, 4, 7), SwabStatus="0")]
     [envelope] = build_envelopes(report_for(tmp_path, STATUS, rows), site_keys,
                                  centre="Royal Sussex")
-    assert envelope.record == {"SwabDate": "07/04/2020", "SwabStatus": "1",
+    assert envelope.record == {"SwabDate": "07/04/2020", "SwabStatus": "0",
                                "Pseudonym": envelope.pseudonym,
                                "SubmittingCentre": "Royal Sussex"}
     assert envelope.kind == "status"
