@@ -64,6 +64,16 @@ def _check_pattern(value: str) -> str | None:
     return None
 
 
+#: Largest widening of a negative patient's image window past the test (days).
+MAX_NEGATIVE_DAYS_AFTER = 28
+
+
+def _check_days_after(value: str) -> str | None:
+    if value.isascii() and value.isdigit() and int(value) <= MAX_NEGATIVE_DAYS_AFTER:
+        return None
+    return f"must be a whole number of days from 0 to {MAX_NEGATIVE_DAYS_AFTER}, for example 7"
+
+
 def _check_nothing(_value: str) -> str | None:
     return None
 
@@ -90,6 +100,9 @@ DEFINITIONS: tuple[SettingDefinition, ...] = (
                       _check_pattern),
     SettingDefinition("linking", "Identifier PACS puts in PatientID", "hospital", True, None,
                       _check_linking),
+    SettingDefinition("negative_window_days_after",
+                      "Days after a negative test whose images are also sent", "0", True, None,
+                      _check_days_after),
 )
 BY_NAME = {definition.name: definition for definition in DEFINITIONS}
 POLICY_NAMES = tuple(d.name for d in DEFINITIONS if d.policy)

@@ -46,6 +46,8 @@ class Settings:
     linking: str = "hospital"
     hospital_pattern: str | None = None
     direct: bool = False
+    #: Widens a negative patient's image window past the test (the guidance: 4 weeks before).
+    negative_window_days_after: int = 0
 
     def require_server(self) -> str:
         if not self.server_url:
@@ -99,6 +101,7 @@ class EffectiveSettings:
             linking=self.value("linking") or "hospital",
             hospital_pattern=self.value("hospital_pattern") or None,
             direct=proxy.lower() == "none",
+            negative_window_days_after=int(self.value("negative_window_days_after") or 0),
         )
 
 

@@ -7,7 +7,8 @@ on Windows, ``/etc/nccid-desktop/policy.toml`` elsewhere; ``NCCID_POLICY_FILE`` 
 file (tests, or IT trying a policy out).
 
 Format (see ``packaging/policy.example.toml``): top-level ``key = "value"`` lines for
-server_url, site, proxy, ca_bundle, hospital_pattern and linking, and ``locked = [...]``
+server_url, site, proxy, ca_bundle, hospital_pattern, linking and negative_window_days_after,
+and ``locked = [...]``
 naming the keys users may not change. A key that is set but not locked is only a default.
 A mistake (bad TOML, an unknown key, a value of the wrong kind, locking a key it does not
 set) stops the app with a message naming the file and the line, because guessing what IT

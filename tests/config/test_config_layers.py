@@ -35,6 +35,7 @@ def test_each_value_knows_its_source_and_lock(policy):
         "ca_bundle": (None, "default", False),
         "hospital_pattern": (r"RR\d{8}", "user", False),
         "linking": ("nhs", "policy", False),
+        "negative_window_days_after": ("0", "default", False),
     }
     assert effective.policy_file == policy
 
@@ -126,3 +127,12 @@ def test_the_user_file_round_trips_windows_paths_quotes_and_accents(tmp_path, mo
     assert config.read_user_settings() == awkward
     assert not config.settings_path().with_name("settings.toml.part").exists()
     assert config.settings_path().read_text(encoding="utf-8").startswith("# NCCID Desktop")
+
+
+def test_the_negative_window_widening_comes_from_the_policy(tmp_path, monkeypatch):
+    path = tmp_path / "policy.toml"
+    path.write_text('negative_window_days_after = "7"\n', encoding="utf-8")
+    monkeypatch.setenv("NCCID_POLICY_FILE", str(path))
+    assert config.load({}, {}, tmp_path / "settings.toml").negative_window_days_after == 7
+    monkeypatch.setenv("NCCID_POLICY_FILE", str(tmp_path / "absent.toml"))
+    assert config.load({}, {}, tmp_path / "settings.toml").negative_window_days_after == 0

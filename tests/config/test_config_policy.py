@@ -63,6 +63,8 @@ def test_the_documented_location_per_operating_system(monkeypatch):
     ('server_url = "nccid.example.nhs.uk"\n', 1, "must be a web address starting with https://"),
     ('hospital_pattern = "RR[0-9"\n', 1, "not a valid pattern"),
     ('site = "R"\n', 1, "2 to 16 letters or digits"),
+    ('negative_window_days_after = "35"\n', 1, "whole number of days from 0 to 28"),
+    ('negative_window_days_after = "-1"\n', 1, "whole number of days from 0 to 28"),
     ('site = "RSH"\n\nlocked = ["site", "proxy"]\n', 3, 'locked names "proxy", which the policy'),
     ('site = "RSH"\nlocked = "site"\n', 2, "locked must be a list"),
 ])

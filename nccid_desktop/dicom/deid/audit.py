@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,14 @@ def file_entry(outcome: FileOutcome) -> dict[str, Any]:
 
 
 def audit_record(report: BatchReport, *, site: str, linking: str,
-                 started: datetime, finished: datetime) -> dict[str, Any]:
-    """The whole audit as JSON-ready data."""
+                 started: datetime, finished: datetime,
+                 overrides: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The whole audit as JSON-ready data.
+
+    ``overrides`` are the series the user ticked in although the selection rules left them
+    out, as :func:`nccid_desktop.dicom.select.rules.override_audit` describes them (warehouse
+    UIDs, pseudonyms and the rules' reasons only).
+    """
     return {
         "format": AUDIT_FORMAT,
         "version": AUDIT_VERSION,
@@ -62,6 +69,7 @@ def audit_record(report: BatchReport, *, site: str, linking: str,
         "quarantined_by_reason": dict(report.quarantined_by_code),
         "patients": len(report.pseudonyms),
         "output_bytes": report.output_bytes,
+        "selection_overrides": [dict(entry) for entry in overrides],
         "files": [file_entry(o) for o in report.outcomes],
     }
 

@@ -44,12 +44,12 @@ HEADER_KEYWORDS = (
     "PatientID", "PatientName", "PatientSex",
     "StudyInstanceUID", "StudyDate", "StudyDescription",
     "SeriesInstanceUID", "SeriesNumber", "SeriesDate", "SeriesDescription", "Modality",
-    "BodyPartExamined", "AcquisitionDate", "ContentDate",
+    "BodyPartExamined", "ProtocolName", "AcquisitionDate", "ContentDate",
     "SOPInstanceUID", "SOPClassUID", "ImageType", "BurnedInAnnotation", "ConversionType",
 )
 _TAGS = {keyword: Tag(keyword) for keyword in HEADER_KEYWORDS}
 _KEYWORDS_BY_TAG = {int(tag): keyword for keyword, tag in _TAGS.items()}
-_DECODED = frozenset({"PatientName", "StudyDescription", "SeriesDescription"})
+_DECODED = frozenset({"PatientName", "StudyDescription", "SeriesDescription", "ProtocolName"})
 #: How much of a file the fast path reads first, then at most (headers before group 0028).
 FAST_READ_SIZES = (16 * 1024, 256 * 1024)
 _MEDIA_SOP_CLASS, _TRANSFER_SYNTAX = 0x00020002, 0x00020010

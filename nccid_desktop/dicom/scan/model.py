@@ -48,6 +48,12 @@ class Series:
     description: str = field(repr=False)
     body_part: str
     files: tuple[ScannedFile, ...] = field(repr=False)
+    protocol: str = field(default="", repr=False)  # ProtocolName: says "CTPA" where nothing else does
+
+    @property
+    def sop_class_uid(self) -> str:
+        """The SOP class of the series' first image (a series holds one kind of object)."""
+        return self.files[0].sop_class_uid if self.files else ""
 
     @property
     def instance_count(self) -> int:

@@ -134,7 +134,7 @@ def _build_series(headers: list[FileHeader]) -> Series:
     )
     return Series(first.get("SeriesInstanceUID"), first.get("Modality").upper(),
                   _series_number(first.get("SeriesNumber")), first.get("SeriesDescription"),
-                  first.get("BodyPartExamined").upper(), files)
+                  first.get("BodyPartExamined").upper(), files, first.get("ProtocolName"))
 
 
 def _build_study(series_groups: dict[str, list[FileHeader]]) -> Study:

@@ -3,41 +3,64 @@
 Why apart from the selection rules: the windows come from clinical records (a validated sheet
 or what the collection service holds), whose date formats are the warehouse's (``MM/DD/YYYY``
 in Main records, ``DD/MM/YYYY`` in Covid Status records), while the rules only compare dates.
+Which record field holds the test date is template data (``Template.test_date_keys``), so the
+sheet checks and the windows read the same field.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
 from nccid_desktop.records import ClinicalEnvelope
+from nccid_desktop.sheets.definitions import MAIN, STATUS
 
 WindowKind = Literal["positive", "negative"]
 POSITIVE_LOOKBACK_YEARS = 3
-NEGATIVE_MARGIN = timedelta(weeks=4)
+#: The guidance asks for a negative patient's chest imaging of "the previous 4 weeks".
+NEGATIVE_DAYS_BEFORE = 28
+
+
+@dataclass(frozen=True)
+class WindowPolicy:
+    """How far around a test images are wanted.
+
+    Positives: from ``positive_lookback_years`` before the swab onwards. Negatives: the
+    ``negative_days_before`` days before the test, up to the test day; ``negative_days_after``
+    (a machine policy or user setting, 0 unless set) widens that past the test.
+    """
+
+    positive_lookback_years: int = POSITIVE_LOOKBACK_YEARS
+    negative_days_before: int = NEGATIVE_DAYS_BEFORE
+    negative_days_after: int = 0
+
+
+DEFAULT_WINDOW_POLICY = WindowPolicy()
 
 
 @dataclass(frozen=True)
 class ClinicalWindow:
-    """The dates whose images NCCID wants for one test: positive from three years before the
-    swab onwards, negative within four weeks either side of the test."""
+    """The dates whose images NCCID wants for one test (see :class:`WindowPolicy`)."""
 
     kind: WindowKind
     test_date: date
+    policy: WindowPolicy = field(default=DEFAULT_WINDOW_POLICY, repr=False)
 
     @property
     def start(self) -> date:
         if self.kind == "negative":
-            return self.test_date - NEGATIVE_MARGIN
-        year = self.test_date.year - POSITIVE_LOOKBACK_YEARS
+            return self.test_date - timedelta(days=self.policy.negative_days_before)
+        year = self.test_date.year - self.policy.positive_lookback_years
         day = min(self.test_date.day, 28) if self.test_date.month == 2 else self.test_date.day
         return self.test_date.replace(year=year, day=day)
 
     @property
     def end(self) -> date | None:
-        return self.test_date + NEGATIVE_MARGIN if self.kind == "negative" else None
+        if self.kind == "negative":
+            return self.test_date + timedelta(days=self.policy.negative_days_after)
+        return None
 
     def contains(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
@@ -45,6 +68,10 @@ class ClinicalWindow:
     def describe(self) -> str:
         end = f"to {self.end.isoformat()}" if self.end else "onwards"
         return f"{self.start.isoformat()} {end}"
+
+    def under(self, policy: WindowPolicy) -> ClinicalWindow:
+        """The same test's window under another policy (e.g. a site's wider negative window)."""
+        return self if policy == self.policy else ClinicalWindow(self.kind, self.test_date, policy)
 
 
 def _parse(text: str, pattern: str) -> date | None:
@@ -58,15 +85,16 @@ def window_from_record(envelope: ClinicalEnvelope) -> ClinicalWindow | None:
     """The window of one clinical record: Main (positive) records use the positive swab date
     (``MM/DD/YYYY``), Covid Status records their ``SwabDate`` (``DD/MM/YYYY``) and result."""
     record = envelope.record
-    if envelope.kind == "data":
-        for key in ("Date of Positive Covid Swab", "Date of acquisition of 1st RT-PCR"):
-            day = _parse(record.get(key, ""), "%m/%d/%Y")
-            if day is not None:
-                return ClinicalWindow("positive", day)
-        return None
-    day = _parse(record.get("SwabDate", ""), "%d/%m/%Y")
+    template = MAIN if envelope.kind == "data" else STATUS
+    day = None
+    for key in template.test_date_keys:
+        day = _parse(record.get(key, ""), template.record_date_format)
+        if day is not None:
+            break
     if day is None:
         return None
+    if envelope.kind == "data":
+        return ClinicalWindow("positive", day)
     return ClinicalWindow("positive" if record.get("SwabStatus", "").strip() == "1"
                           else "negative", day)
 

@@ -2,9 +2,12 @@
 
 Why inputs as data: the GUI feeds the rules from the sheet it just validated, the CLI from
 record files, and an upload round from what the collection service already holds. So the
-clinical windows, the already-uploaded UIDs, the user's own exclusions and the chest policy
-are all plain values in :class:`SelectionInputs`, and :func:`select` only interprets them.
-Rules run in the order of :data:`RULES`; the first that excludes a series gives its reason.
+clinical windows, the already-uploaded UIDs, the user's own choices and the chest policy are
+all plain values in :class:`SelectionInputs`, and :func:`select` only interprets them.
+Every rule of :data:`RULES` is asked; the first that excludes a series gives its reason. A
+series the user ticked in is sent anyway when every reason against it is one the policy lets
+a person overrule (never a quarantined series), and its decision keeps those reasons so the
+job and the audit can say why it went.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from nccid_desktop.dicom.select.clinical_windows import (
     window_from_record,
     windows_from_records,
 )
+from nccid_desktop.dicom.select.policy import DEFAULT_POLICY, SelectionPolicy
 from nccid_desktop.errors import ConfigError, IdentifierError
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import LinkingIdentifier, pseudonym_for, remap_uid
@@ -26,6 +30,7 @@ from nccid_desktop.pseudonym import LinkingIdentifier, pseudonym_for, remap_uid
 #: Every reason a series can carry, by stable code (the GUI and JSON show the text).
 REASONS: dict[str, str] = {
     "will_send": "Will be sent",
+    "included_by_user": "Included by you",
     "no_patient_id": "No usable patient ID in the images, so they cannot be linked",
     "not_chest_modality": "Not a chest X-ray (CR/DX) or CT",
     "not_chest_body_part": "Body part is not chest",
@@ -40,32 +45,14 @@ REASONS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class SelectionPolicy:
-    """What counts as a chest image. Body parts match exactly or by containing a marker."""
-
-    modalities: frozenset[str] = frozenset({"CR", "DX", "CT"})
-    chest_body_parts: frozenset[str] = frozenset({
-        "CHEST", "THORAX", "LUNG", "LUNGS", "CHEST_ABDOMEN", "CHESTABDOMEN", "CHESTABDPELVIS",
-        "CHEST_ABDOMEN_PELVIS", "THORAX_ABDOMEN", "TORAX", "TORACE", "TORSO", "PULMONARY",
-    })
-    chest_markers: tuple[str, ...] = ("CHEST", "THORA", "LUNG", "TORAX", "TORACE")
-
-    def is_chest(self, body_part: str) -> bool:
-        value = "_".join(body_part.upper().replace("-", " ").split())
-        return value in self.chest_body_parts or any(m in value for m in self.chest_markers)
-
-
-DEFAULT_POLICY = SelectionPolicy()
-
-
-@dataclass(frozen=True)
 class SelectionInputs:
     """Everything the rules need besides the scan.
 
     ``windows`` maps pseudonyms to their clinical windows; None means no clinical records
     were given, so linking and dates are not checked yet (each series says so). Windows and
     ``uploaded_uids`` (remapped SOP Instance UIDs the service holds) need ``keys``.
-    ``excluded_series`` holds source SeriesInstanceUIDs the user unticked.
+    ``excluded_series`` holds source SeriesInstanceUIDs the user unticked, ``included_series``
+    those the user ticked in although the rules left them out.
     """
 
     keys: SiteKeys | None = None
@@ -73,7 +60,20 @@ class SelectionInputs:
     windows: Mapping[str, tuple[ClinicalWindow, ...]] | None = None
     uploaded_uids: frozenset[str] = frozenset()
     excluded_series: frozenset[str] = frozenset()
+    included_series: frozenset[str] = frozenset()
     policy: SelectionPolicy = DEFAULT_POLICY
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """One reason a series was left out: stable code, words, and the particulars."""
+
+    code: str
+    reason: str
+    detail: str = ""
+
+    def describe(self) -> str:
+        return self.reason + (f" ({self.detail})" if self.detail else "")
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ class SeriesDecision:
     detail: str = ""
     warnings: tuple[str, ...] = ()
     files: tuple[ScannedFile, ...] = field(default=(), repr=False)
+    #: Why the rules left out a series the user ticked in (empty unless ``included_by_user``).
+    overridden: tuple[Exclusion, ...] = ()
 
     @property
     def images_to_send(self) -> int:
@@ -103,6 +105,11 @@ class Selection:
     def included(self) -> tuple[SeriesDecision, ...]:
         return tuple(d for d in self.decisions if d.included)
 
+    @property
+    def overridden(self) -> tuple[SeriesDecision, ...]:
+        """Series sent only because the user ticked them in."""
+        return tuple(d for d in self.decisions if d.overridden)
+
     def files_to_send(self) -> list[SourceFile]:
         """Files of included series not yet uploaded. Files at risk of burned-in text stay in:
         the de-identifier quarantines them with their reason, so the user sees them."""
@@ -111,25 +118,35 @@ class Selection:
 
 @dataclass(frozen=True)
 class _Case:
+    study: Study
     series: Series
     pseudonym: str | None
     inputs: SelectionInputs
     uploaded: frozenset[str]
+
+    @property
+    def modality(self) -> str:
+        return self.inputs.policy.modality_of(self.series.modality, self.series.sop_class_uid)
+
+    @property
+    def chest(self) -> str:
+        series = self.series
+        return self.inputs.policy.chest_verdict(
+            series.body_part, (series.description, series.protocol, self.study.description))
 
 
 Rule = Callable[[_Case], "tuple[str, str] | None"]
 
 
 def _modality(case: _Case) -> tuple[str, str] | None:
-    return None if case.series.modality in case.inputs.policy.modalities else (
+    return None if case.modality in case.inputs.policy.modalities else (
         "not_chest_modality", f"Modality {case.series.modality or 'not recorded'}")
 
 
 def _body_part(case: _Case) -> tuple[str, str] | None:
-    part = case.series.body_part
-    if not part or case.inputs.policy.is_chest(part):
+    if case.chest != "not_chest":
         return None
-    return "not_chest_body_part", f"Body part {part}"
+    return "not_chest_body_part", f"Body part {case.series.body_part}"
 
 
 def _quarantine(case: _Case) -> tuple[str, str] | None:
@@ -145,9 +162,10 @@ def _linked(case: _Case) -> tuple[str, str] | None:
 
 def _window(case: _Case) -> tuple[str, str] | None:
     windows = case.inputs.windows
-    if windows is None or case.pseudonym is None:
+    if windows is None or case.pseudonym is None or case.pseudonym not in windows:
         return None
-    patient_windows = windows[case.pseudonym]
+    policy = case.inputs.policy.windows
+    patient_windows = [w.under(policy) for w in windows[case.pseudonym]]
     if not patient_windows:
         return "no_window", ""
     day = case.series.date
@@ -170,10 +188,10 @@ def _user(case: _Case) -> tuple[str, str] | None:
     return ("excluded_by_user", "") if excluded else None
 
 
-#: The rules in the order they are asked; the first answer that excludes wins.
+#: The rules in the order they are asked; the first answer that excludes gives the reason.
 RULES: tuple[Rule, ...] = (_modality, _body_part, _quarantine, _linked, _window, _uploaded, _user)
-__all__ = ["REASONS", "RULES", "ClinicalWindow", "Selection", "SelectionInputs", "SelectionPolicy",
-           "SeriesDecision", "pseudonym_of", "select", "window_from_record",
+__all__ = ["REASONS", "RULES", "ClinicalWindow", "Exclusion", "Selection", "SelectionInputs",
+           "SelectionPolicy", "SeriesDecision", "pseudonym_of", "select", "window_from_record",
            "windows_from_records"]
 
 
@@ -192,7 +210,10 @@ def pseudonym_of(patient: Patient, keys: SiteKeys | None,
 
 def _warnings(case: _Case) -> tuple[str, ...]:
     series, found = case.series, []
-    if not series.body_part:
+    if case.modality != series.modality:
+        found.append(f"Modality is {series.modality or 'not recorded'}, but the images are "
+                     f"stored as {case.modality} images: treated as {case.modality}.")
+    if case.chest == "unrecorded":
         found.append("Body part is not recorded: check that these are chest images.")
     if series.quarantine == "some":
         risk, _ = series.risks[0]
@@ -207,6 +228,17 @@ def _warnings(case: _Case) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _exclusions(case: _Case) -> list[Exclusion]:
+    risk = case.series.risks[0][0].message if case.series.risks else ""
+    found = []
+    for rule in RULES:
+        answer = rule(case)
+        if answer is not None:
+            code, detail = answer
+            found.append(Exclusion(code, REASONS[code].format(risk=risk), detail))
+    return found
+
+
 def _decide(patient: Patient, study: Study, series: Series, pseudonym: str | None,
             inputs: SelectionInputs) -> SeriesDecision:
     keys = inputs.keys
@@ -218,17 +250,23 @@ def _decide(patient: Patient, study: Study, series: Series, pseudonym: str | Non
     if (keys is not None and pseudonym is None) or not patient.patient_id.strip():
         return SeriesDecision(patient, study, series, None, False, "no_patient_id",
                               REASONS["no_patient_id"])
-    case = _Case(series, pseudonym, inputs, uploaded)
-    for rule in RULES:
-        answer = rule(case)
-        if answer is not None:
-            code, detail = answer
-            risk = series.risks[0][0].message if series.risks else ""
-            return SeriesDecision(patient, study, series, pseudonym, False, code,
-                                  REASONS[code].format(risk=risk), detail)
+    case = _Case(study, series, pseudonym, inputs, uploaded)
+    exclusions = _exclusions(case)
     files = tuple(f for f in series.files if f.sop_instance_uid not in uploaded)
-    return SeriesDecision(patient, study, series, pseudonym, True, "will_send",
-                          REASONS["will_send"], "", _warnings(case), files)
+    if not exclusions:
+        return SeriesDecision(patient, study, series, pseudonym, True, "will_send",
+                              REASONS["will_send"], "", _warnings(case), files)
+    ticked = series.series_uid in inputs.included_series
+    blocking = [e for e in exclusions if e.code not in inputs.policy.overridable]
+    if ticked and not blocking:
+        detail = "left out as: " + "; ".join(e.describe() for e in exclusions)
+        return SeriesDecision(patient, study, series, pseudonym, True, "included_by_user",
+                              REASONS["included_by_user"], detail, _warnings(case), files,
+                              tuple(exclusions))
+    first = blocking[0] if ticked else exclusions[0]
+    warnings = (f"This series cannot be ticked in: {first.reason}.",) if ticked else ()
+    return SeriesDecision(patient, study, series, pseudonym, False, first.code, first.reason,
+                          first.detail, warnings)
 
 
 def select(result: ScanResult, inputs: SelectionInputs = SelectionInputs()) -> Selection:
@@ -243,3 +281,14 @@ def select(result: ScanResult, inputs: SelectionInputs = SelectionInputs()) -> S
             for series in study.series:
                 decisions.append(_decide(patient, study, series, pseudonym, inputs))
     return Selection(tuple(decisions))
+
+
+def override_audit(selection: Selection, keys: SiteKeys | None) -> list[dict[str, object]]:
+    """What the job and the audit keep about series the user ticked in: the warehouse's
+    (remapped) series UID, the pseudonym and every reason the rules had, never a source UID
+    or a patient's name."""
+    return [{"series_uid": remap_uid(keys, d.series.series_uid) if keys is not None else None,
+             "pseudonym": d.pseudonym, "images": d.images_to_send,
+             "left_out": [{"code": e.code, "reason": e.reason, "detail": e.detail}
+                          for e in d.overridden]}
+            for d in selection.overridden]
