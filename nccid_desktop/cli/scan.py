@@ -4,10 +4,13 @@ Reads DICOM headers only (nothing is de-identified or sent). With the site key f
 report shows pseudonyms and checks previous uploads; with the clinical sheets (``--sheet``)
 or record files (``--records``: the JSON envelopes the app sends, or warehouse
 ``*_data.json`` / ``*_status.json`` files) it also checks each patient's link and date
-window. The text report
-is for the user's own screen and names patients; ``--format json`` carries no identifier
-unless ``--show-identifiers`` is given (shape documented in
-:mod:`nccid_desktop.dicom.scan.report`).
+window, and reports the link both ways: the sheet's patients with no images in the export,
+the studies that belong to no patient on the sheet, and hospital numbers whose form differs
+from the images' PatientIDs. The text report is for the user's own screen and names patients
+and hospital numbers; ``--format json`` carries no identifier unless ``--show-identifiers``
+is given (shape documented in :mod:`nccid_desktop.dicom.scan.report`).
+
+Only the standard library is imported here; the scan modules load when the command runs.
 """
 
 from __future__ import annotations
@@ -18,14 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nccid_desktop.cli._sheet_windows import sheet_records
-from nccid_desktop.dicom.scan.report import report_json, report_text
-from nccid_desktop.dicom.scan.scanner import scan
-from nccid_desktop.dicom.select.rules import SelectionInputs, select, windows_from_records
 from nccid_desktop.errors import ConfigError, NccidError
-from nccid_desktop.keys import SiteKeys, load_key_file
-from nccid_desktop.records import ClinicalEnvelope
-from nccid_desktop.tasks import Progress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,14 +41,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="NCCID Main or Covid Status workbooks to link and date-check against")
     parser.add_argument("--uploaded", type=Path, metavar="FILE",
                         help="file of already uploaded (remapped) SOP Instance UIDs, one a line")
+    parser.add_argument("--negative-days-after", type=int, metavar="DAYS", default=None,
+                        help="also take a negative patient's images from up to DAYS after the "
+                             "test (default: the negative_window_days_after setting, 0)")
     parser.add_argument("--show-identifiers", action="store_true",
-                        help="put PatientIDs, source UIDs and paths in the JSON output")
+                        help="put PatientIDs, hospital numbers, source UIDs and paths in the "
+                             "JSON output")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes reading headers (default: one per core)")
     parser.set_defaults(handler=_scan)
 
 
-def _records_in(path: Path) -> list[ClinicalEnvelope]:
+def _records_in(path: Path) -> list[Any]:
+    from nccid_desktop.records import ClinicalEnvelope
+
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -84,21 +86,61 @@ def _uploaded_uids(path: Path | None) -> frozenset[str]:
     return frozenset(line.strip() for line in lines if line.strip())
 
 
-def _inputs(args: argparse.Namespace) -> tuple[SelectionInputs, SiteKeys | None]:
-    keys = load_key_file(args.key_file, args.site) if args.key_file else None
-    if keys is None and (args.records or args.sheet or args.uploaded):
-        raise ConfigError("--records, --sheet and --uploaded need the site key file "
-                          "(--key-file).")
-    windows = None
-    if keys is not None and (args.records or args.sheet):
-        envelopes = [e for p in args.records for e in _records_in(p)]
-        envelopes += [e for p in args.sheet for e in sheet_records(p, keys, args.linking)]
-        windows = windows_from_records(envelopes)
-    return SelectionInputs(keys=keys, linking=args.linking, windows=windows,
-                           uploaded_uids=_uploaded_uids(args.uploaded)), keys
+def _days_after(args: argparse.Namespace) -> int:
+    from nccid_desktop.config.definitions import MAX_NEGATIVE_DAYS_AFTER
+
+    days = args.negative_days_after
+    if days is None:
+        from nccid_desktop.config import load
+
+        days = load().negative_window_days_after
+    if not 0 <= days <= MAX_NEGATIVE_DAYS_AFTER:
+        raise ConfigError(f"--negative-days-after must be from 0 to {MAX_NEGATIVE_DAYS_AFTER}.")
+    return days
 
 
-def _console_progress(progress: Progress) -> None:
+class _Clinical:
+    """What the clinical side brings: records for the windows, and who it lists."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+        self.listed: list[Any] = []
+        self.unlike_images: list[Any] = []
+        self.images_form = ""
+
+    def add_records(self, path: Path) -> None:
+        from nccid_desktop.dicom.select.links import ListedPatient
+
+        envelopes = _records_in(path)
+        self.envelopes += envelopes
+        self.listed += [ListedPatient(e.pseudonym, f"records file {path.name}")
+                        for e in envelopes]
+
+    def add_sheet(self, path: Path, keys: Any, linking: Any, patient_ids: list[str]) -> None:
+        """A sheet's valid rows link and set windows; every row with a usable identifier is
+        listed; the images' PatientIDs teach the form of hospital numbers (hospital linking)."""
+        from nccid_desktop.dicom.select.links import listed_from_report
+        from nccid_desktop.identifiers import infer_hospital_form
+        from nccid_desktop.sheets.hospital_form import EXAMPLES_MIN_SHARE
+        from nccid_desktop.sheets.payload import build_envelopes
+        from nccid_desktop.sheets.validator import validate_workbook
+
+        examples = patient_ids if linking == "hospital" else None
+        report = validate_workbook(path, hospital_examples=examples)
+        self.envelopes += build_envelopes(report, keys, linking=linking, allow_partial=True)
+        listed = listed_from_report(report, keys, linking)
+        self.listed += listed
+        unlike = {f.row for f in report.findings if f.code == "hospital_form"}
+        self.unlike_images += [p for p in listed if p.row in unlike]
+        form = infer_hospital_form(examples or (), min_share=EXAMPLES_MIN_SHARE)
+        if unlike and form is not None:
+            self.images_form = f"{form.describe()}, for example {form.example()}"
+        if report.error_count:
+            print(f"nccid: {path.name} has {report.error_count} problem(s); rows with problems "
+                  "are not linked. Check it with the sheet validator.", file=sys.stderr)
+
+
+def _console_progress(progress: Any) -> None:
     if progress.total:
         print(f"\r{progress.message}: {progress.done}/{progress.total}", end="",
               file=sys.stderr, flush=True)
@@ -107,17 +149,41 @@ def _console_progress(progress: Progress) -> None:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    from nccid_desktop.dicom.scan.report import report_json, report_text
+    from nccid_desktop.dicom.scan.scanner import scan
+    from nccid_desktop.dicom.select.clinical_windows import WindowPolicy
+    from nccid_desktop.dicom.select.links import link_report
+    from nccid_desktop.dicom.select.policy import SelectionPolicy
+    from nccid_desktop.dicom.select.rules import SelectionInputs, select, windows_from_records
+    from nccid_desktop.keys import load_key_file
+
     if args.workers is not None and args.workers < 1:
         raise ConfigError("--workers must be 1 or more.")
-    inputs, keys = _inputs(args)
+    keys = load_key_file(args.key_file, args.site) if args.key_file else None
+    if keys is None and (args.records or args.sheet or args.uploaded):
+        raise ConfigError("--records, --sheet and --uploaded need the site key file "
+                          "(--key-file).")
+    policy = SelectionPolicy(windows=WindowPolicy(negative_days_after=_days_after(args)))
+    clinical = _Clinical()
+    for path in args.records:
+        clinical.add_records(path)
     show_progress = args.format == "text" and sys.stderr.isatty()
     result = scan(args.paths, workers=args.workers,
                   progress=_console_progress if show_progress else lambda _: None)
-    selection = select(result, inputs)
+    patient_ids = [p.patient_id for p in result.patients if p.patient_id.strip()]
+    for path in args.sheet:
+        clinical.add_sheet(path, keys, args.linking, patient_ids)
+    linked = bool(args.records or args.sheet)
+    windows = windows_from_records(clinical.envelopes) if linked else None
+    selection = select(result, SelectionInputs(keys=keys, linking=args.linking, windows=windows,
+                                               uploaded_uids=_uploaded_uids(args.uploaded),
+                                               policy=policy))
+    links = link_report(selection, clinical.listed, clinical.unlike_images,
+                        clinical.images_form) if linked else None
     if args.format == "json":
         report = report_json(result, selection, keys=keys,
-                             show_identifiers=args.show_identifiers)
+                             show_identifiers=args.show_identifiers, links=links)
         print(json.dumps(report, indent=2))
     else:
-        print("\n".join(report_text(result, selection)))
+        print("\n".join(report_text(result, selection, links)))
     return 0

@@ -2,7 +2,14 @@
 
 Exit codes of ``validate``: 0 no errors (warnings allowed), 1 errors, 2 the file cannot be
 read as either template. In JSON mode an unreadable file still gives one JSON object, with
-``"template": null`` and the reason as its only error.
+``"template": null`` and the reason as its only error. Given a Main and a Covid Status sheet
+together, ``validate`` also finds patients on both (JSON: ``{"sheets": [report, report]}``).
+
+``nccid template upgrade OLD -o NEW`` copies a sheet in an older or the national portal's
+template into a fresh current template.
+
+Only the standard library is imported here: the sheet modules (openpyxl) load when a
+command runs, so ``nccid --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -12,18 +19,13 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from nccid_desktop.errors import NccidError, SheetError
-from nccid_desktop.keys import check_site_code, load_key_file
-from nccid_desktop.sheets.annotate import annotate_copy
-from nccid_desktop.sheets.definitions import TEMPLATES, template_by_id
-from nccid_desktop.sheets.findings import DEFAULT_FINDINGS_PER_COLUMN, ValidationReport
-from nccid_desktop.sheets.payload import build_envelopes, write_warehouse_files
-from nccid_desktop.sheets.render import render_text
-from nccid_desktop.sheets.validator import validate_workbook
-from nccid_desktop.sheets.writer import write_template
 
-TEMPLATE_CHOICES = sorted(TEMPLATES)
+#: The template ids of ``nccid_desktop.sheets.definitions.TEMPLATES`` (a test keeps them equal).
+TEMPLATE_CHOICES = ("main", "status")
+UPGRADE = "upgrade"
 
 
 def _day(text: str) -> date:
@@ -33,29 +35,45 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError("use the form YYYY-MM-DD") from None
 
 
-def _add_check_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path, help="the filled-in .xlsx workbook")
+def _add_check_options(parser: argparse.ArgumentParser, files: bool = False) -> None:
+    if files:
+        parser.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                            help="the filled-in .xlsx workbook; give a Main and a Covid Status "
+                                 "sheet together to find patients on both")
+    else:
+        parser.add_argument("file", type=Path, help="the filled-in .xlsx workbook")
     parser.add_argument("--template", choices=TEMPLATE_CHOICES,
                         help="the template the file must follow (default: recognise it)")
     parser.add_argument("--hospital-pattern", metavar="REGEX",
                         help=r"site format of hospital numbers, e.g. '^RR\d{8}$' (warnings)")
     parser.add_argument("--today", type=_day, metavar="YYYY-MM-DD",
-                        help="check future dates against this day instead of today")
+                        help="check dates against this day instead of today")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    template = subparsers.add_parser("template", help="write a blank clinical template (.xlsx)")
-    template.add_argument("which", choices=TEMPLATE_CHOICES,
-                          help="main (PCR-positive) or status (PCR-negative)")
+    template = subparsers.add_parser(
+        "template", help="write a blank clinical template (.xlsx), or upgrade an old one",
+        description="nccid template main|status -o NEW.xlsx writes a blank template; "
+                    "nccid template upgrade OLD.xlsx -o NEW.xlsx copies a sheet in an older or "
+                    "the national portal's template into a fresh current one.")
+    template.add_argument("which", choices=(*TEMPLATE_CHOICES, UPGRADE),
+                          help="main (PCR-positive), status (PCR-negative), or upgrade")
+    template.add_argument("old", nargs="?", type=Path, metavar="OLD",
+                          help="with upgrade: the filled-in sheet to copy")
     template.add_argument("-o", "--output", required=True, type=Path, help="file to write")
     template.set_defaults(handler=_template)
 
     validate = subparsers.add_parser("validate", help="check a clinical sheet, every problem "
                                      "at once")
-    _add_check_options(validate)
+    _add_check_options(validate, files=True)
     validate.add_argument("--format", choices=("text", "json"), default="text")
     validate.add_argument("--annotate", type=Path, metavar="COPY.xlsx",
                           help="also write a copy with problem cells highlighted and commented")
+    validate.add_argument("--key-file", type=Path,
+                          help="site key file, to compare two sheets by the site's pseudonyms")
+    validate.add_argument("--site", help="site code the key file must belong to")
+    validate.add_argument("--linking", choices=("hospital", "nhs"), default="hospital",
+                          help="identifier the site's PACS keys on (default: hospital)")
     validate.set_defaults(handler=_validate)
 
     pseudonymise = subparsers.add_parser(
@@ -75,47 +93,105 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _template(args: argparse.Namespace) -> int:
+    if args.which == UPGRADE:
+        if args.old is None:
+            raise NccidError("Name the sheet to upgrade: nccid template upgrade OLD.xlsx "
+                             "-o NEW.xlsx")
+        from nccid_desktop.sheets.upgrade import save_as_current
+
+        print(save_as_current(args.old, args.output).describe())
+        return 0
+    if args.old is not None:
+        raise NccidError("A blank template takes no input file; to copy a filled-in sheet "
+                         "into the current template use: nccid template upgrade OLD.xlsx "
+                         "-o NEW.xlsx")
+    from nccid_desktop.sheets.definitions import template_by_id
+    from nccid_desktop.sheets.writer import write_template
+
     definition = template_by_id(args.which)
     path = write_template(definition, args.output)
     print(f"Blank {definition.title} template v{definition.version} written to {path}")
     return 0
 
 
-def _check(args: argparse.Namespace, keep_all: bool = False) -> ValidationReport:
-    return validate_workbook(args.file, args.template, hospital_pattern=args.hospital_pattern,
+def _check(args: argparse.Namespace, path: Path, keep_all: bool = False) -> Any:
+    from nccid_desktop.sheets.findings import DEFAULT_FINDINGS_PER_COLUMN
+    from nccid_desktop.sheets.validator import validate_workbook
+
+    return validate_workbook(path, args.template, hospital_pattern=args.hospital_pattern,
                              today=args.today, max_findings_per_column=None if keep_all else
                              DEFAULT_FINDINGS_PER_COLUMN)
 
 
-def _unreadable_json(args: argparse.Namespace, error: SheetError) -> dict:
-    return {"file": str(args.file), "template": None, "template_version": None, "rows": 0,
+def _unreadable_json(path: Path, error: SheetError) -> dict:
+    return {"file": str(path), "template": None, "template_version": None,
+            "recognised_as": None, "rows": 0,
             "errors": [{"row": None, "column": None, "header": "", "cell": None,
                         "code": "unreadable", "message": str(error)}],
-            "warnings": [], "error_count": 1, "warning_count": 0}
+            "warnings": [], "error_count": 1, "warning_count": 0, "notes": []}
 
 
 def _validate(args: argparse.Namespace) -> int:
-    try:
-        report = _check(args, keep_all=args.annotate is not None)
-    except SheetError as error:
-        if args.format != "json":
-            raise
-        print(json.dumps(_unreadable_json(args, error), indent=2, ensure_ascii=False))
-        return error.exit_code
-    if args.annotate is not None:
-        annotate_copy(args.file, report, args.annotate)
+    if len(args.files) > 2:
+        raise NccidError("Give one sheet, or a Main and a Covid Status sheet together.")
+    if args.annotate is not None and len(args.files) > 1:
+        raise NccidError("--annotate takes one sheet at a time.")
+    reports: list[Any] = []
+    worst = 0
+    for path in args.files:
+        try:
+            reports.append(_check(args, path, keep_all=args.annotate is not None))
+        except SheetError as error:
+            if args.format != "json":
+                raise
+            reports.append(_unreadable_json(path, error))
+            worst = max(worst, error.exit_code)
+    if len(args.files) == 2:
+        _check_together(args, reports)
+    if args.annotate is not None and not isinstance(reports[0], dict):
+        from nccid_desktop.sheets.annotate import annotate_copy
+
+        annotate_copy(args.files[0], reports[0], args.annotate)
     if args.format == "json":
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        shown = [r if isinstance(r, dict) else r.to_json() for r in reports]
+        print(json.dumps(shown[0] if len(shown) == 1 else {"sheets": shown}, indent=2,
+                         ensure_ascii=False))
     else:
-        sys.stdout.write(render_text(report))
+        from nccid_desktop.sheets.render import render_text
+
+        sys.stdout.write("\n".join(render_text(r) for r in reports))
         if args.annotate is not None:
             print(f"\nAnnotated copy written to {args.annotate}")
-    return 0 if report.ok else 1
+    problems = any(isinstance(r, dict) or not r.ok for r in reports)
+    return worst or (1 if problems else 0)
+
+
+def _check_together(args: argparse.Namespace, reports: list[Any]) -> None:
+    """A Main and a Covid Status sheet checked together: patients on both are errors."""
+    from nccid_desktop.sheets.cross_check import check_together
+
+    readable = [r for r in reports if not isinstance(r, dict)]
+    if len(readable) < 2:
+        return  # an unreadable sheet is already reported; there is nothing to compare
+    by_template = {r.template: r for r in readable}
+    if set(by_template) != {"main", "status"}:
+        raise NccidError("Two sheets are checked together only as one Main and one Covid "
+                         "Status sheet.")
+    keys = None
+    if args.key_file is not None:
+        from nccid_desktop.keys import check_site_code, load_key_file
+
+        keys = load_key_file(args.key_file, check_site_code(args.site) if args.site else None)
+    check_together(by_template["main"], by_template["status"], keys, linking=args.linking)
 
 
 def _pseudonymise(args: argparse.Namespace) -> int:
+    from nccid_desktop.keys import check_site_code, load_key_file
+    from nccid_desktop.sheets.payload import build_envelopes, write_warehouse_files
+    from nccid_desktop.sheets.render import render_text
+
     keys = load_key_file(args.key_file, site=check_site_code(args.site))
-    report = _check(args)
+    report = _check(args, args.file)
     if report.error_count and not args.skip_invalid_rows:
         sys.stdout.write(render_text(report))
         raise NccidError(f"Nothing was written: the sheet has {report.error_count} error(s). "

@@ -12,13 +12,14 @@ service holds as positive is an error. Each finding names the identifier cell it
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
 from nccid_desktop.errors import IdentifierError
-from nccid_desktop.keys import SiteKeys
+from nccid_desktop.keys import SECRET_BYTES, SiteKeys
 from nccid_desktop.pseudonym import LinkingIdentifier, is_pseudonym, pseudonym_for
 from nccid_desktop.sheets.definitions import TEMPLATES
 from nccid_desktop.sheets.findings import Finding, Severity, ValidationReport
@@ -168,15 +169,24 @@ def findings_against_held(patients: Sequence[SheetPatient], held: Iterable[HeldR
 
 
 def check_together(main: ValidationReport | None, status: ValidationReport | None,
-                   keys: SiteKeys, *, linking: LinkingIdentifier = "hospital",
+                   keys: SiteKeys | None, *, linking: LinkingIdentifier = "hospital",
                    held: Iterable[HeldRecord] = ()) -> None:
     """Add the cross-sheet findings to the reports (either may be None: one sheet against
-    what the service holds). Rows given an error leave the rows ready to upload."""
+    what the service holds). Rows given an error leave the rows ready to upload.
+
+    Without the site keys (a nurse checking two sheets before signing in), a key made for
+    this check alone is used: its pseudonyms match rows within this check, which is all two
+    workbooks need, but never what the service holds.
+    """
+    held = list(held)
+    if keys is None:
+        if held:
+            raise ValueError("the site keys are needed to compare with what the service holds")
+        keys = SiteKeys("CHECK", secrets.token_bytes(SECRET_BYTES), b"")
     reports = {r.template: r for r in (main, status) if r is not None and r.template}
     patients = {template: sheet_patients(report, keys, linking)
                 for template, report in reports.items()}
     found = findings_between_sheets(patients.get("main", []), patients.get("status", []))
-    held = list(held)
     for group in patients.values():
         found += findings_against_held(group, held)
     for patient, finding in found:

@@ -134,6 +134,7 @@ class ValidationReport:
     patients: list[PatientRow] = field(default_factory=list, repr=False)
     notes: list[Note] = field(default_factory=list)
     identifier_columns: dict[str, str] = field(default_factory=dict)  # "nhs"/"hospital" -> letter
+    recognised_as: str | None = None  # the known template version the header row matched
 
     def add(self, finding: Finding) -> None:
         """Add a finding from a check run after the sheet was read (counts kept in step).
@@ -178,6 +179,7 @@ class ValidationReport:
             "file": self.file,
             "template": self.template,
             "template_version": self.template_version,
+            "recognised_as": self.recognised_as,
             "rows": self.rows,
             "errors": [f.to_json() for f in self.errors],
             "warnings": [f.to_json() for f in self.warnings],

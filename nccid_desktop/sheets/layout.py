@@ -10,6 +10,7 @@ Nothing read from the file is ever echoed: an unknown header is named by its let
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,7 @@ class Layout:
     positions: list[tuple[int, Column]]  # zero-based sheet index -> template column
     unmapped: list[int]  # sheet indexes with a header nobody expects (their data is ignored)
     findings: list[Finding] = field(default_factory=list)
+    absent: list[Column] = field(default_factory=list)  # columns the sheet's version lacks
 
     def letter_of(self, column: Column) -> str | None:
         for index, candidate in self.positions:
@@ -94,16 +96,28 @@ def _longest_in_order(positions: list[tuple[int, int]]) -> set[int]:
     return {sheet_index for sheet_index, _ in max(chains, key=len, default=[])}
 
 
-def plan_layout(template: Template, headers: tuple[Any, ...], header_row: int) -> Layout:
-    """Map sheet columns to template columns and report every change to the header row."""
+def plan_layout(template: Template, headers: tuple[Any, ...], header_row: int, *,
+                renamed: Mapping[str, Column] | None = None, dropped: Collection[str] = (),
+                absent: Collection[Column] = ()) -> Layout:
+    """Map sheet columns to template columns and report every change to the header row.
+
+    A sheet in another known version of the template passes what that version says:
+    ``renamed`` (normalised old header -> current column), ``dropped`` (normalised headers of
+    columns no longer collected: ignored without an error) and ``absent`` (current columns
+    the version does not have: left blank without an error).
+    """
     layout = Layout(template, header_row, [], [])
     placed: dict[Column, int] = {}
     unknown: list[int] = []
+    renamed = renamed or {}
     for index, header in enumerate(headers):
-        if normalise_header(header) == "":
+        name = normalise_header(header)
+        if name == "":
             continue
-        column = match_header(template, header)
-        if column is None:
+        column = match_header(template, header) or renamed.get(name)
+        if column is None and name in dropped:
+            layout.unmapped.append(index)
+        elif column is None:
             unknown.append(index)
         elif column in placed:
             layout.findings.append(_sheet_error(
@@ -117,6 +131,9 @@ def plan_layout(template: Template, headers: tuple[Any, ...], header_row: int) -
     order = {column: i for i, column in enumerate(template.columns)}
     for expected_index, column in enumerate(template.columns):
         if column in placed:
+            continue
+        if column in absent:
+            layout.absent.append(column)
             continue
         if expected_index in unknown:
             unknown.remove(expected_index)

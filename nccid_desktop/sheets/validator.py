@@ -34,6 +34,7 @@ from nccid_desktop.sheets.reader import (
     iter_data_rows,
 )
 from nccid_desktop.sheets.row_checker import RowChecker
+from nccid_desktop.sheets.versions import layout_hints, recognise_version, version_words
 from nccid_desktop.sheets.workbook import first_formula_without_value, open_workbook
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
 
@@ -138,18 +139,29 @@ def _check_rows(choice: SheetChoice, report: ValidationReport, collector: Findin
                 hospital_pattern: str | re.Pattern[str] | None, today: date,
                 progress: ProgressCallback, cancel: CancelToken) -> None:
     template = choice.template
-    layout = plan_layout(template, choice.headers, choice.header_row)
+    marker_version = _version(choice)
+    version = recognise_version(template, choice.headers, marker_version)
+    layout = plan_layout(template, choice.headers, choice.header_row,
+                         **layout_hints(version, template))
     report.headers = {layout.letter_of(c) or "": c.header for c in template.columns}
     report.headers.pop("", None)
     report.identifier_columns = {c.kind: layout.letter_of(c) or "" for c in template.columns
                                  if c.kind in ("nhs", "hospital") and layout.letter_of(c)}
     for finding in layout.findings:
         collector.add(finding)
-    marker = choice.marker
-    if marker and marker.template == template.id and marker.version not in (None, template.version):
+    report.recognised_as = version.label if version is not None else None
+    if marker_version is not None and version is None:
         collector.add(Finding(Severity.WARNING, "template_version",
-                              "This template was made by another version of NCCID Desktop. "
-                              "Check the columns, or start from a new blank template."))
+                              f"This template was made by another version of NCCID Desktop "
+                              f"(template version {marker_version}), which this one does not "
+                              "know. Check the columns, or save it as the current template "
+                              "(nccid template upgrade)."))
+    elif version is not None and not version.is_current:
+        warn, words = version_words(version, template)
+        if warn:
+            collector.add(Finding(Severity.WARNING, "template_version", words))
+        else:
+            report.notes.append(Note("template_version", words))
     checker = RowChecker(layout, collector, today=today, hospital_pattern=hospital_pattern)
     last = estimated_last_row(choice.sheet)
     total = max(0, last - choice.header_row) if last else None

@@ -101,7 +101,7 @@ def test_records_and_uploads_drive_the_selection(
     report = _json(capsys, str(export), "--key-file", str(key_file), "--records", str(record))
     cr = report["patients"][0]["studies"][0]["series"][0]
     assert (cr["included"], cr["reason"]) == (False, "Outside the date window")
-    assert cr["detail"] == "Images from 2020-03-10; wanted 2020-12-04 to 2021-01-29"
+    assert cr["detail"] == "Images from 2020-03-10; wanted 2020-12-04 to 2021-01-01"
 
     record.write_text(json.dumps({"Pseudonym": pseudonym, "SubmittingCentre": "RSH",
                                   "SwabDate": "20/03/2020", "SwabStatus": "0"}))
@@ -160,3 +160,67 @@ def test_installed_command(export: Path, key_file: Path, site_keys: SiteKeys,
     logs = "".join(p.read_text() for p in (tmp_path / "home" / "logs").glob("*"))
     assert "Scan finished: 6 files" in logs
     assert "FOTHERINGAY" not in logs and HOSPITAL_NUMBER not in logs
+
+
+def _status_book(tmp_path: Path, *numbers: str) -> Path:
+    workbook = build_template(template_by_id("status"))
+    for index, number in enumerate(numbers):
+        workbook.active.append([VALID_NHS_NUMBERS[index], number, date(2020, 3, 20), 0])
+    book = tmp_path / "status.xlsx"
+    workbook.save(book)
+    return book
+
+
+def test_scan_with_a_sheet_reports_the_link_both_ways(
+        export: Path, key_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    write_dicom(tmp_path / "other" / "IM1", make_dataset(patient_id="RR5555", modality="DX",
+                                                         patient_name="ORPHAN^OLIVE"))
+    book = _status_book(tmp_path, HOSPITAL_NUMBER, "RR0000", "20304050")
+    caplog.set_level("DEBUG")
+    assert main(["scan", str(export), str(tmp_path / "other"), "--key-file", str(key_file),
+                 "--sheet", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert ("2 patients on the sheet have no images in this export:\n"
+            "  Covid Status sheet row 3: RR0000\n"
+            "  Covid Status sheet row 4: 20304050\n"
+            "1 study belongs to no patient on the sheet:\n"
+            "  Patient ORPHAN OLIVE, ID RR5555: study 2020-03-01 XR CHEST\n"
+            "1 hospital number on the sheet does not look like the images' patient IDs "
+            "(RR followed by 4 digits, for example RR1234):\n"
+            "  Covid Status sheet row 4: 20304050\n") in out
+    for secret in ("RR0000", "20304050", "RR5555", HOSPITAL_NUMBER):
+        assert secret not in caplog.text
+
+
+def test_scan_json_carries_the_link_lists(export: Path, key_file: Path, site_keys: SiteKeys,
+                                          tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    book = _status_book(tmp_path, HOSPITAL_NUMBER, "RR0000")
+    report = _json(capsys, str(export), "--key-file", str(key_file), "--sheet", str(book))
+    links = report["links"]
+    assert links["patients_without_images"] == [{
+        "source": "Covid Status sheet", "row": 3,
+        "pseudonym": pseudonym_for(site_keys, hospital_number="RR0000")}]
+    assert links["studies_without_patient"] == []
+    assert "RR0000" not in json.dumps(report)
+    shown = _json(capsys, str(export), "--key-file", str(key_file), "--sheet", str(book),
+                  "--show-identifiers")
+    assert shown["links"]["patients_without_images"][0]["hospital_number"] == "RR0000"
+
+
+def test_the_negative_window_can_be_widened(export: Path, key_file: Path, site_keys: SiteKeys,
+                                            tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    pseudonym = pseudonym_for(site_keys, hospital_number=HOSPITAL_NUMBER)
+    record = tmp_path / f"{pseudonym}_status.json"
+    record.write_text(json.dumps({"Pseudonym": pseudonym, "SubmittingCentre": "RSH",
+                                  "SwabDate": "05/03/2020", "SwabStatus": "0"}))
+    args = [str(export), "--key-file", str(key_file), "--records", str(record)]
+    cr = _json(capsys, *args)["patients"][0]["studies"][0]["series"][0]
+    assert cr["detail"] == "Images from 2020-03-10; wanted 2020-02-06 to 2020-03-05"
+    cr = _json(capsys, *args, "--negative-days-after", "7")["patients"][0]["studies"][0][
+        "series"][0]
+    assert cr["included"] is True
+    assert main(["scan", *args, "--negative-days-after", "40"]) == 1
+    assert "from 0 to 28" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from tests.sheets.builders import (
     HOSPITAL,
     hospital_number,
     main_row,
+    plain_workbook,
     row_values,
     save_workbook,
     status_row,
@@ -168,3 +169,63 @@ def test_the_installed_command_runs_template_validate_and_pseudonymise(tmp_path,
                              capture_output=True, text=True, timeout=120)
     assert written.returncode == 0, written.stderr
     assert len(list(out.glob("Covid*_status.json"))) == 2
+
+
+def test_template_choices_are_the_templates_and_the_module_loads_no_sheet_code():
+    from nccid_desktop.cli.sheets import TEMPLATE_CHOICES
+    from nccid_desktop.sheets.definitions import TEMPLATES
+
+    assert tuple(sorted(TEMPLATES)) == TEMPLATE_CHOICES
+    code = ("import sys, nccid_desktop.cli.sheets, nccid_desktop.cli.scan; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('openpyxl', 'pydicom', 'cryptography', 'requests')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_validate_two_sheets_together_finds_a_patient_on_both(tmp_path, key_file, capsys):
+    main_path = save_workbook(tmp_path / "main.xlsx", MAIN, [main_row(1), main_row(2)])
+    status_path = save_workbook(tmp_path / "status.xlsx", STATUS, [status_row(2)])
+    assert main(["validate", str(main_path), str(status_path), "--format", "json",
+                 *TODAY]) == 1
+    both = json.loads(capsys.readouterr().out)["sheets"]
+    assert [(s["template"], [(e["cell"], e["code"]) for e in s["errors"]]) for s in both] == [
+        ("main", [("B3", "on_both_sheets")]), ("status", [("B2", "on_both_sheets")])]
+    assert main(["validate", str(main_path), str(status_path), "--key-file", str(key_file),
+                 "--site", "RSH", *TODAY]) == 1
+    out = capsys.readouterr().out
+    assert "error   B3 (row 3): This patient is also on the Covid Status sheet (row 2, cell B2)" \
+        in out
+    assert hospital_number(2) not in out
+    assert main(["validate", str(main_path), str(main_path), *TODAY]) == 1
+    assert "one Main and one Covid Status sheet" in capsys.readouterr().err
+
+
+def test_template_upgrade_copies_a_portal_sheet_into_the_current_template(tmp_path, capsys):
+    headers = [c.header for c in STATUS.columns]
+    old = plain_workbook(tmp_path / "portal.xlsx", [
+        ["COVID-19 Status"], headers, row_values(STATUS, status_row(1)),
+        row_values(STATUS, status_row(2, SwabStatus=5))])
+    new = tmp_path / "current.xlsx"
+    assert main(["template", "upgrade", str(old), "-o", str(new)]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "Copied 2 patient rows from the national NCCID portal's Covid Status (PCR-negative) "
+        "template (v1.0) into a new Covid Status (PCR-negative) template v1.0: current.xlsx.")
+    assert main(["validate", str(new), "--format", "json", *TODAY]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (report["template_version"], report["recognised_as"]) == (
+        "1.0", "the Covid Status (PCR-negative) template v1.0")
+    assert [(e["cell"], e["code"]) for e in report["errors"]] == [("D3", "bad_code")]
+
+
+def test_template_upgrade_refusals_are_plain(tmp_path, capsys):
+    old = save_workbook(tmp_path / "old.xlsx", STATUS, [status_row(1)])
+    assert main(["template", "upgrade", "-o", str(tmp_path / "n.xlsx")]) == 1
+    assert "Name the sheet to upgrade" in capsys.readouterr().err
+    assert main(["template", "upgrade", str(old), "-o", str(old)]) == 1
+    assert "must not replace the original" in capsys.readouterr().err
+    garbage = tmp_path / "garbage.xlsx"
+    garbage.write_bytes(b"\x00" * 64)
+    assert main(["template", "upgrade", str(garbage), "-o", str(tmp_path / "n.xlsx")]) == 2
+    assert main(["template", "main", str(old), "-o", str(tmp_path / "n.xlsx")]) == 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
+
 from nccid_desktop.pseudonym import pseudonym_for
 from nccid_desktop.sheets.cross_check import (
     HeldRecord,
@@ -128,3 +130,11 @@ def test_sheet_patients_carry_pseudonyms_and_cells_never_identifiers(tmp_path, s
     assert patient.pseudonym == pseudonym_for(site_keys, hospital_number=hospital_number(1))
     assert patient.test_date == datetime(2020, 3, 2).date()
     assert hospital_number(1) not in repr(patient) and patient.pseudonym not in repr(patient)
+
+
+def test_two_sheets_are_compared_without_the_site_keys(tmp_path):
+    main, status = _reports(tmp_path, [main_row(1)], [status_row(1)])
+    check_together(main, status, None)
+    assert [f.cell for f in main.errors] == ["B2"] and [f.cell for f in status.errors] == ["B2"]
+    with pytest.raises(ValueError, match="site keys"):
+        check_together(main, None, None, held=[HeldRecord("Covid1", "negative")])

@@ -21,9 +21,16 @@ JSON shape (``"format": "nccid-scan/1"``; keys are stable, new keys may be added
                                "risks": [{"code", "message", "instances"}],
                                "included", "code", "reason", "detail", "warnings",
                                "images_to_send"}]}]}],
-     "skipped": [{"kind", "reason", "path"}]}
+     "skipped": [{"kind", "reason", "path"}],
+     "links": {"patients_without_images": [{"source", "row", "pseudonym", "hospital_number"}],
+               "studies_without_patient": [{"patient", "label_kind", "study_uid", "date",
+                                            "description"}],
+               "hospital_numbers_unlike_images": [same as patients_without_images],
+               "images_form"}}
 
-``date`` values are ISO ``YYYY-MM-DD`` or null; ``path`` is present only with identifiers.
+``date`` values are ISO ``YYYY-MM-DD`` or null; ``path`` and ``hospital_number`` are present
+only with identifiers. ``links`` is present only when the scan was linked to clinical sheets
+or records (:mod:`nccid_desktop.dicom.select.links`).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from __future__ import annotations
 from typing import Any
 
 from nccid_desktop.dicom.scan.model import Patient, ScanResult, Series
+from nccid_desktop.dicom.select.links import LinkReport, UnlinkedStudy
 from nccid_desktop.dicom.select.rules import Selection, SeriesDecision
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import remap_uid
@@ -98,7 +106,8 @@ def _series_json(decision: SeriesDecision, labels: _Labeller) -> dict[str, Any]:
 
 
 def report_json(result: ScanResult, selection: Selection, *, keys: SiteKeys | None = None,
-                show_identifiers: bool = False) -> dict[str, Any]:
+                show_identifiers: bool = False, links: LinkReport | None = None
+                ) -> dict[str, Any]:
     labels = _Labeller(keys, show_identifiers)
     decisions = {id(d.series): d for d in selection.decisions}
     patients = []
@@ -124,7 +133,7 @@ def report_json(result: ScanResult, selection: Selection, *, keys: SiteKeys | No
             entry["path"] = item.source.display_name
         skipped.append(entry)
     included = selection.included
-    return {
+    report: dict[str, Any] = {
         "format": REPORT_FORMAT,
         "summary": {
             "files": result.files_seen, "images": result.instance_count,
@@ -138,6 +147,19 @@ def report_json(result: ScanResult, selection: Selection, *, keys: SiteKeys | No
         "patients": patients,
         "skipped": skipped,
     }
+    if links is not None:
+        numbers = {id(p): i for i, p in enumerate(result.patients, start=1)}
+
+        def study_label(item: UnlinkedStudy) -> dict[str, Any]:
+            label, kind = labels.patient(numbers[id(item.patient)], item.patient,
+                                         item.pseudonym)
+            return {"patient": label, "label_kind": kind,
+                    "study_uid": labels.uid(item.study.study_uid), "date": _iso(item.study.date),
+                    "description": labels.description(item.study.description, item.patient)}
+
+        report["links"] = links.to_json(show_identifiers=show_identifiers,
+                                        study_label=study_label)
+    return report
 
 
 def _plural(count: int, word: str) -> str:
@@ -154,8 +176,10 @@ def _series_line(decision: SeriesDecision) -> list[str]:
     return [line, f"      {reason}", *(f"      ! {warning}" for warning in decision.warnings)]
 
 
-def report_text(result: ScanResult, selection: Selection) -> list[str]:
-    """Lines for the user's own screen: names, IDs and paths are shown, as PACS shows them."""
+def report_text(result: ScanResult, selection: Selection,
+                links: LinkReport | None = None) -> list[str]:
+    """Lines for the user's own screen: names, IDs and paths are shown, as PACS shows them
+    (and, with ``links``, the sheet's rows and hospital numbers)."""
     decisions = {id(d.series): d for d in selection.decisions}
     lines = [
         f"Scanned {_plural(result.files_seen, 'file')}: "
@@ -179,6 +203,8 @@ def report_text(result: ScanResult, selection: Selection) -> list[str]:
     if result.skipped:
         lines += ["", "Files not used:"]
         lines += [f"  {s.source.display_name}: {s.reason}" for s in result.skipped]
+    if links is not None:
+        lines += ["", *links.text_lines()]
     included = selection.included
     images = sum(d.images_to_send for d in included)
     lines += ["", f"Will send {_plural(images, 'image')} in {len(included)} of "
