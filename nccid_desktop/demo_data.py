@@ -67,8 +67,10 @@ def demo_nhs_number(seed: int) -> str:
 
 
 def demo_patient(seed: int, today: date) -> DemoPatient:
+    """A made-up patient tested 20 to 39 days ago: old enough for outcomes to be known (the
+    sheet check warns about swabs under 14 days old)."""
     return DemoPatient(seed, demo_nhs_number(seed), f"RR{seed:08d}", NAMES[seed % len(NAMES)],
-                       today - timedelta(days=10 + seed % 20))
+                       today - timedelta(days=20 + seed % 20))
 
 
 def _main_values(patient: DemoPatient, rng: random.Random) -> dict[str, Any]:
