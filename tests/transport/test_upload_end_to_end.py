@@ -23,8 +23,8 @@ from tests.transport.collector_fixture import RunningCollector
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = range(1, 6)
 IMAGED = (1, 2)
-#: Swab dates four weeks either side of which the negatives' images (2020-11-03) are wanted.
-NEAR_THE_IMAGES, MONTHS_BEFORE = datetime(2020, 11, 1), datetime(2020, 4, 1)
+#: Swab dates: the negatives' images (2020-11-03) fall in the four weeks before the first.
+NEAR_THE_IMAGES, MONTHS_BEFORE = datetime(2020, 11, 5), datetime(2020, 4, 1)
 
 
 @pytest.fixture
