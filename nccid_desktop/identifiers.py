@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 NHS_NUMBER_LENGTH = 10
@@ -186,8 +187,12 @@ class HospitalNumberForm:
         """A regular expression for the form: usable as the site's hospital-number pattern."""
         return "".join(run.regex() for run in self.runs)
 
+    @cached_property
+    def _compiled(self) -> re.Pattern[str]:
+        return re.compile(self.pattern)
+
     def matches(self, value: str) -> bool:
-        return re.fullmatch(self.pattern, value) is not None
+        return self._compiled.fullmatch(value) is not None
 
     def describe(self) -> str:
         return " followed by ".join(run.words() for run in self.runs)

@@ -189,5 +189,5 @@ def check_together(main: ValidationReport | None, status: ValidationReport | Non
     found = findings_between_sheets(patients.get("main", []), patients.get("status", []))
     for group in patients.values():
         found += findings_against_held(group, held)
-    for patient, finding in found:
-        reports[patient.template].add(finding)
+    for template, report in reports.items():
+        report.add(*(finding for patient, finding in found if patient.template == template))

@@ -136,16 +136,18 @@ class ValidationReport:
     identifier_columns: dict[str, str] = field(default_factory=dict)  # "nhs"/"hospital" -> letter
     recognised_as: str | None = None  # the known template version the header row matched
 
-    def add(self, finding: Finding) -> None:
-        """Add a finding from a check run after the sheet was read (counts kept in step).
+    def add(self, *findings: Finding) -> None:
+        """Add findings from a check run after the sheet was read (counts kept in step).
 
         An error on a row takes that row out of the rows ready to upload.
         """
-        self.findings.append(finding)
+        self.findings.extend(findings)
         self.findings.sort(key=reading_order)
-        self.counts[(finding.column, finding.severity)] += 1
-        if finding.severity is Severity.ERROR and finding.row is not None:
-            self.valid_rows = [r for r in self.valid_rows if r.row != finding.row]
+        for finding in findings:
+            self.counts[(finding.column, finding.severity)] += 1
+        blocked = {f.row for f in findings if f.severity is Severity.ERROR and f.row is not None}
+        if blocked:
+            self.valid_rows = [r for r in self.valid_rows if r.row not in blocked]
 
     def _of(self, severity: Severity) -> list[Finding]:
         return [f for f in self.findings if f.severity is severity]
