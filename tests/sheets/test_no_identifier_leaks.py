@@ -133,3 +133,24 @@ def test_identifiers_read_from_the_sheet_are_masked_in_any_later_log_line(plante
     text = log_text()
     assert "careless line" in text and "[redacted]" in text
     assert_clean(text, "log")
+
+
+def test_new_checks_and_the_upgrade_hold_no_identifier(planted_sheet, tmp_path, capsys):
+    """Both sheets together, the learnt hospital-number form and the template upgrade."""
+    from nccid_desktop.sheets.definitions import STATUS
+    from tests.sheets.builders import save_workbook, status_row
+
+    status = save_workbook(tmp_path / "status.xlsx", STATUS, [
+        status_row(1, **{NHS: NHS_NUMBERS[1], HOSPITAL: HOSPITAL_NUMBERS[1]}),
+        status_row(2, **{NHS: NHS_NUMBERS[0], HOSPITAL: HOSPITAL_NUMBERS[0], "SwabStatus": 1})])
+    for extra in ([], ["--format", "json"]):
+        assert main(["validate", str(planted_sheet), str(status), "--today", "2026-11-25",
+                     *extra]) == 1
+        captured = capsys.readouterr()
+        assert "on_both_sheets" in captured.out or "also on the" in captured.out
+        assert_clean(captured.out + captured.err, f"validate both {extra}")
+    upgraded = tmp_path / "upgraded.xlsx"
+    assert main(["template", "upgrade", str(planted_sheet), "-o", str(upgraded)]) == 0
+    captured = capsys.readouterr()
+    assert_clean(captured.out + captured.err, "template upgrade")
+    assert_clean(log_text(), "log")
