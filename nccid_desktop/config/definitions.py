@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from nccid_desktop.errors import KeyFileError
 from nccid_desktop.keys import check_site_code
+from nccid_desktop.limits import count_problem, size_problem
 
 LINKING_CHOICES = ("hospital", "nhs")
 #: Proxy values that are not an address: the system's proxy (the default), or none at all.
@@ -103,6 +104,17 @@ DEFINITIONS: tuple[SettingDefinition, ...] = (
     SettingDefinition("negative_window_days_after",
                       "Days after a negative test whose images are also sent", "0", True, None,
                       _check_days_after),
+    # Caps on what one input may make the app read (see nccid_desktop.limits).
+    SettingDefinition("max_image_size", "Largest image file accepted", "2 GB", True, None,
+                      size_problem),
+    SettingDefinition("max_compression_ratio", "Largest compression ratio accepted", "100",
+                      True, None, count_problem),
+    SettingDefinition("max_workbook_part_size", "Largest workbook part accepted (unpacked)",
+                      "200 MB", True, None, size_problem),
+    SettingDefinition("max_shared_strings_size", "Largest workbook text table accepted",
+                      "50 MB", True, None, size_problem),
+    SettingDefinition("max_sheet_cells", "Most cells read from a sheet", "20000000", True,
+                      None, count_problem),
 )
 BY_NAME = {definition.name: definition for definition in DEFINITIONS}
 POLICY_NAMES = tuple(d.name for d in DEFINITIONS if d.policy)

@@ -7,8 +7,9 @@ on Windows, ``/etc/nccid-desktop/policy.toml`` elsewhere; ``NCCID_POLICY_FILE`` 
 file (tests, or IT trying a policy out).
 
 Format (see ``packaging/policy.example.toml``): top-level ``key = "value"`` lines for
-server_url, site, proxy, ca_bundle, hospital_pattern, linking and negative_window_days_after,
-and ``locked = [...]``
+server_url, site, proxy, ca_bundle, hospital_pattern, linking, negative_window_days_after
+and the size limits (max_image_size, max_compression_ratio, max_workbook_part_size,
+max_shared_strings_size, max_sheet_cells), and ``locked = [...]``
 naming the keys users may not change. A key that is set but not locked is only a default.
 A mistake (bad TOML, an unknown key, a value of the wrong kind, locking a key it does not
 set) stops the app with a message naming the file and the line, because guessing what IT
