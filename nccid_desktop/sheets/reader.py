@@ -20,7 +20,7 @@ from nccid_desktop.errors import SheetError
 from nccid_desktop.sheets.definitions import TEMPLATES, Template
 from nccid_desktop.sheets.layout import recognise
 from nccid_desktop.sheets.values import is_blank
-from nccid_desktop.sheets.workbook import DAMAGED, READ_ERRORS
+from nccid_desktop.sheets.workbook import DAMAGED, READ_ERRORS, read_limits
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +111,13 @@ def iter_data_rows(sheet: ReadOnlyWorksheet, first_row: int) -> Iterator[tuple[i
 
     A file damaged part-way (truncated, bad XML) raises SheetError here, from the read
     itself, so a mistake in the checks that consume the rows is never mistaken for damage.
+    The cells read are counted (rows as wide as the file says it is), and a sheet laying out
+    more than the limit is refused: a tiny file can claim a million rows of 16,384 columns.
     """
+    limits, label = read_limits(sheet.parent)
     rows = sheet.iter_rows(min_row=first_row, values_only=True)
     number = first_row
+    cells = 0
     while True:
         try:
             values = next(rows)
@@ -122,6 +126,13 @@ def iter_data_rows(sheet: ReadOnlyWorksheet, first_row: int) -> Iterator[tuple[i
         except READ_ERRORS as error:
             log.warning("Sheet stopped reading part-way (%s)", type(error).__name__)
             raise SheetError(DAMAGED) from None
+        cells += len(values)
+        if cells > limits.sheet_cells:
+            raise SheetError(
+                f"The workbook {label} was refused: its sheet lays out more than "
+                f"{limits.sheet_cells:,} cells by row {number:,} (rows times the columns it "
+                "says it uses), over the limit (max_sheet_cells). Copy the patient rows into a "
+                "blank template, or if the sheet is genuine ask IT to raise that limit.")
         yield number, values
         number += 1
 

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.etree.ElementTree import ParseError
 
-from openpyxl import load_workbook
+from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from nccid_desktop.errors import SheetError
+from nccid_desktop.limits import DEFAULT_LIMITS, Limits, current_limits
+from nccid_desktop.sheets.bounded_archive import BoundedArchive
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +106,43 @@ def _check_package(handle: BinaryIO) -> None:
                          "document renamed to .xlsx). " + SAVE_AS_XLSX)
 
 
+def _load(handle: BinaryIO, path: Path, limits: Limits) -> Workbook:
+    """openpyxl's ``load_workbook`` (read-only, cached values), reading from a
+    :class:`BoundedArchive` so that no part inflates beyond its cap."""
+    reader = ExcelReader(handle, read_only=True, data_only=True, keep_links=False)
+    reader.archive.close()  # a ZipFile given an open file leaves the file open
+    archive = BoundedArchive(handle, limits, str(path))
+    reader.archive, reader.valid_files = archive, archive.namelist()
+    reader.read_manifest()
+    strings = reader.package.find(SHARED_STRINGS)
+    if strings is not None:
+        archive.held_whole.add(strings.PartName[1:])
+    reader.read()
+    return reader.wb
+
+
+def read_limits(workbook: Workbook) -> tuple[Limits, str]:
+    """The limits a workbook was opened with, and the file it came from (for messages)."""
+    archive = getattr(workbook, "_archive", None)
+    if isinstance(archive, BoundedArchive):
+        return archive.limits, archive.label
+    return DEFAULT_LIMITS, "file"
+
+
 @contextmanager
-def open_workbook(path: Path | str) -> Iterator[Workbook]:
-    """Open ``path`` for streaming (read-only, cached values); always closes it again."""
+def open_workbook(path: Path | str, limits: Limits | None = None) -> Iterator[Workbook]:
+    """Open ``path`` for streaming (read-only, cached values); always closes it again.
+
+    Every part is read within ``limits`` (default: the machine policy's); a part beyond
+    them is refused with a :class:`SheetError` naming the file, whenever it is read.
+    """
     path = Path(path)
     _sniff(path)
+    limits = limits or current_limits()
     with path.open("rb") as handle:
         _check_package(handle)
         try:
-            workbook = load_workbook(handle, read_only=True, data_only=True, keep_links=False)
+            workbook = _load(handle, path, limits)
         except READ_ERRORS as error:
             log.warning("Workbook could not be loaded (%s)", type(error).__name__)
             raise SheetError(DAMAGED) from None
