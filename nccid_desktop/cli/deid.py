@@ -2,10 +2,12 @@
 
 Every output is checked by the independent verifier before it is placed in ``--out``; files
 that may carry burned-in text, have no usable Patient ID or fail the check go to the
-quarantine folder (by reason), never to staging. The summary and the audit file (written
+quarantine folder (by reason), never to staging. Files over a size limit (machine policy) are
+refused: not read whole, not copied anywhere. The JSON summary and the audit file (written
 beside the staging folder, or to ``--audit``) hold counts, reasons, new UIDs and pseudonyms:
-no source path and no identifier. Ctrl+C stops cleanly: files in progress finish, nothing
-half-written is left, and the summary says what was done.
+no source path and no identifier; the text summary, for the user's own screen, also names
+the files they must act on (refused), as ``nccid scan`` does. Ctrl+C stops cleanly: files in
+progress finish, nothing half-written is left, and the summary says what was done.
 """
 
 from __future__ import annotations
@@ -23,17 +25,19 @@ from typing import Any
 from nccid_desktop.dicom.deid.audit import audit_record, default_audit_path, write_audit
 from nccid_desktop.dicom.deid.one_file import DeidContext
 from nccid_desktop.dicom.deid.pipeline import BatchReport, deidentify_batch
-from nccid_desktop.dicom.scan.sources import iter_sources
+from nccid_desktop.dicom.scan.sources import SourceFile, iter_sources
 from nccid_desktop.errors import CancelledError, DicomError
 from nccid_desktop.keys import load_key_file
 from nccid_desktop.tasks import CancelToken, Progress
 
-#: Exit code when some files could not be processed at all (quarantine is not a failure).
+#: Exit code when some files could not be processed at all, or were refused (quarantine is
+#: not a failure: those files are kept for review).
 FAILED_FILES_EXIT = 1
 
 STATUS_WORDS = {
     "deidentified": "de-identified",
     "quarantined": "quarantined",
+    "refused": "refused (over a size limit, or damaged), not read further",
     "unreadable": "skipped (not DICOM or unreadable)",
     "failed": "failed",
 }
@@ -90,6 +94,8 @@ def _summary(report: BatchReport, out_dir: Path, audit_path: Path,
         "deidentified": report.counts.get("deidentified", 0),
         "quarantined": report.counts.get("quarantined", 0),
         "quarantined_by_reason": report.quarantined_by_code,
+        "refused": report.counts.get("refused", 0),
+        "refused_by_reason": _by_code(report, "refused"),
         "skipped": report.counts.get("unreadable", 0),
         "failed": report.counts.get("failed", 0),
         "patients": len(report.pseudonyms),
@@ -101,7 +107,21 @@ def _summary(report: BatchReport, out_dir: Path, audit_path: Path,
     }
 
 
-def _text(summary: dict[str, Any], report: BatchReport) -> str:
+def _by_code(report: BatchReport, status: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for outcome in report.outcomes:
+        if outcome.status == status:
+            counts[outcome.code] = counts.get(outcome.code, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _named(report: BatchReport, status: str, sources: list[SourceFile]) -> list[str]:
+    """Each file with ``status`` by its name and reason: for the user's own screen only."""
+    return [f"  {sources[position].display_name}: {outcome.message}"
+            for position, outcome in report.with_positions(status)]
+
+
+def _text(summary: dict[str, Any], report: BatchReport, sources: list[SourceFile]) -> str:
     lines = [f"{summary['deidentified']} files de-identified for {summary['patients']} "
              f"patients into {summary['out']}"]
     if summary["quarantined"]:
@@ -110,6 +130,9 @@ def _text(summary: dict[str, Any], report: BatchReport) -> str:
         reasons = {o.code: o.message for o in report.outcomes if o.status == "quarantined"}
         for code, count in summary["quarantined_by_reason"].items():
             lines.append(f"  {count} x {code}: {reasons.get(code, '')}")
+    if summary["refused"]:
+        lines.append(f"{summary['refused']} files {STATUS_WORDS['refused']}:")
+        lines += _named(report, "refused", sources)
     if summary["skipped"]:
         lines.append(f"{summary['skipped']} files {STATUS_WORDS['unreadable']}")
     if summary["failed"]:
@@ -152,7 +175,7 @@ def _deid(args: argparse.Namespace) -> int:
     else:
         if sys.stderr.isatty():
             print(file=sys.stderr)
-        print(_text(summary, report))
+        print(_text(summary, report, sources))
     if report.cancelled:
         return CancelledError.exit_code
-    return FAILED_FILES_EXIT if summary["failed"] else 0
+    return FAILED_FILES_EXIT if summary["failed"] or summary["refused"] else 0

@@ -154,3 +154,44 @@ def shared_strings_bomb(source: Path, target: Path, size: int, *, fill: bytes = 
         members.append(Member(name))
     member = deflated(name, head + b"<si><t>", fill, size, b"</t></si></sst>")
     return write_zip(target, replaced(members, member))
+
+
+def dicom_header(ds: object) -> bytes:
+    """A dataset (pydicom ``Dataset`` without its pixel data) as Part 10 bytes."""
+    import io
+
+    from pydicom import dcmwrite
+
+    buffer = io.BytesIO()
+    dcmwrite(buffer, ds, enforce_file_format=True)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def pixel_element(length: int) -> bytes:
+    """The header of a native Pixel Data element (explicit VR little endian, OW)."""
+    return struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OW", 0, length)
+
+
+def zero_pixel_image(name: str, ds: object, pixel_bytes: int) -> Member:
+    """A DICOM file (``ds`` without pixels) followed by ``pixel_bytes`` of zero pixels,
+    deflated as a zip member: the issue's 2 MB zip holding 2 GB of pixels."""
+    return deflated(name, dicom_header(ds) + pixel_element(pixel_bytes), b"\0", pixel_bytes)
+
+
+def deflated_dicom(ds: object, pixel_bytes: int) -> bytes:
+    """A DICOM file in the deflated transfer syntax whose data set (``ds`` plus
+    ``pixel_bytes`` of zero pixels) inflates to far more than the file's size."""
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_file_meta_info
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    whole = dicom_header(ds)
+    meta_end = 132 + 12 + struct.unpack_from("<I", whole, 140)[0]
+    body = whole[meta_end:] + pixel_element(pixel_bytes)
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian  # type: ignore[attr-defined]
+    meta = DicomBytesIO()
+    meta.is_little_endian, meta.is_implicit_VR = True, False
+    meta.write(b"\0" * 128 + b"DICM")
+    write_file_meta_info(meta, ds.file_meta, enforce_standard=True)  # type: ignore[attr-defined]
+    member = deflated("", body, b"\0", pixel_bytes)
+    return meta.getvalue() + b"".join(member.chunks())

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import logging
 import os
 import traceback
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -37,20 +39,26 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from nccid_desktop.bounded import TooLarge, check_inflated
+from nccid_desktop.dicom.codec.file_meta import DEFLATED, transfer_syntax_and_data_start
 from nccid_desktop.dicom.codec.part10_writer import encode_part10
+from nccid_desktop.dicom.codec.pixel_extent import PixelRefusal, check_dataset, check_walked
 from nccid_desktop.dicom.codec.raw_walk import NeedsFullParser, Part10, walk_part10
 from nccid_desktop.dicom.deid import byte_editor
 from nccid_desktop.dicom.deid.marks import IMPLEMENTATION_VERSION
 from nccid_desktop.dicom.deid.pydicom_reference import DeidContext, Quarantined, deidentify_dataset
 from nccid_desktop.dicom.deid.source_read import SourceUnreadable, read_source
-from nccid_desktop.dicom.scan.sources import SourceFile
+from nccid_desktop.dicom.scan.sources import IMAGE_SETTING, SUBJECT, SourceFile
 from nccid_desktop.dicom.verify.verifier import SourceIdentity, verify_output
+from nccid_desktop.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["DeidContext", "FileOutcome", "Quarantined", "deidentify_dataset", "deidentify_file"]
 
 log = logging.getLogger(__name__)
 
-Status = Literal["deidentified", "quarantined", "unreadable", "failed"]
+#: ``refused``: over a size limit, or pixel data that does not fit its header (never read
+#: whole, never copied to quarantine, so a hostile file cannot fill the disk either).
+Status = Literal["deidentified", "quarantined", "refused", "unreadable", "failed"]
 _PREAMBLE = bytes(128)
 
 
@@ -163,10 +171,12 @@ def _refuse(data: bytes, code: str, message: str, quarantine_dir: Path | None) -
     return FileOutcome("quarantined", code, message, bytes=len(data), source_key=key)
 
 
-def _prepare(data: bytes, ctx: DeidContext, walked: Part10 | None = None
-             ) -> tuple[Dataset, SourceIdentity, str, str]:
+def _prepare(data: bytes, ctx: DeidContext, walked: Part10 | None = None,
+             limits: Limits = DEFAULT_LIMITS) -> tuple[Dataset, SourceIdentity, str, str]:
     """Parse and de-identify in memory: (dataset, source identity, pseudonym, new UID)."""
     ds, identity = read_source(data, walked)
+    if walked is None:
+        check_dataset(ds, limits)
     transfer_syntax = _transfer_syntax(ds)
     pseudonym = deidentify_dataset(ds, ctx)
     new_uid = str(ds.get("SOPInstanceUID") or "").strip()
@@ -177,24 +187,46 @@ def _prepare(data: bytes, ctx: DeidContext, walked: Part10 | None = None
     return ds, identity, pseudonym, new_uid
 
 
+def _refused(code: str, message: str, size: int) -> FileOutcome:
+    return FileOutcome("refused", code, message, bytes=size)
+
+
+def _check_deflated(data: bytes, limits: Limits) -> None:
+    """pydicom inflates a deflated data set whole: count its inflated size first."""
+    found = transfer_syntax_and_data_start(data[:65536])
+    if found is not None and found[0] == DEFLATED:
+        check_inflated(io.BytesIO(data[found[1]:]), max(1, len(data) - found[1]),
+                       limits.image_bytes, limits, subject=SUBJECT, setting=IMAGE_SETTING)
+
+
 def deidentify_file(source: SourceFile | Path, out_dir: Path, ctx: DeidContext, *,
-                    quarantine_dir: Path | None = None) -> FileOutcome:
+                    quarantine_dir: Path | None = None,
+                    limits: Limits = DEFAULT_LIMITS) -> FileOutcome:
     """De-identify one file into ``out_dir`` (flat, ``<new SOPInstanceUID>.dcm``).
 
-    Refused files are copied to ``quarantine_dir/<code>/`` under a content hash (never the
-    original name, which may hold a patient's name) with a reason file; with no
+    Quarantined files are copied to ``quarantine_dir/<code>/`` under a content hash (never
+    the original name, which may hold a patient's name) with a reason file; with no
     ``quarantine_dir`` they are only reported. A verify failure moves the written output into
-    quarantine (or deletes it); it never stays in ``out_dir``.
+    quarantine (or deletes it); it never stays in ``out_dir``. A file beyond ``limits`` is
+    ``refused``: not read whole, not copied anywhere.
     """
     if not isinstance(source, SourceFile):
         source = SourceFile(Path(source))
     try:
-        data = source.read_bytes()
-    except (OSError, zipfile.BadZipFile, RuntimeError):
+        data = source.read_bytes(limits)
+        _check_deflated(data, limits)
+    except TooLarge as refusal:
+        return _refused(refusal.code, refusal.message, source.size)
+    except (OSError, zipfile.BadZipFile, RuntimeError, zlib.error, EOFError):
         return FileOutcome("unreadable", "unreadable_file", "The file could not be read.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom's value warnings would echo header values
         walked = _walk(data)
+        try:
+            if walked is not None:
+                check_walked(data, walked, limits)
+        except PixelRefusal as refusal:
+            return _refused(refusal.code, refusal.message, len(data))
         try:
             fast = _raw_output(data, walked, ctx) if walked is not None else None
         except Quarantined as refusal:
@@ -203,7 +235,9 @@ def deidentify_file(source: SourceFile | Path, out_dir: Path, ctx: DeidContext, 
             return _verify_and_write(fast.output, data, fast.identity, fast.pseudonym,
                                      fast.new_uid, Path(out_dir), quarantine_dir)
         try:
-            ds, identity, pseudonym, new_uid = _prepare(data, ctx, walked)
+            ds, identity, pseudonym, new_uid = _prepare(data, ctx, walked, limits)
+        except PixelRefusal as refusal:
+            return _refused(refusal.code, refusal.message, len(data))
         except SourceUnreadable as refusal:
             return FileOutcome("unreadable", refusal.code, refusal.message, bytes=len(data),
                                source_key=content_key(data))

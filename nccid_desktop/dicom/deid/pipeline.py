@@ -32,6 +32,7 @@ from pathlib import Path
 from nccid_desktop.dicom.deid.heap import frozen_for_fork, keep_freed_memory
 from nccid_desktop.dicom.deid.one_file import DeidContext, FileOutcome, deidentify_file
 from nccid_desktop.dicom.scan.sources import SourceFile
+from nccid_desktop.limits import Limits, current_limits
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
 
 #: Files handed out per worker and not yet finished: enough to keep every core busy, few
@@ -44,27 +45,40 @@ _POLL_SECONDS = 0.2
 
 log = logging.getLogger(__name__)
 
+#: Every outcome status, in the order summaries list them.
+STATUSES: tuple[str, ...] = ("deidentified", "quarantined", "refused", "unreadable", "failed")
+
 
 @dataclass(frozen=True)
 class BatchReport:
-    """What a batch did: one outcome per source file, in the order the sources came."""
+    """What a batch did: one outcome per source file, in the order the sources came.
+
+    ``positions[i]`` is the index, in the sources given, of ``outcomes[i]`` (a cancelled
+    batch may leave gaps), so a caller can name a refused file on the user's own screen.
+    """
 
     outcomes: tuple[FileOutcome, ...] = ()
     cancelled: bool = False
     not_started: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     quarantined_by_code: dict[str, int] = field(default_factory=dict)
+    positions: tuple[int, ...] = ()
 
     @classmethod
     def from_outcomes(cls, outcomes: Iterable[FileOutcome], *, cancelled: bool = False,
-                      not_started: int = 0) -> BatchReport:
+                      not_started: int = 0, positions: Iterable[int] | None = None
+                      ) -> BatchReport:
         items = tuple(outcomes)
-        counts = Counter(o.status for o in items)
+        counts: Counter[str] = Counter(o.status for o in items)
         codes = Counter(o.code for o in items if o.status == "quarantined")
         return cls(items, cancelled, not_started,
-                   {s: counts.get(s, 0) for s in ("deidentified", "quarantined", "unreadable",
-                                                   "failed")},
-                   dict(sorted(codes.items())))
+                   {s: counts.get(s, 0) for s in STATUSES}, dict(sorted(codes.items())),
+                   tuple(positions) if positions is not None else tuple(range(len(items))))
+
+    def with_positions(self, status: str) -> list[tuple[int, FileOutcome]]:
+        """(source index, outcome) of every outcome with ``status``."""
+        return [(p, o) for p, o in zip(self.positions, self.outcomes, strict=True)
+                if o.status == status]
 
     @property
     def total(self) -> int:
@@ -82,17 +96,31 @@ class BatchReport:
 
 # --- worker side -----------------------------------------------------------------------------
 
-_worker_job: tuple[Path, DeidContext, Path | None] | None = None
+@dataclass(frozen=True)
+class _Job:
+    """What every file of a batch is de-identified with (sent once to each worker)."""
+
+    out_dir: Path
+    ctx: DeidContext
+    quarantine_dir: Path | None
+    limits: Limits
+
+    def run(self, source: SourceFile) -> FileOutcome:
+        return deidentify_file(source, self.out_dir, self.ctx,
+                               quarantine_dir=self.quarantine_dir, limits=self.limits)
 
 
-def _init_worker(out_dir: Path, ctx: DeidContext, quarantine_dir: Path | None) -> None:
+_worker_job: _Job | None = None
+
+
+def _init_worker(job: _Job) -> None:
     """Run once per worker: keep the job's settings; leave Ctrl+C and logging to the parent.
 
     Workers do not write the log file themselves (a rotating file shared by processes can be
     corrupted); the parent logs every failed outcome, whose message is safe to log.
     """
     global _worker_job
-    _worker_job = (out_dir, ctx, quarantine_dir)
+    _worker_job = job
     keep_freed_memory()
     logging.getLogger("nccid_desktop").addHandler(logging.NullHandler())
     logging.getLogger("nccid_desktop").propagate = False
@@ -104,9 +132,7 @@ Chunk = list[tuple[int, SourceFile]]
 
 def _work(chunk: Chunk) -> list[tuple[int, FileOutcome]]:
     assert _worker_job is not None, "worker used before its initializer ran"
-    out_dir, ctx, quarantine_dir = _worker_job
-    return [(index, deidentify_file(source, out_dir, ctx, quarantine_dir=quarantine_dir))
-            for index, source in chunk]
+    return [(index, _worker_job.run(source)) for index, source in chunk]
 
 
 # --- parent side -----------------------------------------------------------------------------
@@ -160,48 +186,51 @@ def _crashed() -> FileOutcome:
 def deidentify_batch(sources: Iterable[SourceFile], out_dir: Path, ctx: DeidContext, *,
                      quarantine_dir: Path | None = None, workers: int | None = None,
                      progress: ProgressCallback = no_progress,
-                     cancel: CancelToken = NEVER_CANCELLED) -> BatchReport:
+                     cancel: CancelToken = NEVER_CANCELLED,
+                     limits: Limits | None = None) -> BatchReport:
     """De-identify every source into ``out_dir``; see :func:`deidentify_file` per file.
 
     ``workers`` defaults to the number of cores; 1 runs in this process (no pool). A
     cancelled batch returns the outcomes of the files that finished, ``cancelled=True``.
+    ``limits`` defaults to the machine policy's size limits.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    job = _Job(Path(out_dir), ctx, quarantine_dir, limits or current_limits())
+    job.out_dir.mkdir(parents=True, exist_ok=True)
     total = len(sources) if isinstance(sources, Sized) else None
     workers = max(1, workers or os.cpu_count() or 1)
     results: dict[int, FileOutcome] = {}
     _progress(progress, 0, total)
     if workers == 1:
-        cancelled = _run_inline(enumerate(sources), out_dir, ctx, quarantine_dir, results,
-                                progress, total, cancel)
+        cancelled = _run_inline(enumerate(sources), job, results, progress, total, cancel)
     else:
-        cancelled = _run_pool(iter(enumerate(sources)), out_dir, ctx, quarantine_dir, workers,
-                              results, progress, total, cancel)
-    outcomes = [results[i] for i in sorted(results)]
+        cancelled = _run_pool(iter(enumerate(sources)), job, workers, results, progress, total,
+                              cancel)
+    positions = sorted(results)
+    outcomes = [results[i] for i in positions]
     for outcome in outcomes:
         if outcome.status == "failed":
             log.warning("A file could not be de-identified (%s): %s", outcome.code,
                         outcome.message)
     not_started = (total - len(outcomes)) if (cancelled and total is not None) else 0
-    return BatchReport.from_outcomes(outcomes, cancelled=cancelled, not_started=not_started)
+    return BatchReport.from_outcomes(outcomes, cancelled=cancelled, not_started=not_started,
+                                     positions=positions)
 
 
-def _run_inline(pending: Iterable[tuple[int, SourceFile]], out_dir: Path, ctx: DeidContext,
-                quarantine_dir: Path | None, results: dict[int, FileOutcome],
-                progress: ProgressCallback, total: int | None, cancel: CancelToken) -> bool:
+def _run_inline(pending: Iterable[tuple[int, SourceFile]], job: _Job,
+                results: dict[int, FileOutcome], progress: ProgressCallback, total: int | None,
+                cancel: CancelToken) -> bool:
     keep_freed_memory()
     for index, source in pending:
         if cancel.cancelled:
             return True
-        results[index] = deidentify_file(source, out_dir, ctx, quarantine_dir=quarantine_dir)
+        results[index] = job.run(source)
         _progress(progress, len(results), total)
     return False
 
 
-def _run_pool(pending: Iterator[tuple[int, SourceFile]], out_dir: Path, ctx: DeidContext,
-              quarantine_dir: Path | None, workers: int, results: dict[int, FileOutcome],
-              progress: ProgressCallback, total: int | None, cancel: CancelToken) -> bool:
+def _run_pool(pending: Iterator[tuple[int, SourceFile]], job: _Job, workers: int,
+              results: dict[int, FileOutcome], progress: ProgressCallback, total: int | None,
+              cancel: CancelToken) -> bool:
     """Feed a process pool with a bounded number of chunks; restart it if a worker dies."""
     limit = workers * IN_FLIGHT_PER_WORKER
     chunks = _chunks(pending, _chunk_files(total, workers))
@@ -210,15 +239,14 @@ def _run_pool(pending: Iterator[tuple[int, SourceFile]], out_dir: Path, ctx: Dei
         context = _context()
         with frozen_for_fork(context.get_start_method()):  # forked on the first submit
             pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                       initargs=(out_dir, ctx, quarantine_dir))
+                                       initargs=(job,))
             started = _pool_starts(pool)
         in_flight: dict[Future[list[tuple[int, FileOutcome]]], Chunk] = {}
         broken = False
         if not started:
             log.warning("Worker processes could not start; de-identifying in this process.")
             rest = (item for chunk in chunks for item in chunk)
-            return _run_inline(rest, out_dir, ctx, quarantine_dir, results, progress, total,
-                               cancel)
+            return _run_inline(rest, job, results, progress, total, cancel)
         try:
             while not broken:
                 files = sum(len(c) for c in in_flight.values())
@@ -249,7 +277,7 @@ def _run_pool(pending: Iterator[tuple[int, SourceFile]], out_dir: Path, ctx: Dei
             _progress(progress, len(results), total)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        _remove_partial_files(out_dir)
+        _remove_partial_files(job.out_dir)
 
 
 def _collect(future: Future[list[tuple[int, FileOutcome]]], chunk: Chunk,

@@ -23,10 +23,13 @@ from typing import BinaryIO
 import pydicom
 from pydicom.tag import Tag
 
+from nccid_desktop.bounded import TooLarge, check_inflated
+from nccid_desktop.dicom.codec.file_meta import DEFLATED, META_READ, transfer_syntax_and_data_start
 from nccid_desktop.dicom.codec.header_parser import read_fast
 from nccid_desktop.dicom.risk import Risk, burned_in_text_risk
 from nccid_desktop.dicom.scan.model import SkippedFile
-from nccid_desktop.dicom.scan.sources import SourceFile
+from nccid_desktop.dicom.scan.sources import IMAGE_SETTING, SUBJECT, SourceFile
+from nccid_desktop.limits import DEFAULT_LIMITS, Limits
 
 DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 PREAMBLE_LENGTH = 128
@@ -156,7 +159,20 @@ def _read_fast(handle: BinaryIO, head: bytes) -> tuple[dict[str, str], str, str]
     return None
 
 
-def _read_pydicom(handle: BinaryIO, has_preamble: bool) -> tuple[dict[str, str], str, str]:
+def _check_deflated(handle: BinaryIO, source: SourceFile, limits: Limits) -> None:
+    """pydicom inflates a deflated data set whole: count its inflated size first."""
+    handle.seek(0)
+    found = transfer_syntax_and_data_start(handle.read(META_READ))
+    if found is not None and found[0] == DEFLATED:
+        handle.seek(found[1])
+        check_inflated(handle, max(1, source.size - found[1]), limits.image_bytes, limits,
+                       subject=SUBJECT, setting=IMAGE_SETTING)
+
+
+def _read_pydicom(handle: BinaryIO, has_preamble: bool, source: SourceFile,
+                  limits: Limits) -> tuple[dict[str, str], str, str]:
+    if has_preamble:
+        _check_deflated(handle, source, limits)
     handle.seek(0)
     dataset = pydicom.dcmread(handle, stop_before_pixels=True, force=not has_preamble,
                               specific_tags=list(_TAGS.values()))
@@ -167,16 +183,18 @@ def _read_pydicom(handle: BinaryIO, has_preamble: bool) -> tuple[dict[str, str],
     return values, media_class, transfer_syntax
 
 
-def _read(handle: BinaryIO, source: SourceFile, *, fast: bool = True) -> FileHeader | SkippedFile:
+def _read(handle: BinaryIO, source: SourceFile, limits: Limits, *,
+          fast: bool = True) -> FileHeader | SkippedFile:
     head = handle.read(PREAMBLE_LENGTH + len(MAGIC))
     has_preamble = head[PREAMBLE_LENGTH:] == MAGIC
     if not has_preamble and not looks_like_raw_dataset(head):
         return _classify_unparsed(head, source)
     try:
         parsed = _read_fast(handle, head) if fast and has_preamble else None
-        values, media_class, transfer_syntax = parsed or _read_pydicom(handle, has_preamble)
-    except (OSError, zlib.error, EOFError):
-        raise  # the bytes could not be read at all: "unreadable", not "damaged"
+        values, media_class, transfer_syntax = parsed or _read_pydicom(handle, has_preamble,
+                                                                       source, limits)
+    except (OSError, zlib.error, EOFError, TooLarge):
+        raise  # the bytes could not be read at all, or were refused: not "damaged"
     except Exception:  # a hostile or damaged file: counted and explained, never fatal
         return SkippedFile(source, "corrupt", "A damaged DICOM file that cannot be read.")
     if media_class == DICOMDIR_SOP_CLASS:
@@ -198,14 +216,15 @@ class _ArchiveCache:
         self._path: object = None
         self._archive: zipfile.ZipFile | None = None
 
-    def open(self, source: SourceFile) -> BinaryIO:
+    def open(self, source: SourceFile, limits: Limits) -> BinaryIO:
         if source.member is None:
+            source.check_size(limits)
             return open(source.path, "rb")
         if self._archive is None or self._path != source.path:
             self.close()
             self._archive = zipfile.ZipFile(source.path)
             self._path = source.path
-        return self._archive.open(source.member)  # type: ignore[return-value]
+        return source.open_member(self._archive, limits)
 
     def close(self) -> None:
         if self._archive is not None:
@@ -215,12 +234,18 @@ class _ArchiveCache:
 
 
 def read_header(source: SourceFile, archives: _ArchiveCache | None = None, *,
-                fast: bool = True) -> FileHeader | SkippedFile:
-    """The scan's view of one file; never raises. ``fast=False`` reads with pydicom only."""
+                fast: bool = True, limits: Limits = DEFAULT_LIMITS) -> FileHeader | SkippedFile:
+    """The scan's view of one file; never raises. ``fast=False`` reads with pydicom only.
+
+    A file beyond ``limits`` (its size, a zip member's declared or actual inflated size, a
+    deflated data set's inflated size) is a ``refused`` SkippedFile with the reason.
+    """
     cache = archives or _ArchiveCache()
     try:
-        with cache.open(source) as handle:
-            return _read(handle, source, fast=fast)
+        with cache.open(source, limits) as handle:
+            return _read(handle, source, limits, fast=fast)
+    except TooLarge as refusal:
+        return SkippedFile(source, "refused", refusal.message)
     except (OSError, zipfile.BadZipFile, zlib.error, EOFError):
         return SkippedFile(source, "unreadable", "The file could not be opened or read.")
     except (RuntimeError, NotImplementedError):  # zip members: encrypted, unknown compression
@@ -231,12 +256,13 @@ def read_header(source: SourceFile, archives: _ArchiveCache | None = None, *,
             cache.close()
 
 
-def read_headers(sources: list[SourceFile]) -> list[FileHeader | SkippedFile]:
+def read_headers(sources: list[SourceFile],
+                 limits: Limits = DEFAULT_LIMITS) -> list[FileHeader | SkippedFile]:
     """Headers of a chunk of files, in order: the unit of work of one worker process."""
     archives = _ArchiveCache()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pydicom warnings may quote header values
-            return [read_header(source, archives) for source in sources]
+            return [read_header(source, archives, limits=limits) for source in sources]
     finally:
         archives.close()

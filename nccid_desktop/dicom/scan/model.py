@@ -17,8 +17,9 @@ from typing import Literal
 from nccid_desktop.dicom.risk import Risk
 from nccid_desktop.dicom.scan.sources import SourceFile
 
-SkipKind = Literal["not_dicom", "corrupt", "unreadable", "index", "duplicate"]
-SKIP_KINDS: tuple[SkipKind, ...] = ("not_dicom", "corrupt", "unreadable", "index", "duplicate")
+SkipKind = Literal["not_dicom", "corrupt", "unreadable", "index", "duplicate", "refused"]
+SKIP_KINDS: tuple[SkipKind, ...] = ("not_dicom", "corrupt", "unreadable", "index", "duplicate",
+                                    "refused")
 QuarantineState = Literal["none", "some", "all"]
 
 

@@ -12,7 +12,8 @@ JSON shape (``"format": "nccid-scan/1"``; keys are stable, new keys may be added
     {"format": "nccid-scan/1",
      "summary": {"files", "images", "bytes", "patients", "studies", "series",
                  "included_series", "included_images", "quarantine_risk_images",
-                 "skipped": {"not_dicom", "corrupt", "unreadable", "index", "duplicate"}},
+                 "skipped": {"not_dicom", "corrupt", "unreadable", "index", "duplicate",
+                             "refused"}},
      "patients": [{"patient": label, "label_kind": "patient_id" | "pseudonym" | "index",
                    "sex", "studies": [{"study_uid", "date", "description",
                    "series": [{"series_uid", "number", "modality", "body_part", "date",
@@ -45,7 +46,8 @@ from nccid_desktop.pseudonym import remap_uid
 
 REPORT_FORMAT = "nccid-scan/1"
 SKIP_LABELS = {"not_dicom": "not DICOM", "corrupt": "damaged", "unreadable": "unreadable",
-               "index": "DICOMDIR index", "duplicate": "duplicate"}
+               "index": "DICOMDIR index", "duplicate": "duplicate",
+               "refused": "refused (over a size limit)"}
 
 
 def _iso(value: Any) -> str | None:

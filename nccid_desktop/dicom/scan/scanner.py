@@ -32,6 +32,7 @@ from nccid_desktop.dicom.scan.model import (
 )
 from nccid_desktop.dicom.scan.sources import SourceFile, iter_sources
 from nccid_desktop.errors import DicomError
+from nccid_desktop.limits import DEFAULT_LIMITS, Limits, current_limits
 from nccid_desktop.logsafe import register_sensitive
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
 
@@ -72,17 +73,17 @@ def _chunks(sources: list[SourceFile], workers: int) -> list[list[SourceFile]]:
 
 
 def _read_in_process(sources: list[SourceFile], progress: ProgressCallback,
-                     cancel: CancelToken) -> list[FileHeader | SkippedFile]:
+                     cancel: CancelToken, limits: Limits) -> list[FileHeader | SkippedFile]:
     results: list[FileHeader | SkippedFile] = []
     for chunk in _chunks(sources, 1):
         cancel.raise_if_cancelled()
-        results.extend(read_headers(chunk))
+        results.extend(read_headers(chunk, limits))
         progress(Progress(len(results), len(sources), "Reading DICOM headers"))
     return results
 
 
 def _read_in_workers(sources: list[SourceFile], workers: int, progress: ProgressCallback,
-                     cancel: CancelToken) -> list[FileHeader | SkippedFile]:
+                     cancel: CancelToken, limits: Limits) -> list[FileHeader | SkippedFile]:
     chunks = _chunks(sources, workers)
     results: list[list[FileHeader | SkippedFile] | None] = [None] * len(chunks)
     executor = ProcessPoolExecutor(max_workers=workers,
@@ -90,7 +91,8 @@ def _read_in_workers(sources: list[SourceFile], workers: int, progress: Progress
     done = 0
     try:
         pending: dict[Future[list[FileHeader | SkippedFile]], int] = {
-            executor.submit(read_headers, chunk): index for index, chunk in enumerate(chunks)
+            executor.submit(read_headers, chunk, limits): index
+            for index, chunk in enumerate(chunks)
         }
         while pending:
             cancel.raise_if_cancelled()
@@ -100,7 +102,7 @@ def _read_in_workers(sources: list[SourceFile], workers: int, progress: Progress
                 try:
                     results[index] = future.result()
                 except BrokenProcessPool:  # a worker died (e.g. out of memory): read here
-                    results[index] = read_headers(chunks[index])
+                    results[index] = read_headers(chunks[index], limits)
                 done += len(chunks[index])
             progress(Progress(done, len(sources), "Reading DICOM headers"))
     finally:
@@ -110,12 +112,13 @@ def _read_in_workers(sources: list[SourceFile], workers: int, progress: Progress
 
 def read_all_headers(sources: list[SourceFile], *, workers: int | None = None,
                      progress: ProgressCallback = no_progress,
-                     cancel: CancelToken = NEVER_CANCELLED) -> list[FileHeader | SkippedFile]:
+                     cancel: CancelToken = NEVER_CANCELLED,
+                     limits: Limits = DEFAULT_LIMITS) -> list[FileHeader | SkippedFile]:
     """Headers of ``sources`` in their order, using worker processes for large inputs."""
     workers = min(MAX_WORKERS, workers if workers is not None else (os.cpu_count() or 1))
     if workers <= 1 or len(sources) < PARALLEL_THRESHOLD:
-        return _read_in_process(sources, progress, cancel)
-    return _read_in_workers(sources, workers, progress, cancel)
+        return _read_in_process(sources, progress, cancel, limits)
+    return _read_in_workers(sources, workers, progress, cancel, limits)
 
 
 def _series_number(text: str) -> int | None:
@@ -186,21 +189,25 @@ def _register_identifiers(result: ScanResult) -> None:
 
 def scan(paths: Sequence[str | os.PathLike[str]], *, workers: int | None = None,
          progress: ProgressCallback = no_progress,
-         cancel: CancelToken = NEVER_CANCELLED) -> ScanResult:
+         cancel: CancelToken = NEVER_CANCELLED, limits: Limits | None = None) -> ScanResult:
     """Scan files, folders and zip archives for DICOM objects, headers only.
 
-    Non-DICOM, damaged and unreadable files are counted in ``ScanResult.skipped`` with a
-    reason; they never stop the scan. Raises :class:`CancelledError` when cancelled and
-    :class:`DicomError` when a given path does not exist.
+    Non-DICOM, damaged and unreadable files, and files over the size limits (default: the
+    machine policy's), are counted in ``ScanResult.skipped`` with a reason; they never stop
+    the scan. Raises :class:`CancelledError` when cancelled and :class:`DicomError` when a
+    given path does not exist.
     """
+    limits = limits or current_limits()
     sources = find_sources(paths, progress=progress, cancel=cancel)
-    items = read_all_headers(sources, workers=workers, progress=progress, cancel=cancel)
+    items = read_all_headers(sources, workers=workers, progress=progress, cancel=cancel,
+                             limits=limits)
     result = group_headers(items, len(sources))
     _register_identifiers(result)
     counts = result.skipped_counts()
     log.info("Scan finished: %d files, %d DICOM objects in %d series of %d patients; "
-             "not DICOM %d, damaged %d, unreadable %d, duplicates %d, quarantine risk %d",
+             "not DICOM %d, damaged %d, unreadable %d, duplicates %d, refused %d, "
+             "quarantine risk %d",
              len(sources), result.instance_count, result.series_count, len(result.patients),
              counts["not_dicom"], counts["corrupt"], counts["unreadable"], counts["duplicate"],
-             result.quarantined_count)
+             counts["refused"], result.quarantined_count)
     return result

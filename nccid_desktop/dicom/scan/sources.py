@@ -3,7 +3,9 @@
 Why a ``SourceFile`` value rather than a path: a file may live inside a zip, and source paths
 often contain patient names (PACS exports name folders after the patient). A ``SourceFile``
 knows how to read its bytes wherever it lives; its ``display_name`` is for the user's own
-screen only and must never be logged, journalled or uploaded.
+screen only and must never be logged, journalled or uploaded. Reading is bounded
+(:mod:`nccid_desktop.bounded`): a file over the image cap, or a zip member whose declared or
+actual inflated size breaks the caps, raises :class:`TooLarge` before it is read whole.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from nccid_desktop.bounded import TooLarge, open_member, read_file, too_big
+from nccid_desktop.limits import DEFAULT_LIMITS, Limits
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken
+
+__all__ = ["SKIPPED_NAMES", "SourceFile", "TooLarge", "iter_sources"]
+
+#: How a refusal names the file: the message goes with the file's name on screen.
+SUBJECT = "This file"
+IMAGE_SETTING = "max_image_size"
 
 #: File names that are indexes or clutter, never image content.
 SKIPPED_NAMES = frozenset({"dicomdir", "thumbs.db", ".ds_store", "desktop.ini"})
@@ -35,17 +45,28 @@ class SourceFile:
         """Where the file is, for the user's own screen only (may contain a patient name)."""
         return f"{self.path}!{self.member}" if self.member else str(self.path)
 
-    def open(self) -> BinaryIO:
-        if self.member is None:
-            return open(self.path, "rb")
-        with zipfile.ZipFile(self.path) as archive:
-            return io.BytesIO(archive.read(self.member))
+    def open(self, limits: Limits = DEFAULT_LIMITS) -> BinaryIO:
+        return io.BytesIO(self.read_bytes(limits))
 
-    def read_bytes(self) -> bytes:
+    def read_bytes(self, limits: Limits = DEFAULT_LIMITS) -> bytes:
+        """The whole file; :class:`TooLarge` when it breaks ``limits`` (nothing big is read)."""
         if self.member is None:
-            return self.path.read_bytes()
-        with zipfile.ZipFile(self.path) as archive:
-            return archive.read(self.member)
+            return read_file(self.path, limits.image_bytes, subject=SUBJECT,
+                             setting=IMAGE_SETTING)
+        with zipfile.ZipFile(self.path) as archive, self.open_member(archive, limits) as stream:
+            return stream.read()
+
+    def open_member(self, archive: zipfile.ZipFile, limits: Limits) -> BinaryIO:
+        """This zip member of ``archive`` as a bounded stream (checked before inflating)."""
+        assert self.member is not None
+        return open_member(archive, archive.getinfo(self.member), limits.image_bytes, limits,
+                           subject=SUBJECT, setting=IMAGE_SETTING)
+
+    def check_size(self, limits: Limits) -> None:
+        """Refuse a file on disk known to be over the cap (a zip member is checked when
+        opened, from its declared sizes)."""
+        if self.member is None and self.size > limits.image_bytes:
+            raise too_big(SUBJECT, self.size, limits.image_bytes, IMAGE_SETTING)
 
 
 def _is_skipped(name: str) -> bool:

@@ -23,7 +23,8 @@ def test_pool_batch_stages_every_image_and_quarantines_the_capture(study_folder,
     report = deidentify_batch(sources, tmp_path / "staging", deid_context,
                               quarantine_dir=tmp_path / "quarantine", workers=2,
                               progress=seen.append)
-    assert report.counts == {"deidentified": 6, "quarantined": 1, "unreadable": 0, "failed": 0}
+    assert report.counts == {"deidentified": 6, "quarantined": 1, "unreadable": 0, "failed": 0,
+                             "refused": 0}
     assert report.quarantined_by_code == {"secondary_capture": 1}
     assert report.pseudonyms == {pseudonym}
     assert not report.cancelled
@@ -125,6 +126,7 @@ def test_report_from_outcomes_counts_by_status_and_reason():
         FileOutcome("quarantined", "dose_report"),
         FileOutcome("unreadable", "not_dicom"),
     ])
-    assert report.counts == {"deidentified": 1, "quarantined": 3, "unreadable": 1, "failed": 0}
+    assert report.counts == {"deidentified": 1, "quarantined": 3, "unreadable": 1, "failed": 0,
+                             "refused": 0}
     assert report.quarantined_by_code == {"dose_report": 2, "verify_failed": 1}
     assert report.output_bytes == 10

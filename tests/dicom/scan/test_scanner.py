@@ -111,7 +111,7 @@ def test_junk_and_damaged_files_are_counted_with_reasons(export: Path) -> None:
         "thumb.jpg": ("not_dicom", "Not a DICOM file."),
     }
     assert result.skipped_counts() == {"not_dicom": 4, "corrupt": 3, "unreadable": 0,
-                                       "index": 0, "duplicate": 0}
+                                       "index": 0, "duplicate": 0, "refused": 0}
 
 
 def test_burned_in_text_risk_is_kept_per_file_and_series(export: Path) -> None:
