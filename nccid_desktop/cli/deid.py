@@ -3,10 +3,12 @@
 Every output is checked by the independent verifier before it is placed in ``--out``; files
 that may carry burned-in text, have no usable Patient ID or fail the check go to the
 quarantine folder (by reason), never to staging. Files over a size limit (machine policy) are
-refused: not read whole, not copied anywhere. The JSON summary and the audit file (written
+refused: not read whole, not copied anywhere. Two different images with one SOP Instance UID
+are both held back (never staged over each other); copies of one image are used once, so the
+count of files de-identified is the count of files staged. The JSON summary and the audit file (written
 beside the staging folder, or to ``--audit``) hold counts, reasons, new UIDs and pseudonyms:
 no source path and no identifier; the text summary, for the user's own screen, also names
-the files they must act on (refused), as ``nccid scan`` does. Ctrl+C stops cleanly: files in
+the files they must act on (refused, held back), as ``nccid scan`` does. Ctrl+C stops cleanly: files in
 progress finish, nothing half-written is left, and the summary says what was done.
 """
 
@@ -30,12 +32,14 @@ from nccid_desktop.errors import CancelledError, DicomError
 from nccid_desktop.keys import load_key_file
 from nccid_desktop.tasks import CancelToken, Progress
 
-#: Exit code when some files could not be processed at all, or were refused (quarantine is
-#: not a failure: those files are kept for review).
+#: Exit code when some files could not be processed at all, were refused or held back (the
+#: user must act); quarantine is not a failure: those files are kept for review.
 FAILED_FILES_EXIT = 1
 
 STATUS_WORDS = {
     "deidentified": "de-identified",
+    "duplicate": "were copies of another file (the same image, used once)",
+    "held_back": "held back (not sent)",
     "quarantined": "quarantined",
     "refused": "refused (over a size limit, or damaged), not read further",
     "unreadable": "skipped (not DICOM or unreadable)",
@@ -92,10 +96,13 @@ def _summary(report: BatchReport, out_dir: Path, audit_path: Path,
              quarantine_dir: Path) -> dict[str, Any]:
     return {
         "deidentified": report.counts.get("deidentified", 0),
+        "duplicates": report.counts.get("duplicate", 0),
+        "held_back": report.counts.get("held_back", 0),
+        "held_back_by_reason": report.by_code("held_back"),
         "quarantined": report.counts.get("quarantined", 0),
         "quarantined_by_reason": report.quarantined_by_code,
         "refused": report.counts.get("refused", 0),
-        "refused_by_reason": _by_code(report, "refused"),
+        "refused_by_reason": report.by_code("refused"),
         "skipped": report.counts.get("unreadable", 0),
         "failed": report.counts.get("failed", 0),
         "patients": len(report.pseudonyms),
@@ -107,14 +114,6 @@ def _summary(report: BatchReport, out_dir: Path, audit_path: Path,
     }
 
 
-def _by_code(report: BatchReport, status: str) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for outcome in report.outcomes:
-        if outcome.status == status:
-            counts[outcome.code] = counts.get(outcome.code, 0) + 1
-    return dict(sorted(counts.items()))
-
-
 def _named(report: BatchReport, status: str, sources: list[SourceFile]) -> list[str]:
     """Each file with ``status`` by its name and reason: for the user's own screen only."""
     return [f"  {sources[position].display_name}: {outcome.message}"
@@ -124,6 +123,11 @@ def _named(report: BatchReport, status: str, sources: list[SourceFile]) -> list[
 def _text(summary: dict[str, Any], report: BatchReport, sources: list[SourceFile]) -> str:
     lines = [f"{summary['deidentified']} files de-identified for {summary['patients']} "
              f"patients into {summary['out']}"]
+    if summary["duplicates"]:
+        lines.append(f"{summary['duplicates']} files {STATUS_WORDS['duplicate']}")
+    if summary["held_back"]:
+        lines.append(f"{summary['held_back']} files {STATUS_WORDS['held_back']}:")
+        lines += _named(report, "held_back", sources)
     if summary["quarantined"]:
         lines.append(f"{summary['quarantined']} files quarantined (not sent), in "
                      f"{summary['quarantine']}:")
@@ -178,4 +182,5 @@ def _deid(args: argparse.Namespace) -> int:
         print(_text(summary, report, sources))
     if report.cancelled:
         return CancelledError.exit_code
-    return FAILED_FILES_EXIT if summary["failed"] or summary["refused"] else 0
+    problems = summary["failed"] or summary["refused"] or summary["held_back"]
+    return FAILED_FILES_EXIT if problems else 0

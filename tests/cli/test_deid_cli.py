@@ -71,7 +71,7 @@ def test_audit_file_beside_staging_has_counts_and_no_identifier_or_path(
     audit = json.loads(text)
     assert audit["format"] == "nccid-deid-audit" and audit["site"] == "RSH"
     assert audit["counts"] == {"deidentified": 2, "quarantined": 1, "unreadable": 1,
-                               "failed": 0, "refused": 0}
+                               "failed": 0, "refused": 0, "duplicate": 0, "held_back": 0}
     keys = [entry["key"] for entry in audit["files"]]
     assert sum(k.startswith("2.25.") for k in keys) == 2
     assert sum(k.startswith("sha256:") for k in keys) == 2

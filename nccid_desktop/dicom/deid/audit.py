@@ -3,7 +3,9 @@
 Why no identifiers and no paths: the audit is kept and may be shown to information governance
 or support; source paths often contain patient names. Each file is keyed by its new
 (remapped) SOP Instance UID when it has one, else by a content hash of the source, so a file
-can be traced by someone who holds it without the audit saying where it was.
+can be traced by someone who holds it without the audit saying where it was. Statuses:
+deidentified, duplicate (a copy of another file's image, used once), held_back (another image
+has the same identifier), quarantined, refused (over a size limit), unreadable, failed.
 """
 
 from __future__ import annotations
@@ -25,14 +27,21 @@ AUDIT_VERSION = 1
 
 
 def file_entry(outcome: FileOutcome) -> dict[str, Any]:
-    """One file's audit line: key, status, reason code and message, pseudonym, size."""
-    if outcome.sop_instance_uid:
+    """One file's audit line: key, status, reason code and message, pseudonym, size.
+
+    Files held back share their SOP Instance UID with another file, so they are keyed by
+    their content hash when it is known, and the shared UID is given beside it.
+    """
+    held_back = outcome.status == "held_back"
+    if outcome.sop_instance_uid and not (held_back and outcome.source_key):
         key = outcome.sop_instance_uid
     elif outcome.source_key:
         key = f"sha256:{outcome.source_key}"
     else:
         key = ""
     entry: dict[str, Any] = {"key": key, "status": outcome.status}
+    if held_back and outcome.sop_instance_uid:
+        entry["sop_instance_uid"] = outcome.sop_instance_uid
     if outcome.code:
         entry["code"] = outcome.code
         entry["reason"] = outcome.message
@@ -67,6 +76,8 @@ def audit_record(report: BatchReport, *, site: str, linking: str,
         "not_started": report.not_started,
         "counts": dict(report.counts),
         "quarantined_by_reason": dict(report.quarantined_by_code),
+        "held_back_by_reason": report.by_code("held_back"),
+        "refused_by_reason": report.by_code("refused"),
         "patients": len(report.pseudonyms),
         "output_bytes": report.output_bytes,
         "selection_overrides": [dict(entry) for entry in overrides],

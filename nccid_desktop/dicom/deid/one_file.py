@@ -16,11 +16,9 @@ are deterministic: the same source gives byte-identical output on every run and 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import logging
-import os
 import traceback
 import warnings
 import zipfile
@@ -48,17 +46,24 @@ from nccid_desktop.dicom.deid import byte_editor
 from nccid_desktop.dicom.deid.marks import IMPLEMENTATION_VERSION
 from nccid_desktop.dicom.deid.pydicom_reference import DeidContext, Quarantined, deidentify_dataset
 from nccid_desktop.dicom.deid.source_read import SourceUnreadable, read_source
+from nccid_desktop.dicom.deid.staging import stage, store_quarantine
+from nccid_desktop.dicom.scan.model import HOLD_REASONS
 from nccid_desktop.dicom.scan.sources import IMAGE_SETTING, SUBJECT, SourceFile
 from nccid_desktop.dicom.verify.verifier import SourceIdentity, verify_output
 from nccid_desktop.limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["DeidContext", "FileOutcome", "Quarantined", "deidentify_dataset", "deidentify_file"]
+__all__ = ["DeidContext", "FileOutcome", "InMemory", "Quarantined", "deidentify_dataset",
+           "deidentify_file", "deidentify_in_memory"]
 
 log = logging.getLogger(__name__)
 
 #: ``refused``: over a size limit, or pixel data that does not fit its header (never read
 #: whole, never copied to quarantine, so a hostile file cannot fill the disk either).
-Status = Literal["deidentified", "quarantined", "refused", "unreadable", "failed"]
+#: ``held_back``: another image already has its identifier (see :data:`HOLD_REASONS`);
+#: ``duplicate``: the same image as another of the batch, used once (set by the batch).
+Status = Literal["deidentified", "duplicate", "held_back", "quarantined", "refused",
+                 "unreadable", "failed"]
+UID_CONFLICT = "uid_conflict"
 _PREAMBLE = bytes(128)
 
 
@@ -68,7 +73,9 @@ class FileOutcome:
 
     ``bytes`` is the size of the staged output for a de-identified file, else of the source.
     ``source_key`` is a content hash of the source (audit and quarantine name) when the file
-    was not de-identified.
+    was not de-identified. ``existing`` is True when the staged output was already there,
+    byte for byte, so this file wrote nothing. ``output_key`` is a content hash of the
+    output of a file held back, so copies among those can be told apart from conflicts.
     """
 
     status: Status
@@ -79,6 +86,8 @@ class FileOutcome:
     pseudonym: str | None = None
     bytes: int = 0
     source_key: str = ""
+    existing: bool = False
+    output_key: str = ""
 
 
 def content_key(data: bytes) -> str:
@@ -122,52 +131,9 @@ def _where(exc: BaseException) -> str:
     return f"{Path(last.filename).name}:{last.lineno}"
 
 
-def _store_quarantine(quarantine_dir: Path | None, code: str, message: str, key: str,
-                      content: bytes) -> None:
-    """Keep a refused file under ``quarantine_dir/<code>/<key>.dcm`` with its reason."""
-    if quarantine_dir is None:
-        return
-    folder = Path(quarantine_dir) / code
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_atomically(folder / f"{key}.dcm", content)
-    (folder / f"{key}.txt").write_text(f"{code}\n{message}\n", encoding="utf-8")
-
-
-def _write_atomically(target: Path, content: bytes) -> None:
-    """One write to a temporary name, then a rename: the target is whole or absent.
-
-    Plain ``os`` calls: a buffered file object adds nothing to one large write. No fsync (it
-    would make every slice wait for the disk): an output here is not the upload yet; the
-    outbox copies it, fsyncs its copy and records its size, which the sender checks again.
-    A power cut between this rename and that copy can leave the output short, so whatever
-    stages it checks its size against ``FileOutcome.bytes`` or re-verifies it first.
-    """
-    temporary = os.path.join(target.parent, f".{target.stem}.{os.getpid()}.tmp")
-    try:
-        descriptor = os.open(temporary, _WRITE_FLAGS, 0o666)
-    except FileNotFoundError:  # the folder is made on first use, not checked for every file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(temporary, _WRITE_FLAGS, 0o666)
-    try:
-        try:
-            view = memoryview(content)
-            while view:
-                view = view[os.write(descriptor, view):]
-        finally:
-            os.close(descriptor)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
-
-
 def _refuse(data: bytes, code: str, message: str, quarantine_dir: Path | None) -> FileOutcome:
     key = content_key(data)
-    _store_quarantine(quarantine_dir, code, message, key, data)
+    store_quarantine(quarantine_dir, code, message, key, data)
     return FileOutcome("quarantined", code, message, bytes=len(data), source_key=key)
 
 
@@ -199,42 +165,36 @@ def _check_deflated(data: bytes, limits: Limits) -> None:
                        limits.image_bytes, limits, subject=SUBJECT, setting=IMAGE_SETTING)
 
 
-def deidentify_file(source: SourceFile | Path, out_dir: Path, ctx: DeidContext, *,
-                    quarantine_dir: Path | None = None,
-                    limits: Limits = DEFAULT_LIMITS) -> FileOutcome:
-    """De-identify one file into ``out_dir`` (flat, ``<new SOPInstanceUID>.dcm``).
+@dataclass(frozen=True)
+class InMemory:
+    """A source de-identified in memory, not yet verified nor written."""
 
-    Quarantined files are copied to ``quarantine_dir/<code>/`` under a content hash (never
-    the original name, which may hold a patient's name) with a reason file; with no
-    ``quarantine_dir`` they are only reported. A verify failure moves the written output into
-    quarantine (or deletes it); it never stays in ``out_dir``. A file beyond ``limits`` is
-    ``refused``: not read whole, not copied anywhere.
-    """
-    if not isinstance(source, SourceFile):
-        source = SourceFile(Path(source))
+    output: bytes
+    identity: SourceIdentity
+    pseudonym: str
+    new_uid: str
+
+
+def deidentify_in_memory(data: bytes, ctx: DeidContext, *, limits: Limits = DEFAULT_LIMITS,
+                         quarantine_dir: Path | None = None) -> InMemory | FileOutcome:
+    """De-identify ``data`` in memory: its output, or the outcome that refuses it (a
+    quarantined source is kept in ``quarantine_dir``). Never raises."""
     try:
-        data = source.read_bytes(limits)
         _check_deflated(data, limits)
     except TooLarge as refusal:
-        return _refused(refusal.code, refusal.message, source.size)
-    except (OSError, zipfile.BadZipFile, RuntimeError, zlib.error, EOFError):
-        return FileOutcome("unreadable", "unreadable_file", "The file could not be read.")
+        return _refused(refusal.code, refusal.message, len(data))
+    except (zlib.error, EOFError):
+        return FileOutcome("unreadable", "corrupt", "The file looks like DICOM but is damaged.",
+                           bytes=len(data), source_key=content_key(data))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom's value warnings would echo header values
         walked = _walk(data)
         try:
             if walked is not None:
                 check_walked(data, walked, limits)
-        except PixelRefusal as refusal:
-            return _refused(refusal.code, refusal.message, len(data))
-        try:
             fast = _raw_output(data, walked, ctx) if walked is not None else None
-        except Quarantined as refusal:
-            return _refuse(data, refusal.code, refusal.message, quarantine_dir)
-        if fast is not None:
-            return _verify_and_write(fast.output, data, fast.identity, fast.pseudonym,
-                                     fast.new_uid, Path(out_dir), quarantine_dir)
-        try:
+            if fast is not None:
+                return InMemory(fast.output, fast.identity, fast.pseudonym, fast.new_uid)
             ds, identity, pseudonym, new_uid = _prepare(data, ctx, walked, limits)
         except PixelRefusal as refusal:
             return _refused(refusal.code, refusal.message, len(data))
@@ -248,8 +208,42 @@ def deidentify_file(source: SourceFile | Path, out_dir: Path, ctx: DeidContext, 
             return FileOutcome("failed", "deid_error",
                                f"The file could not be de-identified ({type(exc).__name__}).",
                                bytes=len(data), source_key=content_key(data))
-        return _write_and_verify(ds, data, identity, pseudonym, new_uid, Path(out_dir),
-                                 quarantine_dir)
+        try:
+            output = encode_part10(ds, data)
+        except Exception as exc:
+            log.warning("Writing a de-identified file failed: %s at %s",
+                        type(exc).__name__, _where(exc))
+            return FileOutcome("failed", "write_error",
+                               f"The de-identified file could not be written "
+                               f"({type(exc).__name__}).",
+                               bytes=len(data), source_key=content_key(data))
+    return InMemory(output, identity, pseudonym, new_uid)
+
+
+def deidentify_file(source: SourceFile | Path, out_dir: Path, ctx: DeidContext, *,
+                    quarantine_dir: Path | None = None,
+                    limits: Limits = DEFAULT_LIMITS) -> FileOutcome:
+    """De-identify one file into ``out_dir`` (flat, ``<new SOPInstanceUID>.dcm``).
+
+    Quarantined files are copied to ``quarantine_dir/<code>/`` under a content hash (never
+    the original name, which may hold a patient's name) with a reason file; with no
+    ``quarantine_dir`` they are only reported. A verify failure moves the written output into
+    quarantine (or deletes it); it never stays in ``out_dir``. A file beyond ``limits`` is
+    ``refused``: not read whole, not copied anywhere. A different file already staged under
+    the same name is never replaced: this one is ``held_back`` (see :mod:`.staging`).
+    """
+    if not isinstance(source, SourceFile):
+        source = SourceFile(Path(source))
+    try:
+        data = source.read_bytes(limits)
+    except TooLarge as refusal:
+        return _refused(refusal.code, refusal.message, source.size)
+    except (OSError, zipfile.BadZipFile, RuntimeError, zlib.error, EOFError):
+        return FileOutcome("unreadable", "unreadable_file", "The file could not be read.")
+    result = deidentify_in_memory(data, ctx, limits=limits, quarantine_dir=quarantine_dir)
+    if isinstance(result, FileOutcome):
+        return result
+    return _verify_and_write(result, data, Path(out_dir), quarantine_dir)
 
 
 def _walk(data: bytes) -> Part10 | None:
@@ -277,29 +271,14 @@ def _raw_output(data: bytes, walked: Part10, ctx: DeidContext) -> byte_editor.Ra
         return None
 
 
-def _write_and_verify(ds: Dataset, data: bytes, identity: SourceIdentity, pseudonym: str,
-                      new_uid: str, out_dir: Path, quarantine_dir: Path | None) -> FileOutcome:
-    """Encode in memory, verify those exact bytes, and only then write them (atomically)."""
-    try:
-        output = encode_part10(ds, data)
-    except Exception as exc:
-        log.warning("Writing a de-identified file failed: %s at %s",
-                    type(exc).__name__, _where(exc))
-        return FileOutcome("failed", "write_error",
-                           f"The de-identified file could not be written "
-                           f"({type(exc).__name__}).",
-                           bytes=len(data), source_key=content_key(data))
-    return _verify_and_write(output, data, identity, pseudonym, new_uid, out_dir,
-                             quarantine_dir)
-
-
-def _verify_and_write(output: bytes, data: bytes, identity: SourceIdentity, pseudonym: str,
-                      new_uid: str, out_dir: Path, quarantine_dir: Path | None) -> FileOutcome:
-    """Verify the output bytes, and only if they pass write them (atomically)."""
+def _verify_and_write(done: InMemory, data: bytes, out_dir: Path,
+                      quarantine_dir: Path | None) -> FileOutcome:
+    """Verify the output bytes, and only if they pass write them (atomically, never over a
+    different file)."""
     if not out_dir.is_dir():  # a look, not a mkdir: mkdir locks the parent for every file
         out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        problems = verify_output(output, identity, pseudonym)
+        problems = verify_output(done.output, done.identity, done.pseudonym)
     except Exception as exc:
         log.warning("Verification crashed: %s at %s", type(exc).__name__, _where(exc))
         problems = ["The safety check could not be completed."]
@@ -308,18 +287,24 @@ def _verify_and_write(output: bytes, data: bytes, identity: SourceIdentity, pseu
         message = "The de-identified copy failed the safety check: " + problems[0]
         if len(problems) > 1:
             message += f" (and {len(problems) - 1} more problems)"
-        _store_quarantine(quarantine_dir, "verify_failed", message, key, output)
+        store_quarantine(quarantine_dir, "verify_failed", message, key, done.output)
         return FileOutcome("quarantined", "verify_failed", message,
-                           sop_instance_uid=new_uid, pseudonym=pseudonym,
+                           sop_instance_uid=done.new_uid, pseudonym=done.pseudonym,
                            bytes=len(data), source_key=key)
-    target = out_dir / f"{new_uid}.dcm"
+    target = out_dir / f"{done.new_uid}.dcm"
     try:
-        _write_atomically(target, output)
+        placed = stage(target, done.output)
     except OSError as exc:
         log.warning("Writing a de-identified file failed: %s", type(exc).__name__)
         return FileOutcome("failed", "write_error",
                            f"The de-identified file could not be written "
                            f"({type(exc).__name__}).",
                            bytes=len(data), source_key=content_key(data))
-    return FileOutcome("deidentified", output=target, sop_instance_uid=new_uid,
-                       pseudonym=pseudonym, bytes=len(output))
+    if placed == "different":
+        return FileOutcome("held_back", UID_CONFLICT, HOLD_REASONS[UID_CONFLICT],
+                           sop_instance_uid=done.new_uid, pseudonym=done.pseudonym,
+                           bytes=len(data), source_key=content_key(data),
+                           output_key=content_key(done.output))
+    return FileOutcome("deidentified", output=target, sop_instance_uid=done.new_uid,
+                       pseudonym=done.pseudonym, bytes=len(done.output),
+                       existing=placed == "same")

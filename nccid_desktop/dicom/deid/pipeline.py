@@ -31,6 +31,7 @@ from pathlib import Path
 
 from nccid_desktop.dicom.deid.heap import frozen_for_fork, keep_freed_memory
 from nccid_desktop.dicom.deid.one_file import DeidContext, FileOutcome, deidentify_file
+from nccid_desktop.dicom.deid.same_uid import settle_shared_uids
 from nccid_desktop.dicom.scan.sources import SourceFile
 from nccid_desktop.limits import Limits, current_limits
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
@@ -46,7 +47,8 @@ _POLL_SECONDS = 0.2
 log = logging.getLogger(__name__)
 
 #: Every outcome status, in the order summaries list them.
-STATUSES: tuple[str, ...] = ("deidentified", "quarantined", "refused", "unreadable", "failed")
+STATUSES: tuple[str, ...] = ("deidentified", "duplicate", "held_back", "quarantined", "refused",
+                             "unreadable", "failed")
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,10 @@ class BatchReport:
         return cls(items, cancelled, not_started,
                    {s: counts.get(s, 0) for s in STATUSES}, dict(sorted(codes.items())),
                    tuple(positions) if positions is not None else tuple(range(len(items))))
+
+    def by_code(self, status: str) -> dict[str, int]:
+        """How many outcomes with ``status`` there are per reason code."""
+        return dict(sorted(Counter(o.code for o in self.outcomes if o.status == status).items()))
 
     def with_positions(self, status: str) -> list[tuple[int, FileOutcome]]:
         """(source index, outcome) of every outcome with ``status``."""
@@ -205,6 +211,7 @@ def deidentify_batch(sources: Iterable[SourceFile], out_dir: Path, ctx: DeidCont
     else:
         cancelled = _run_pool(iter(enumerate(sources)), job, workers, results, progress, total,
                               cancel)
+    results = settle_shared_uids(results)
     positions = sorted(results)
     outcomes = [results[i] for i in positions]
     for outcome in outcomes:

@@ -66,6 +66,8 @@ class FileHeader:
     values: dict[str, str] = field(repr=False)
     transfer_syntax_uid: str
     risk: Risk | None
+    #: Why the image is held back (a code of :data:`..model.HOLD_REASONS`), or None.
+    hold: str | None = None
 
     def get(self, keyword: str) -> str:
         return self.values.get(keyword, "")

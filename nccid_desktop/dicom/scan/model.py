@@ -22,6 +22,16 @@ SKIP_KINDS: tuple[SkipKind, ...] = ("not_dicom", "corrupt", "unreadable", "index
                                     "refused")
 QuarantineState = Literal["none", "some", "all"]
 
+#: Why an image is held back (never sent, whatever the selection), by stable code. Only
+#: ``uid_conflict`` is found by a scan; clashes with the outbox or with the collection
+#: service's images add their codes here.
+HOLD_REASONS: dict[str, str] = {
+    "uid_conflict": "Two different images share one identifier: ask PACS to re-export them.",
+}
+#: Why the second copy of an image is not used (byte-identical, or identical once
+#: de-identified): it is one image, sent once.
+DUPLICATE_REASON = "The same image was found twice; it is used once."
+
 
 @dataclass(frozen=True)
 class ScannedFile:
@@ -33,6 +43,8 @@ class ScannedFile:
     transfer_syntax_uid: str
     image_date: date | None
     risk: Risk | None = None
+    #: Why the image is held back (a code of :data:`HOLD_REASONS`), or None: never sent.
+    hold: str | None = None
 
     @property
     def size(self) -> int:
@@ -77,6 +89,10 @@ class Series:
     @property
     def quarantined_files(self) -> tuple[ScannedFile, ...]:
         return tuple(f for f in self.files if f.risk is not None)
+
+    @property
+    def held_back_files(self) -> tuple[ScannedFile, ...]:
+        return tuple(f for f in self.files if f.hold is not None)
 
     @property
     def quarantine(self) -> QuarantineState:
@@ -165,6 +181,11 @@ class ScanResult:
     @property
     def quarantined_count(self) -> int:
         return sum(len(se.quarantined_files) for _, _, se in self.iter_series())
+
+    @property
+    def held_back(self) -> tuple[ScannedFile, ...]:
+        """Images held back (see :data:`HOLD_REASONS`), in scan order."""
+        return tuple(f for _, _, se in self.iter_series() for f in se.held_back_files)
 
     def skipped_counts(self) -> dict[str, int]:
         """How many files were skipped, per kind (every kind present, zero when none)."""

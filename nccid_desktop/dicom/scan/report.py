@@ -12,6 +12,7 @@ JSON shape (``"format": "nccid-scan/1"``; keys are stable, new keys may be added
     {"format": "nccid-scan/1",
      "summary": {"files", "images", "bytes", "patients", "studies", "series",
                  "included_series", "included_images", "quarantine_risk_images",
+                 "held_back_images",
                  "skipped": {"not_dicom", "corrupt", "unreadable", "index", "duplicate",
                              "refused"}},
      "patients": [{"patient": label, "label_kind": "patient_id" | "pseudonym" | "index",
@@ -21,7 +22,8 @@ JSON shape (``"format": "nccid-scan/1"``; keys are stable, new keys may be added
                                "quarantine": "none" | "some" | "all",
                                "risks": [{"code", "message", "instances"}],
                                "included", "code", "reason", "detail", "warnings",
-                               "images_to_send"}]}]}],
+                               "images_to_send", "held_back"}]}]}],
+     "held_back": [{"code", "reason", "sop_instance_uid", "path"}],
      "skipped": [{"kind", "reason", "path"}],
      "links": {"patients_without_images": [{"source", "row", "pseudonym", "hospital_number"}],
                "studies_without_patient": [{"patient", "label_kind", "study_uid", "date",
@@ -31,14 +33,18 @@ JSON shape (``"format": "nccid-scan/1"``; keys are stable, new keys may be added
 
 ``date`` values are ISO ``YYYY-MM-DD`` or null; ``path`` and ``hospital_number`` are present
 only with identifiers. ``links`` is present only when the scan was linked to clinical sheets
-or records (:mod:`nccid_desktop.dicom.select.links`).
+or records (:mod:`nccid_desktop.dicom.select.links`). ``held_back`` lists the images never
+sent whatever is selected (``code`` from ``HOLD_REASONS``: ``uid_conflict`` when different
+images share one SOP Instance UID), with the UID as the warehouse would see it (or null
+without keys).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from nccid_desktop.dicom.scan.model import Patient, ScanResult, Series
+from nccid_desktop.dicom.scan.model import HOLD_REASONS, Patient, ScanResult, Series
 from nccid_desktop.dicom.select.links import LinkReport, UnlinkedStudy
 from nccid_desktop.dicom.select.rules import Selection, SeriesDecision
 from nccid_desktop.keys import SiteKeys
@@ -104,6 +110,7 @@ def _series_json(decision: SeriesDecision, labels: _Labeller) -> dict[str, Any]:
         "detail": decision.detail,
         "warnings": list(decision.warnings),
         "images_to_send": decision.images_to_send,
+        "held_back": len(series.held_back_files),
     }
 
 
@@ -134,6 +141,14 @@ def report_json(result: ScanResult, selection: Selection, *, keys: SiteKeys | No
         if show_identifiers:
             entry["path"] = item.source.display_name
         skipped.append(entry)
+    held_back = []
+    for held in result.held_back:
+        hold = held.hold or ""
+        entry = {"code": hold, "reason": HOLD_REASONS.get(hold, ""),
+                 "sop_instance_uid": labels.uid(held.sop_instance_uid)}
+        if show_identifiers:
+            entry["path"] = held.source.display_name
+        held_back.append(entry)
     included = selection.included
     report: dict[str, Any] = {
         "format": REPORT_FORMAT,
@@ -144,9 +159,11 @@ def report_json(result: ScanResult, selection: Selection, *, keys: SiteKeys | No
             "included_series": len(included),
             "included_images": sum(d.images_to_send for d in included),
             "quarantine_risk_images": result.quarantined_count,
+            "held_back_images": len(result.held_back),
             "skipped": result.skipped_counts(),
         },
         "patients": patients,
+        "held_back": held_back,
         "skipped": skipped,
     }
     if links is not None:
@@ -192,6 +209,9 @@ def report_text(result: ScanResult, selection: Selection,
     if counts:
         lines.append("Skipped: " + ", ".join(f"{n} {SKIP_LABELS[k]}" for k, n in counts.items())
                      + ".")
+    held = Counter(f.hold or "" for f in result.held_back)
+    for code, count in held.items():
+        lines.append(f"Held back: {_plural(count, 'image')}. {HOLD_REASONS.get(code, '')}")
     for patient in result.patients:
         first = next((decisions[id(s)] for st in patient.studies for s in st.series), None)
         pseudonym = f" -> {first.pseudonym}" if first and first.pseudonym else ""
@@ -202,6 +222,10 @@ def report_text(result: ScanResult, selection: Selection,
             lines.append(f"  Study {when}  {study.description}".rstrip())
             for series in study.series:
                 lines += _series_line(decisions[id(series)])
+    if result.held_back:
+        lines += ["", "Images held back (never sent):"]
+        lines += [f"  {f.source.display_name}: {HOLD_REASONS.get(f.hold or '', '')}"
+                  for f in result.held_back]
     if result.skipped:
         lines += ["", "Files not used:"]
         lines += [f"  {s.source.display_name}: {s.reason}" for s in result.skipped]

@@ -30,6 +30,7 @@ from nccid_desktop.dicom.scan.model import (
     SkippedFile,
     Study,
 )
+from nccid_desktop.dicom.scan.shared_uids import SameImage, settle_shared_uids
 from nccid_desktop.dicom.scan.sources import SourceFile, iter_sources
 from nccid_desktop.errors import DicomError
 from nccid_desktop.limits import DEFAULT_LIMITS, Limits, current_limits
@@ -132,7 +133,7 @@ def _build_series(headers: list[FileHeader]) -> Series:
     first = headers[0]
     files = tuple(
         ScannedFile(h.source, h.get("SOPInstanceUID"), h.get("SOPClassUID"),
-                    h.transfer_syntax_uid, h.image_date, h.risk)
+                    h.transfer_syntax_uid, h.image_date, h.risk, h.hold)
         for h in headers
     )
     return Series(first.get("SeriesInstanceUID"), first.get("Modality").upper(),
@@ -148,25 +149,29 @@ def _build_study(series_groups: dict[str, list[FileHeader]]) -> Study:
                  first.get("StudyDescription"), tuple(series))
 
 
-def group_headers(items: Iterable[FileHeader | SkippedFile], files_seen: int) -> ScanResult:
+def _same_image_by_content(limits: Limits) -> SameImage:
+    def same(first: FileHeader, second: FileHeader) -> bool:
+        from nccid_desktop.dicom.deid.same_image import same_image
+
+        return same_image(first.source, second.source, limits)
+    return same
+
+
+def group_headers(items: Iterable[FileHeader | SkippedFile], files_seen: int,
+                  same_image: SameImage | None = None) -> ScanResult:
     """Patients (in the order first met) -> studies (by date) -> series (by number).
 
-    The same SOP Instance UID met twice (a folder dropped with its own zip) is kept once, so
-    the de-identifier never writes one output twice.
+    Files sharing a SOP Instance UID are settled first (:mod:`.shared_uids`): copies of one
+    image are kept once, different images are held back. ``same_image`` says which are
+    copies (default: same bytes, or same once de-identified; read only for shared UIDs).
     """
     tree: dict[str, dict[str, dict[str, list[FileHeader]]]] = {}
     skipped: list[SkippedFile] = []
-    seen_uids: set[str] = set()
-    for item in items:
+    settled = settle_shared_uids(list(items), same_image or _same_image_by_content(DEFAULT_LIMITS))
+    for item in settled:
         if isinstance(item, SkippedFile):
             skipped.append(item)
             continue
-        uid = item.get("SOPInstanceUID")
-        if uid in seen_uids:
-            skipped.append(SkippedFile(item.source, "duplicate",
-                                       "The same image was found twice; it is used once."))
-            continue
-        seen_uids.add(uid)
         studies = tree.setdefault(item.get("PatientID"), {})
         series = studies.setdefault(item.get("StudyInstanceUID"), {})
         series.setdefault(item.get("SeriesInstanceUID"), []).append(item)
@@ -201,13 +206,13 @@ def scan(paths: Sequence[str | os.PathLike[str]], *, workers: int | None = None,
     sources = find_sources(paths, progress=progress, cancel=cancel)
     items = read_all_headers(sources, workers=workers, progress=progress, cancel=cancel,
                              limits=limits)
-    result = group_headers(items, len(sources))
+    result = group_headers(items, len(sources), _same_image_by_content(limits))
     _register_identifiers(result)
     counts = result.skipped_counts()
     log.info("Scan finished: %d files, %d DICOM objects in %d series of %d patients; "
              "not DICOM %d, damaged %d, unreadable %d, duplicates %d, refused %d, "
-             "quarantine risk %d",
+             "quarantine risk %d, held back %d",
              len(sources), result.instance_count, result.series_count, len(result.patients),
              counts["not_dicom"], counts["corrupt"], counts["unreadable"], counts["duplicate"],
-             counts["refused"], result.quarantined_count)
+             counts["refused"], result.quarantined_count, len(result.held_back))
     return result

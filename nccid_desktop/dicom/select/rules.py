@@ -15,7 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from nccid_desktop.dicom.scan.model import Patient, ScannedFile, ScanResult, Series, Study
+from nccid_desktop.dicom.scan.model import (
+    HOLD_REASONS,
+    Patient,
+    ScannedFile,
+    ScanResult,
+    Series,
+    Study,
+)
 from nccid_desktop.dicom.scan.sources import SourceFile
 from nccid_desktop.dicom.select.clinical_windows import (
     ClinicalWindow,
@@ -35,6 +42,7 @@ REASONS: dict[str, str] = {
     "not_chest_modality": "Not a chest X-ray (CR/DX) or CT",
     "not_chest_body_part": "Body part is not chest",
     "quarantined": "Quarantined: {risk}",
+    **HOLD_REASONS,  # every image of the series is held back (e.g. "uid_conflict")
     "not_linked": "Not linked to a clinical record",
     "no_window": "The clinical record has no test date, so the date window cannot be checked",
     "no_date": "The images have no date, so the date window cannot be checked",
@@ -153,6 +161,13 @@ def _quarantine(case: _Case) -> tuple[str, str] | None:
     return ("quarantined", "") if case.series.quarantine == "all" else None
 
 
+def _held_back(case: _Case) -> tuple[str, str] | None:
+    held = case.series.held_back_files
+    if held and len(held) == case.series.instance_count:
+        return held[0].hold or "", ""
+    return None
+
+
 def _linked(case: _Case) -> tuple[str, str] | None:
     windows = case.inputs.windows
     if windows is None or (case.pseudonym is not None and case.pseudonym in windows):
@@ -189,7 +204,8 @@ def _user(case: _Case) -> tuple[str, str] | None:
 
 
 #: The rules in the order they are asked; the first answer that excludes gives the reason.
-RULES: tuple[Rule, ...] = (_modality, _body_part, _quarantine, _linked, _window, _uploaded, _user)
+RULES: tuple[Rule, ...] = (_modality, _body_part, _quarantine, _held_back, _linked, _window,
+                          _uploaded, _user)
 __all__ = ["REASONS", "RULES", "ClinicalWindow", "Exclusion", "Selection", "SelectionInputs",
            "SelectionPolicy", "SeriesDecision", "pseudonym_of", "select", "window_from_record",
            "windows_from_records"]
@@ -220,6 +236,10 @@ def _warnings(case: _Case) -> tuple[str, ...]:
         count = len(series.quarantined_files)
         found.append(f"{count} of {series.instance_count} images will be quarantined and not "
                      f"sent: {risk.message}")
+    held = series.held_back_files
+    if held:
+        found.append(f"{len(held)} of {series.instance_count} images are held back and will not "
+                     f"be sent: {HOLD_REASONS[held[0].hold or '']}")
     if case.uploaded:
         found.append(f"{len(case.uploaded)} of {series.instance_count} images were already "
                      "uploaded and will not be sent again.")
@@ -252,7 +272,8 @@ def _decide(patient: Patient, study: Study, series: Series, pseudonym: str | Non
                               REASONS["no_patient_id"])
     case = _Case(study, series, pseudonym, inputs, uploaded)
     exclusions = _exclusions(case)
-    files = tuple(f for f in series.files if f.sop_instance_uid not in uploaded)
+    files = tuple(f for f in series.files  # held-back images never go, whatever is ticked
+                  if f.sop_instance_uid not in uploaded and f.hold is None)
     if not exclusions:
         return SeriesDecision(patient, study, series, pseudonym, True, "will_send",
                               REASONS["will_send"], "", _warnings(case), files)

@@ -24,7 +24,7 @@ def test_pool_batch_stages_every_image_and_quarantines_the_capture(study_folder,
                               quarantine_dir=tmp_path / "quarantine", workers=2,
                               progress=seen.append)
     assert report.counts == {"deidentified": 6, "quarantined": 1, "unreadable": 0, "failed": 0,
-                             "refused": 0}
+                             "refused": 0, "duplicate": 0, "held_back": 0}
     assert report.quarantined_by_code == {"secondary_capture": 1}
     assert report.pseudonyms == {pseudonym}
     assert not report.cancelled
@@ -127,6 +127,6 @@ def test_report_from_outcomes_counts_by_status_and_reason():
         FileOutcome("unreadable", "not_dicom"),
     ])
     assert report.counts == {"deidentified": 1, "quarantined": 3, "unreadable": 1, "failed": 0,
-                             "refused": 0}
+                             "refused": 0, "duplicate": 0, "held_back": 0}
     assert report.quarantined_by_code == {"dose_report": 2, "verify_failed": 1}
     assert report.output_bytes == 10
