@@ -38,7 +38,8 @@ class Limits:
     compression_ratio: int = 100
     #: Largest inflated size of one part of an ``.xlsx`` workbook (a sheet, the styles).
     workbook_part_bytes: int = 200 * 10**6
-    #: Largest inflated size of a workbook's shared strings (held in memory while reading).
+    #: Largest inflated size of a workbook part held whole in memory while reading: the
+    #: shared strings (its text table), the styles, the workbook part.
     shared_strings_bytes: int = 50 * 10**6
     #: Most cells read from a sheet (rows x columns as the file lays them out).
     sheet_cells: int = 20_000_000

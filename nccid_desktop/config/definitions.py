@@ -111,7 +111,7 @@ DEFINITIONS: tuple[SettingDefinition, ...] = (
                       True, None, count_problem),
     SettingDefinition("max_workbook_part_size", "Largest workbook part accepted (unpacked)",
                       "200 MB", True, None, size_problem),
-    SettingDefinition("max_shared_strings_size", "Largest workbook text table accepted",
+    SettingDefinition("max_shared_strings_size", "Largest workbook part read whole (text table, styles)",
                       "50 MB", True, None, size_problem),
     SettingDefinition("max_sheet_cells", "Most cells read from a sheet", "20000000", True,
                       None, count_problem),

@@ -3,8 +3,9 @@
 Why this life cycle: a file reaches the staging folder (what gets sent) only after it was
 de-identified in memory (:mod:`.byte_editor`, or :mod:`.pydicom_reference` with
 :mod:`..codec.part10_writer`), and those very bytes passed the independent second check
-(:mod:`..verify.verifier`); only then are they written, to a temporary name renamed into
-place, so the staging folder never holds a half-written or unchecked file. Verifying the
+(:mod:`..verify.verifier`); only then are they written, to a temporary name linked into
+place (:mod:`.staging`), so the staging folder never holds a half-written or unchecked file,
+and never a file written over a different one with the same name. Verifying the
 bytes in memory rather than re-reading the file saves a read of every output without
 weakening the check: what is written is what was checked.
 Anything unexpected fails closed: the file is reported as quarantined, unreadable or failed,

@@ -10,8 +10,10 @@ forked when this process runs no other thread (the command line): a fork costs m
 where a fresh interpreter importing pydicom costs a quarter of a second per batch; elsewhere
 (the GUI's threads make fork unsafe) they come from a fork server. Cancelling stops
 submitting, cancels what has not started, and lets the files in progress finish (each output
-appears atomically or not at all), so no half-written file is ever left behind. The report
-holds outcomes, never source paths.
+appears atomically or not at all), so no half-written file is ever left behind. Files of the
+batch that share a SOP Instance UID are settled once all have finished (:mod:`.same_uid`):
+copies count once, different images are all held back. The report holds outcomes, never
+source paths.
 """
 
 from __future__ import annotations
