@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
 from nccid_desktop.errors import NccidError, SheetError
+from nccid_desktop.limits import current_limits
 from nccid_desktop.sheets.findings import Finding, Severity, ValidationReport
-from nccid_desktop.sheets.workbook import DAMAGED, READ_ERRORS
+from nccid_desktop.sheets.workbook import DAMAGED, READ_ERRORS, load_bounded
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
@@ -39,7 +39,8 @@ def annotate_copy(source: Path | str, report: ValidationReport, destination: Pat
     if destination.resolve() == source.resolve():
         raise NccidError("The annotated copy must not replace the original: choose another name.")
     try:
-        workbook = load_workbook(source)
+        with source.open("rb") as handle:  # every part within the size limits, as when checked
+            workbook = load_bounded(handle, source, current_limits(), read_only=False)
     except READ_ERRORS:
         raise SheetError(DAMAGED) from None
     if report.sheet not in workbook.sheetnames:

@@ -106,10 +106,11 @@ def _check_package(handle: BinaryIO) -> None:
                          "document renamed to .xlsx). " + SAVE_AS_XLSX)
 
 
-def _load(handle: BinaryIO, path: Path, limits: Limits) -> Workbook:
-    """openpyxl's ``load_workbook`` (read-only, cached values), reading from a
+def load_bounded(handle: BinaryIO, path: Path, limits: Limits, *,
+                 read_only: bool = True) -> Workbook:
+    """openpyxl's ``load_workbook`` (cached values; read-only unless asked), reading from a
     :class:`BoundedArchive` so that no part inflates beyond its cap."""
-    reader = ExcelReader(handle, read_only=True, data_only=True, keep_links=False)
+    reader = ExcelReader(handle, read_only=read_only, data_only=read_only, keep_links=False)
     reader.archive.close()  # a ZipFile given an open file leaves the file open
     archive = BoundedArchive(handle, limits, str(path))
     reader.archive, reader.valid_files = archive, archive.namelist()
@@ -142,7 +143,7 @@ def open_workbook(path: Path | str, limits: Limits | None = None) -> Iterator[Wo
     with path.open("rb") as handle:
         _check_package(handle)
         try:
-            workbook = _load(handle, path, limits)
+            workbook = load_bounded(handle, path, limits)
         except READ_ERRORS as error:
             log.warning("Workbook could not be loaded (%s)", type(error).__name__)
             raise SheetError(DAMAGED) from None
