@@ -148,3 +148,14 @@ def test_ordinary_workbooks_still_read_with_tight_limits(good):
     with open_workbook(good, limits) as workbook:
         assert workbook.sheetnames
     assert validate_workbook(good, today=TODAY).rows == 3
+
+
+def test_the_annotated_copy_reads_within_the_same_limits(good, tmp_path):
+    """Checked, then swapped for a bomb before the copy is made: the copy refuses it too."""
+    from nccid_desktop.sheets.annotate import annotate_copy
+
+    report = validate_workbook(good, today=TODAY)
+    bombs.sheet_with_big_cell(good, tmp_path / "bomb.xlsx", 500 * 10**6)
+    (tmp_path / "bomb.xlsx").replace(good)
+    with pytest.raises(SheetError, match="decompression bomb"):
+        annotate_copy(good, report, tmp_path / "copy.xlsx")
