@@ -34,10 +34,12 @@ _ENCRYPTED_MARKER = "EncryptionInfo".encode("utf-16-le")
 _OLE_SCAN_LIMIT = 64 * 1024 * 1024
 SAVE_AS_XLSX = "Open it in Excel and use File > Save As > Excel Workbook (*.xlsx)."
 
-#: What openpyxl and the zip/XML layers raise on a damaged file, while loading or streaming.
+#: What openpyxl and the zip/XML layers raise on a damaged file, while loading or streaming
+#: (zipfile raises NotImplementedError for a packing method it does not know, RuntimeError
+#: for an encrypted part: a flipped bit in a zip header is enough for either).
 READ_ERRORS: tuple[type[BaseException], ...] = (
     zipfile.BadZipFile, zlib.error, EOFError, OSError, ParseError, KeyError, ValueError,
-    TypeError, AttributeError, IndexError, UnicodeError,
+    TypeError, AttributeError, IndexError, UnicodeError, NotImplementedError, RuntimeError,
 )
 
 DAMAGED = ("The file is damaged or is not an Excel workbook, so it cannot be read. "
@@ -95,7 +97,7 @@ def _looks_like_csv(head: bytes) -> bool:
 def _check_package(handle: BinaryIO) -> None:
     try:
         names = set(zipfile.ZipFile(handle).namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except READ_ERRORS:
         raise SheetError(DAMAGED) from None
     finally:
         handle.seek(0)

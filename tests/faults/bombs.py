@@ -195,3 +195,21 @@ def deflated_dicom(ds: object, pixel_bytes: int) -> bytes:
     write_file_meta_info(meta, ds.file_meta, enforce_standard=True)  # type: ignore[attr-defined]
     member = deflated("", body, b"\0", pixel_bytes)
     return meta.getvalue() + b"".join(member.chunks())
+
+
+def patch_zip_headers(data: bytes, *, method: int | None = None,
+                      needed_version: int | None = None) -> bytes:
+    """``data`` (a zip) with every member's packing method and/or the version needed to
+    extract it changed, in the local and central headers: what one flipped bit can do, and
+    what ``zipfile`` answers with NotImplementedError rather than BadZipFile."""
+    patched = bytearray(data)
+    for signature, version_at, method_at in ((b"PK\x03\x04", 4, 8), (b"PK\x01\x02", 6, 10)):
+        start = patched.find(signature)
+        while start != -1:
+            if needed_version is not None:
+                patched[start + version_at:start + version_at + 2] = struct.pack(
+                    "<H", needed_version)
+            if method is not None:
+                patched[start + method_at:start + method_at + 2] = struct.pack("<H", method)
+            start = patched.find(signature, start + 4)
+    return bytes(patched)

@@ -159,3 +159,13 @@ def test_the_annotated_copy_reads_within_the_same_limits(good, tmp_path):
     (tmp_path / "bomb.xlsx").replace(good)
     with pytest.raises(SheetError, match="decompression bomb"):
         annotate_copy(good, report, tmp_path / "copy.xlsx")
+
+
+@pytest.mark.parametrize("change", [{"method": 99}, {"needed_version": 84}])
+def test_zip_headers_zipfile_cannot_handle_are_damage_not_a_crash(good, tmp_path, change):
+    """Found by the fault campaign (cases 5635 and 9177): zipfile raises NotImplementedError
+    for an unknown packing method or zip version, which escaped as "something unexpected"."""
+    target = tmp_path / "odd.xlsx"
+    target.write_bytes(bombs.patch_zip_headers(good.read_bytes(), **change))
+    with pytest.raises(SheetError, match="damaged"):
+        validate_workbook(target, today=TODAY)

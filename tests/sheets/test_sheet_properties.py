@@ -12,7 +12,7 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from nccid_desktop.errors import SheetError
@@ -90,6 +90,9 @@ def test_random_workbooks_never_crash(headers, rows, expected):
                                                                           allow_nan=False)),
        hospital=st.one_of(xml_text, st.integers(-(10**11), 10**11)))
 def test_random_identifier_strings_never_crash_or_leak(nhs, hospital):
+    # openpyxl writes a string starting with "=" as a formula without a saved result, which
+    # the validator rightly refuses as a whole (its own test covers that): not a row to check.
+    assume(not any(isinstance(v, str) and v.startswith("=") for v in (nhs, hospital)))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "ids.xlsx"
         build_workbook(STATUS, [status_row(1, **{"NHS/CHI Number": nhs,

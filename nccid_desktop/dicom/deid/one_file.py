@@ -22,7 +22,6 @@ import io
 import logging
 import traceback
 import warnings
-import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +48,7 @@ from nccid_desktop.dicom.deid.pydicom_reference import DeidContext, Quarantined,
 from nccid_desktop.dicom.deid.source_read import SourceUnreadable, read_source
 from nccid_desktop.dicom.deid.staging import stage, store_quarantine
 from nccid_desktop.dicom.scan.model import HOLD_REASONS
-from nccid_desktop.dicom.scan.sources import IMAGE_SETTING, SUBJECT, SourceFile
+from nccid_desktop.dicom.scan.sources import IMAGE_SETTING, READ_ERRORS, SUBJECT, SourceFile
 from nccid_desktop.dicom.verify.verifier import SourceIdentity, verify_output
 from nccid_desktop.limits import DEFAULT_LIMITS, Limits
 
@@ -239,7 +238,7 @@ def deidentify_file(source: SourceFile | Path, out_dir: Path, ctx: DeidContext, 
         data = source.read_bytes(limits)
     except TooLarge as refusal:
         return _refused(refusal.code, refusal.message, source.size)
-    except (OSError, zipfile.BadZipFile, RuntimeError, zlib.error, EOFError):
+    except READ_ERRORS:
         return FileOutcome("unreadable", "unreadable_file", "The file could not be read.")
     result = deidentify_in_memory(data, ctx, limits=limits, quarantine_dir=quarantine_dir)
     if isinstance(result, FileOutcome):

@@ -16,17 +16,16 @@ from __future__ import annotations
 import contextlib
 import os
 import zipfile
-import zlib
 from typing import BinaryIO
 
 from nccid_desktop.bounded import TooLarge
 from nccid_desktop.dicom.deid.one_file import DeidContext, InMemory, deidentify_in_memory
-from nccid_desktop.dicom.scan.sources import SourceFile
+from nccid_desktop.dicom.scan.sources import READ_ERRORS, SourceFile
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.limits import DEFAULT_LIMITS, Limits
 
 _CHUNK = 1 << 20
-_READ_ERRORS = (OSError, TooLarge, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError)
+_READ_ERRORS: tuple[type[Exception], ...] = (TooLarge, *READ_ERRORS)
 
 
 def _open(source: SourceFile, limits: Limits, stack: contextlib.ExitStack) -> BinaryIO:

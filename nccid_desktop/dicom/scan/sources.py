@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,13 @@ from nccid_desktop.bounded import TooLarge, open_member, read_file, too_big
 from nccid_desktop.limits import DEFAULT_LIMITS, Limits
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken
 
-__all__ = ["SKIPPED_NAMES", "SourceFile", "TooLarge", "iter_sources"]
+__all__ = ["READ_ERRORS", "SKIPPED_NAMES", "SourceFile", "TooLarge", "iter_sources"]
+
+#: What reading a file or zip member raises when it cannot be read at all: damaged, cut
+#: short, encrypted (RuntimeError) or packed with a method zipfile does not know
+#: (NotImplementedError, which a flipped bit in a zip header is enough to cause).
+READ_ERRORS: tuple[type[Exception], ...] = (OSError, zipfile.BadZipFile, zlib.error, EOFError,
+                                            RuntimeError, NotImplementedError)
 
 #: How a refusal names the file: the message goes with the file's name on screen.
 SUBJECT = "This file"
@@ -89,7 +96,7 @@ def _from_file(path: Path) -> Iterator[SourceFile]:
         try:
             yield from _zip_members(path)
             return
-        except (zipfile.BadZipFile, OSError):
+        except READ_ERRORS:
             pass  # a damaged archive is reported as an unreadable file by the caller
     try:
         size = path.stat().st_size

@@ -117,3 +117,22 @@ def test_pixel_bytes_native_without_sizes_are_bounded(tmp_path, deid_context):
     path.write_bytes(_with_pixels(ds, bytes(200_000)))
     outcome = deidentify_file(SourceFile(path), tmp_path / "out", deid_context)
     assert (outcome.status, outcome.code) == ("refused", "pixel_data_mismatch")
+
+
+@pytest.mark.parametrize("change", [{"method": 99}, {"needed_version": 84}])
+def test_zip_headers_zipfile_cannot_handle_make_the_file_unreadable(tmp_path, deid_context,
+                                                                    change):
+    """NotImplementedError from zipfile escaped the in-process de-identifier."""
+    from nccid_desktop.dicom.scan.scanner import scan
+
+    good = bombs.write_zip(tmp_path / "good.zip", [
+        bombs.plain("IM1", bombs.dicom_header(builders.ct_slice(instance=1)))])
+    odd = tmp_path / "drop" / "odd.zip"
+    odd.parent.mkdir()
+    odd.write_bytes(bombs.patch_zip_headers(good.read_bytes(), **change))
+    builders.write(builders.ct_slice(instance=2), tmp_path / "drop" / "IM2")
+    sources = list(iter_sources([tmp_path / "drop"]))
+    report = deidentify_batch(sources, tmp_path / "out", deid_context, workers=1)
+    assert (report.counts["deidentified"], report.counts["unreadable"]) == (1, 1)
+    result = scan([tmp_path / "drop"], workers=1)
+    assert result.instance_count == 1 and len(result.skipped) == 1
