@@ -61,6 +61,10 @@ class AuthError(TransportError):
     """Sign-in failed: wrong password, locked account, expired password or session."""
 
 
+class JournalError(NccidError):
+    """The upload journal cannot be read or written (a job's sealed plan cannot be opened)."""
+
+
 class CancelledError(NccidError):
     """The user cancelled the operation; nothing half-done was kept."""
 

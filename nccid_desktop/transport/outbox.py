@@ -9,21 +9,19 @@ a ``sent`` batch is harmless because the service is idempotent (same batch id, s
 
 The journal holds pseudonyms, SOP Instance UIDs, staging paths, batch ids and reasons only, and
 for images the de-identified study and series UIDs and the modality (:mod:`staged_series`, so a
-resumed queue can be shown series by series); the staging files hold what the service will
-receive (already pseudonymised or de-identified).
+resumed queue can be shown series by series), and the send job and series each image came
+from (:mod:`job_journal`, which shares this database); the staging files hold what the service
+will receive (already pseudonymised or de-identified). The tables are created and migrated by
+:mod:`journal_schema`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,14 +31,17 @@ from nccid_desktop.errors import DicomError
 from nccid_desktop.logsafe import scrub
 from nccid_desktop.paths import user_data_dir
 from nccid_desktop.records import ClinicalEnvelope
+from nccid_desktop.transport.job_journal import JobJournal
+from nccid_desktop.transport.journal_schema import JOURNAL_FILE, open_journal, transaction
+from nccid_desktop.transport.journal_seal import JournalSeal
 from nccid_desktop.transport.staged_series import (
     UNKNOWN_SERIES,
     SeriesCount,
     StagedSeries,
-    add_series_columns,
     read_staged_series,
     series_counts,
 )
+from nccid_desktop.transport.staging_files import place_file, write_atomically
 
 #: The journal's folder under the per-user data folder: one queue for the CLI and the GUI.
 OUTBOX_FOLDER = "outbox"
@@ -48,28 +49,6 @@ OUTBOX_FOLDER = "outbox"
 ItemKind = Literal["record", "image"]
 State = Literal["staged", "sent", "acknowledged", "failed"]
 PENDING: tuple[State, ...] = ("staged", "sent")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS items (
-    id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('record', 'image')),
-    item_key TEXT NOT NULL,
-    pseudonym TEXT NOT NULL,
-    staging_path TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    content_hash TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('staged', 'sent', 'acknowledged', 'failed')),
-    reason TEXT,
-    batch_id TEXT,
-    updated_at TEXT NOT NULL,
-    study_uid TEXT,
-    series_uid TEXT,
-    modality TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS items_one_pending ON items (kind, item_key)
-    WHERE state IN ('staged', 'sent');
-CREATE INDEX IF NOT EXISTS items_by_state ON items (kind, state, id);
-"""
 
 
 @dataclass(frozen=True)
@@ -99,49 +78,38 @@ class Batch:
 StageOutcome = Literal["staged", "already-queued", "already-sent", "replaced"]
 
 
+@dataclass(frozen=True)
+class JobLink:
+    """The send job and the series (its number in the job) a staged image came from."""
+
+    job_id: int
+    series: int
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + ".part")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
 class Outbox:
-    """The journal at ``folder/outbox.sqlite3`` with staged files under ``folder/staging``."""
+    """The journal at ``folder/outbox.sqlite3`` with staged files under ``folder/staging``.
 
-    def __init__(self, folder: Path | None = None) -> None:
+    ``jobs`` is the job journal in the same database; ``key_file`` is where its sealing key
+    lives (by default the user's, outside this folder).
+    """
+
+    def __init__(self, folder: Path | None = None, *, key_file: Path | None = None) -> None:
         self.folder = Path(folder) if folder else user_data_dir() / OUTBOX_FOLDER
         self.staging = self.folder / "staging"
         for sub in ("records", "images"):
             (self.staging / sub).mkdir(parents=True, exist_ok=True)
+        self.journal_path = self.folder / JOURNAL_FILE
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.folder / "outbox.sqlite3", isolation_level=None,
-                                   check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-        add_series_columns(self._db)
+        self._db = open_journal(self.folder)
+        self.jobs = JobJournal(self._db, self._lock, JournalSeal(key_file))
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
 
     def stage_record(self, envelope: ClinicalEnvelope) -> StageOutcome:
         """Queue one clinical record; re-staging the same content is a no-op."""
@@ -151,24 +119,26 @@ class Outbox:
 
     def stage_image(self, sop_instance_uid: str, pseudonym: str, source: Path,
                     *, move: bool = False, expected_size: int | None = None,
-                    series: StagedSeries | None = None) -> StageOutcome:
+                    series: StagedSeries | None = None, job: JobLink | None = None
+                    ) -> StageOutcome:
         """Queue one de-identified instance (copied, or moved when it is already ours).
 
         ``expected_size`` is what the de-identifier wrote and verified: a file of another size
         (cut short by a power cut after its rename, say) is refused, never sent. ``series``
         is the instance's de-identified study, series and modality when the caller has them;
-        otherwise they are read from the staged file's header.
+        otherwise they are read from the staged file's header. ``job`` links the image to the
+        send job (and series) it came from.
         """
         source = Path(source)
         if expected_size is not None and source.stat().st_size != expected_size:
             raise DicomError("A de-identified copy is incomplete (the computer may have stopped "
                              "while writing it). De-identify that folder again.")
         return self._stage("image", sop_instance_uid, pseudonym, source=source, move=move,
-                           series=series)
+                           series=series, job=job)
 
     def _stage(self, kind: ItemKind, key: str, pseudonym: str, *, data: bytes | None = None,
                source: Path | None = None, move: bool = False,
-               series: StagedSeries | None = None) -> StageOutcome:
+               series: StagedSeries | None = None, job: JobLink | None = None) -> StageOutcome:
         content_hash = hashlib.sha256(data).hexdigest() if data is not None else key
         with self._lock:
             previous = self._db.execute(
@@ -181,16 +151,16 @@ class Outbox:
         folder = self.staging / ("records" if kind == "record" else "images")
         target = folder / f"{uuid.uuid4().hex}{'.json' if kind == 'record' else '.dcm'}"
         if data is not None:
-            _write_atomically(target, data)
+            write_atomically(target, data)
         else:
             assert source is not None
-            self._place_file(source, target, move)
+            place_file(source, target, move)
         if kind == "image" and series is None:
             series = read_staged_series(target)
         series = (StagedSeries.checked(series.study_uid or "", series.series_uid or "",
                                        series.modality or "") if series else UNKNOWN_SERIES)
         replaced_path: str | None = None
-        with self._transaction() as db:
+        with transaction(self._db, self._lock) as db:
             pending = db.execute(
                 "SELECT id, staging_path, state FROM items WHERE kind = ? AND item_key = ? "
                 "AND state IN ('staged', 'sent')", (kind, key)).fetchone()
@@ -201,30 +171,18 @@ class Outbox:
                 replaced_path = pending[1] if pending[2] == "staged" else None
             db.execute(
                 "INSERT INTO items (kind, item_key, pseudonym, staging_path, size, content_hash, "
-                "state, updated_at, study_uid, series_uid, modality) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'staged', ?, ?, ?, ?)",
+                "state, updated_at, study_uid, series_uid, modality, job_id, job_series) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'staged', ?, ?, ?, ?, ?, ?)",
                 (kind, key, pseudonym, str(target), target.stat().st_size, content_hash, _now(),
-                 series.study_uid, series.series_uid, series.modality))
+                 series.study_uid, series.series_uid, series.modality,
+                 job.job_id if job else None, job.series if job else None))
         if replaced_path:
             Path(replaced_path).unlink(missing_ok=True)
         return "replaced" if pending else "staged"
 
-    @staticmethod
-    def _place_file(source: Path, target: Path, move: bool) -> None:
-        temporary = target.with_name(target.name + ".part")
-        if move and _same_device(source, target):
-            os.replace(source, temporary)
-        elif move:
-            shutil.move(source, temporary)
-        else:
-            shutil.copyfile(source, temporary)
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-
     def next_batch(self, kind: ItemKind, max_count: int, max_bytes: int | None = None) -> Batch | None:
         """The batch to send next: an unfinished ``sent`` batch first, else new staged items."""
-        with self._transaction() as db:
+        with transaction(self._db, self._lock) as db:
             row = db.execute("SELECT batch_id FROM items WHERE kind = ? AND state = 'sent' "
                              "ORDER BY id LIMIT 1", (kind,)).fetchone()
             if row:
@@ -257,7 +215,7 @@ class Outbox:
     def _finish(self, ids: list[int], state: State, reason: str | None) -> None:
         if not ids:
             return
-        with self._transaction() as db:
+        with transaction(self._db, self._lock) as db:
             db.executemany("UPDATE items SET state = ?, reason = ?, updated_at = ? WHERE id = ?",
                            [(state, reason, _now(), item_id) for item_id in ids])
         for item_id in ids:
@@ -303,6 +261,21 @@ class Outbox:
         with self._lock:
             return series_counts(self._db, pending_only=pending_only)
 
+    def job_images(self, job_id: int) -> tuple[dict[str, int], dict[int, Counter[State]]]:
+        """A job's staged images: the series (its number in the job) of each SOP Instance
+        UID, and per series how many are in each state (each image once, latest state)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT item_key, job_series, state FROM items WHERE kind = 'image' AND "
+                "job_id = ? AND id IN (SELECT max(id) FROM items WHERE kind = 'image' "
+                "GROUP BY item_key)", (job_id,)).fetchall()
+        series_of: dict[str, int] = {}
+        states: dict[int, Counter[State]] = {}
+        for key, number, state in rows:
+            series_of[key] = number
+            states.setdefault(number, Counter())[state] += 1
+        return series_of, states
+
     def pending_images(self) -> list[OutboxItem]:
         return self._items("WHERE kind = 'image' AND state = 'staged' ORDER BY id", ())
 
@@ -313,9 +286,3 @@ class Outbox:
                 f"FROM items {where}", args).fetchall()
         return [OutboxItem(r[0], r[1], r[2], r[3], Path(r[4]), r[5], r[6], r[7], r[8]) for r in rows]
 
-
-def _same_device(a: Path, b: Path) -> bool:
-    try:
-        return os.stat(a).st_dev == os.stat(b.parent).st_dev
-    except OSError:
-        return False
