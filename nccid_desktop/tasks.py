@@ -54,4 +54,20 @@ class CancelToken:
             raise CancelledError()
 
 
+class EitherToken(CancelToken):
+    """Cancelled when any of its tokens is (a send stops de-identifying for Pause or Cancel)."""
+
+    def __init__(self, *tokens: CancelToken) -> None:
+        super().__init__()
+        self._tokens = tokens
+
+    @property
+    def cancelled(self) -> bool:
+        return super().cancelled or any(token.cancelled for token in self._tokens)
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise CancelledError()
+
+
 NEVER_CANCELLED = CancelToken()

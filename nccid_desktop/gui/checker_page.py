@@ -15,11 +15,11 @@ from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.columns import fit_columns
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.forms.checker_page import Ui_CheckerPage
-from nccid_desktop.gui.upload_flows import plural
 from nccid_desktop.identifiers import check_nhs_number
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import nhs_index
 from nccid_desktop.transport.client import CheckerResult, CollectorClient
+from nccid_desktop.workflows.words import plural
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,14 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 
 from nccid_desktop.dicom.select.rules import Selection, SeriesDecision
 from nccid_desktop.gui.icons import icon
-from nccid_desktop.gui.resumed_queue import (
+from nccid_desktop.workflows.resumed_queue import (
     ResumedQueue,
     patient_label,
     row_key,
     series_label,
     study_label,
 )
-from nccid_desktop.gui.send_state import readable_size
+from nccid_desktop.workflows.words import readable_size
 
 __all__ = ["COLUMNS", "PHASE_ICONS", "SERIES_UID_ROLE", "STATUS_COLUMN", "build_model",
            "build_queue_model", "readable_size", "series_status"]

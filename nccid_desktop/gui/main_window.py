@@ -24,7 +24,8 @@ from nccid_desktop.gui.images_page import ImagesPage
 from nccid_desktop.gui.settings_page import SettingsPage
 from nccid_desktop.gui.sheet_page import SheetPage
 from nccid_desktop.gui.summary_page import SummaryPage
-from nccid_desktop.gui.upload_flows import plural
+from nccid_desktop.workflows.resume import unfinished
+from nccid_desktop.workflows.words import plural
 
 SECTION_KEYS = ("main", "status", "images", "checker", "summary", "guidance", "settings")
 
@@ -102,18 +103,22 @@ class MainWindow(QMainWindow):
             summary.refresh()
 
     def offer_resume(self) -> bool:
-        """At start-up: if the outbox holds unfinished work, offer to send it now."""
-        pending = self.context.outbox.count_pending()
-        if not pending or self.context.client is None:
+        """At start-up: if the journal holds unfinished work (queued items, or send jobs with
+        files never de-identified), offer to finish it now."""
+        left = unfinished(self.context.outbox)
+        if not left.items or self.context.client is None:
             return False
+        never = left.files_to_deidentify
         answer = QMessageBox.question(
             self, "Unfinished upload",
-            f"{plural(pending, 'item')} from an earlier upload did not finish (the app was "
-            "closed or the connection dropped). Send them now?")
+            f"{plural(left.items, 'item')} from an earlier upload did not finish (the app was "
+            "closed or the connection dropped)"
+            + (f"; {plural(never, 'file')} of them still to be de-identified" if never else "")
+            + ". Send them now?")
         images = self.pages["images"]
         assert isinstance(images, ImagesPage)
         if answer != QMessageBox.StandardButton.Yes:
-            if self.context.outbox.count_pending("image"):
+            if left.images_to_send:
                 images.show_unfinished()  # listed on Send Images, sent when Resume is pressed
             return False
         self.open_section("images")

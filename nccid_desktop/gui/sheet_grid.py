@@ -1,16 +1,13 @@
 """The read-only grid of the sheet, with rows numbered exactly as Excel numbers them.
 
 Why a table model over plain tuples: a 10,000-row Main sheet has 600,000 cells, too many for
-item widgets. The cells are read in a background worker by :func:`read_sheet_cells` (which
-reuses the validator's own choice of sheet), and shown only on the user's own screen; they
-never reach a log, a report or an error message.
+item widgets. The cells are collected by the sheet check as the validator reads the workbook
+(:mod:`nccid_desktop.sheets.grid_cells`, in the background, one read for both), and shown only
+on the user's own screen; they never reach a log, a report or an error message.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from pathlib import Path
 from typing import Any
 
 from openpyxl.utils import column_index_from_string, get_column_letter
@@ -20,11 +17,8 @@ from PySide6.QtWidgets import QTableView
 
 from nccid_desktop.gui.icons import icon
 from nccid_desktop.sheets.findings import Finding, Severity
-from nccid_desktop.sheets.reader import choose_sheet
-from nccid_desktop.sheets.workbook import open_workbook
-from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken
+from nccid_desktop.sheets.grid_cells import SheetCells
 
-MAX_GRID_ROWS = 20_000
 #: Excel's row 1, the column headers: long ones are cut in the grid, so they get a tooltip.
 HEADER_ROW = 0
 #: A grid column is as wide as its contents, up to this many average characters.
@@ -32,51 +26,6 @@ MAX_COLUMN_CHARACTERS = 18
 _ERROR_BRUSH = QBrush(QColor("#ffc7ce"))
 _WARNING_BRUSH = QBrush(QColor("#ffeb9c"))
 Index = QModelIndex | QPersistentModelIndex
-
-
-@dataclass(frozen=True)
-class SheetCells:
-    """The cells of the patient sheet as display text; row 0 is Excel's row 1."""
-
-    sheet_name: str
-    rows: list[tuple[str, ...]] = field(repr=False)
-    width: int
-    truncated: bool = False
-
-
-def display_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime) and value.time() == time(0):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, date | datetime):
-        return value.strftime("%d/%m/%Y %H:%M") if isinstance(value, datetime) \
-            else value.strftime("%d/%m/%Y")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def read_sheet_cells(path: Path | str, *, max_rows: int = MAX_GRID_ROWS,
-                     cancel: CancelToken = NEVER_CANCELLED) -> SheetCells | None:
-    """The sheet the validator checks, or None when no sheet looks like a template."""
-    with open_workbook(path) as workbook:
-        choice = choose_sheet(workbook)
-        if choice is None:
-            return None
-        rows: list[tuple[str, ...]] = []
-        truncated = False
-        for values in choice.sheet.iter_rows(values_only=True):
-            if len(rows) >= max_rows:
-                truncated = True
-                break
-            if len(rows) % 500 == 0:
-                cancel.raise_if_cancelled()
-            rows.append(tuple(display_text(v) for v in values))
-        while rows and not any(rows[-1]):
-            rows.pop()
-        width = max((len(r) for r in rows), default=0)
-        return SheetCells(choice.sheet.title, rows, width, truncated)
 
 
 def fit_grid_columns(grid: QTableView) -> None:

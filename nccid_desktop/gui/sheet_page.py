@@ -1,9 +1,10 @@
 """Upload Covid Data (Positive) and Upload Covid Status (Negative): one page class, two templates.
 
-Why the page holds no rules: validation, the annotated copy, pseudonymising and sending are
-core calls run by the worker pool; the page shows their answers (problems grouped by column,
-the cell selected in the grid, the blue/green/red bar) and enables Upload only when the
-validator found no errors.
+Why the page holds no rules: the sheet check, the annotated copy and the upload are workflows
+(:mod:`nccid_desktop.workflows.sheet_check`, :mod:`~nccid_desktop.workflows.sheet_upload`)
+run by the worker pool; the page shows their answers (problems grouped by column, the cell
+selected in the grid, the blue/green/red bar) and enables Upload only when the validator found
+no errors. Upload sends the records the check pseudonymised.
 """
 
 from __future__ import annotations
@@ -19,13 +20,19 @@ from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.drop_target import DropTargetMixin
 from nccid_desktop.gui.findings_view import FINDING_ROLE, describe_item, fill_findings
 from nccid_desktop.gui.forms.sheet_page import Ui_SheetPage
-from nccid_desktop.gui.sheet_flows import CheckedSheet, annotated_copy_task, check_sheet_task, check_words
 from nccid_desktop.gui.sheet_grid import SheetGridModel, fit_grid_columns, grid_position
-from nccid_desktop.gui.upload_flows import SheetUploadOutcome, plural, sheet_upload_task
 from nccid_desktop.gui.workers import Worker
 from nccid_desktop.sheets.definitions import template_by_id
 from nccid_desktop.sheets.findings import Finding, Severity, ValidationReport
 from nccid_desktop.sheets.writer import write_template
+from nccid_desktop.workflows.sheet_check import (
+    CheckedSheet,
+    annotated_copy,
+    check_sheet,
+    check_words,
+)
+from nccid_desktop.workflows.sheet_upload import SheetUploadOutcome, upload_sheet
+from nccid_desktop.workflows.words import plural
 
 SHEET_SUFFIXES = (".xlsx", ".xlsm")
 INTRO = {
@@ -98,9 +105,12 @@ class SheetPage(DropTargetMixin, QWidget):
         form.wrongTemplateBanner.hide()
         self._set_actions_enabled(False)
         form.progressPanel.start("Checking the sheet…")
+        path, template, options, keys = self.path, self.template.id, self.context.options, \
+            self.context.keys
         self.worker = self.context.pool.run(
-            check_sheet_task(self.path, self.template.id, self.context.options.hospital_pattern,
-                             self.context.keys, self.context.options.linking),
+            lambda progress, cancel: check_sheet(
+                path, template, hospital_pattern=options.hospital_pattern, keys=keys,
+                linking=options.linking, progress=progress, cancel=cancel),
             name="check-sheet", on_result=self._show_check, on_error=self._failed,
             on_progress=form.progressPanel.update_progress, on_cancelled=self._was_cancelled)
 
@@ -109,8 +119,9 @@ class SheetPage(DropTargetMixin, QWidget):
         self.worker = None
         self.checked = checked
         report, form = checked.report, self.form
-        if checked.windows:
-            self.context.add_windows(checked.windows)
+        windows = checked.windows
+        if windows:
+            self.context.add_windows(windows)
         wrong = next((f for f in report.errors if f.code == "wrong_template"), None)
         if wrong is not None:
             self._show_wrong_template(wrong, report)
@@ -216,9 +227,11 @@ class SheetPage(DropTargetMixin, QWidget):
         panel = self.form.progressPanel
         panel.start("Uploading…", total=None)
         self._set_actions_enabled(False)
+        checked, keys, outbox = self.checked, self.context.keys, self.context.outbox
+        linking = self.context.options.linking
         self.worker = self.context.pool.run(
-            sheet_upload_task(self.checked.report, self.context.keys, client, self.context.outbox,
-                              self.context.options.linking),
+            lambda progress, cancel: upload_sheet(checked, keys, client, outbox, linking,
+                                                  progress=progress, cancel=cancel),
             name="upload-sheet", on_result=self._uploaded, on_error=self._failed,
             on_progress=panel.update_progress, on_cancelled=self._was_cancelled)
 
@@ -266,9 +279,11 @@ class SheetPage(DropTargetMixin, QWidget):
             return
         panel = self.form.progressPanel
         panel.start("Saving a copy with the problems highlighted…")
+        path, template = self.path, self.template.id
+        pattern = self.context.options.hospital_pattern
         self.context.pool.run(
-            annotated_copy_task(self.path, self.template.id, self.context.options.hospital_pattern,
-                                destination),
+            lambda progress, cancel: annotated_copy(path, template, pattern, destination,
+                                                    progress=progress, cancel=cancel),
             name="annotate", on_error=lambda e: panel.fail(str(e), can_retry=False),
             on_result=lambda p: panel.succeed(f"Copy saved as {Path(p).name}, problems "
                                               "highlighted in red, warnings in amber."))

@@ -2,7 +2,9 @@
 
 Why it does not stop at the first error: nurses fix sheets in Excel and re-upload, so one
 pass must tell them everything. The report also keeps the rows without errors (as warehouse
-text, identifiers in memory only), so pseudonymising does not read the file a second time.
+text, identifiers in memory only), so pseudonymising does not read the file a second time, and
+``cells`` (a :class:`GridCells`) keeps the display text of the rows as they stream past, so the
+sheet page's grid does not read it a second time either.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from nccid_desktop.sheets.findings import (
     ValidationReport,
     reading_order,
 )
+from nccid_desktop.sheets.grid_cells import GridCells
 from nccid_desktop.sheets.hospital_form import hospital_form_findings
 from nccid_desktop.sheets.layout import plan_layout
 from nccid_desktop.sheets.reader import (
@@ -57,6 +60,7 @@ def validate_workbook(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
     max_findings_per_column: int | None = DEFAULT_FINDINGS_PER_COLUMN,
+    cells: GridCells | None = None,
 ) -> ValidationReport:
     """Check ``path`` against the template it follows (or must follow, when ``expected``).
 
@@ -91,8 +95,10 @@ def validate_workbook(
                 "and try again (or paste the values only)."
             )
         collector = FindingCollector(max_findings_per_column)
+        if cells is not None:
+            cells.begin(choice.sheet, choice.header_row)
         _check_rows(choice, report, collector, hospital_pattern=hospital_pattern,
-                    today=today or date.today(), progress=progress, cancel=cancel)
+                    today=today or date.today(), progress=progress, cancel=cancel, cells=cells)
     if hospital_pattern is None:
         letter = report.identifier_columns.get("hospital")
         for finding in hospital_form_findings(report.patients, letter,
@@ -137,7 +143,8 @@ def _not_a_template_message(wanted: Template | None) -> str:
 
 def _check_rows(choice: SheetChoice, report: ValidationReport, collector: FindingCollector, *,
                 hospital_pattern: str | re.Pattern[str] | None, today: date,
-                progress: ProgressCallback, cancel: CancelToken) -> None:
+                progress: ProgressCallback, cancel: CancelToken,
+                cells: GridCells | None = None) -> None:
     template = choice.template
     marker_version = _version(choice)
     version = recognise_version(template, choice.headers, marker_version)
@@ -173,6 +180,8 @@ def _check_rows(choice: SheetChoice, report: ValidationReport, collector: Findin
             done += 1
             if done % PROGRESS_EVERY_ROWS == 0:
                 progress(Progress(done, total, f"Checking row {row_number}"))
+            if cells is not None:
+                cells.row(row_number, values)
             if not any(v is not None and (v.__class__ is not str or v.strip()) for v in values):
                 continue
             report.rows += 1

@@ -49,8 +49,14 @@ class JobSeries:
     modality: str | None
     files: int
     done: int = 0
+    missing: int = 0
     outcomes: Mapping[str, int] = field(default_factory=dict)
     reasons: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def to_do(self) -> int:
+        """Files not yet de-identified (those set aside as missing included)."""
+        return self.files - self.done
 
     @property
     def key(self) -> tuple[str, str | None, str | None]:
@@ -90,6 +96,7 @@ class JobSummary:
 @dataclass(frozen=True)
 class SeriesProgressUpdate:
     done: int
+    missing: int
     outcomes: Mapping[str, int]
     reasons: Mapping[str, int]
 
@@ -137,9 +144,9 @@ class JobJournal:
                        "updated_at = ? WHERE id = ?",
                        (processed, processed_bytes, json.dumps(sorted(missing)), _now(), job_id))
             db.executemany(
-                "UPDATE job_series SET done = ?, outcomes = ?, reasons = ? "
+                "UPDATE job_series SET done = ?, missing = ?, outcomes = ?, reasons = ? "
                 "WHERE job_id = ? AND number = ?",
-                [(u.done, json.dumps(dict(u.outcomes), sort_keys=True),
+                [(u.done, u.missing, json.dumps(dict(u.outcomes), sort_keys=True),
                   json.dumps(dict(u.reasons), sort_keys=True), job_id, number)
                  for number, u in series.items()])
 
@@ -172,10 +179,10 @@ class JobJournal:
         with self._lock:
             rows = self._db.execute(
                 "SELECT number, pseudonym, study_uid, series_uid, modality, files, done, "
-                "outcomes, reasons FROM job_series WHERE job_id = ? ORDER BY number",
+                "missing, outcomes, reasons FROM job_series WHERE job_id = ? ORDER BY number",
                 (job_id,)).fetchall()
-        return [JobSeries(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]),
-                          json.loads(r[8])) for r in rows]
+        return [JobSeries(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]),
+                          json.loads(r[9])) for r in rows]
 
     def counts_by_state(self) -> dict[str, int]:
         """Jobs per state (for the diagnostics bundle: counts only)."""

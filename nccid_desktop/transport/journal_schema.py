@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS job_series (
     modality TEXT,
     files INTEGER NOT NULL,
     done INTEGER NOT NULL DEFAULT 0,
+    missing INTEGER NOT NULL DEFAULT 0,
     outcomes TEXT NOT NULL DEFAULT '{}',
     reasons TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (job_id, number)

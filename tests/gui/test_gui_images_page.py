@@ -142,10 +142,10 @@ def _recording_proxy(service):
 
 def test_pause_stops_between_batches_and_resume_sends_only_the_rest(qtbot, context, service,
                                                                     tmp_path, monkeypatch):
-    from nccid_desktop.gui import image_flows
+    from nccid_desktop.workflows import send_job
     from tests.gui.conftest import sign_in
 
-    monkeypatch.setattr(image_flows, "SEND_BATCH_COUNT", 4)
+    monkeypatch.setattr(send_job, "SEND_BATCH_COUNT", 4)
     proxy, heads = _recording_proxy(service)
     with proxy:
         context.options.server_url = proxy.url
@@ -211,9 +211,9 @@ def test_pause_stops_between_batches_and_resume_sends_only_the_rest(qtbot, conte
 
 def test_cancel_during_a_send_stops_it_and_keeps_what_was_stored(qtbot, signed_context, service,
                                                                  tmp_path, monkeypatch):
-    from nccid_desktop.gui import image_flows
+    from nccid_desktop.workflows import send_job
 
-    monkeypatch.setattr(image_flows, "SEND_BATCH_COUNT", 2)
+    monkeypatch.setattr(send_job, "SEND_BATCH_COUNT", 2)
     page = ImagesPage(signed_context)
     qtbot.addWidget(page)
     page.show()

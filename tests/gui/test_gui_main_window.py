@@ -125,15 +125,14 @@ def test_settings_fixed_by_policy_are_locked_and_say_so(qtbot, signed_context, t
 
 def test_checker_checks_as_typed_and_reports_what_was_received(qtbot, signed_context, service,
                                                               tmp_path):
-    from nccid_desktop.gui.upload_flows import sheet_upload_task
-    from nccid_desktop.tasks import NEVER_CANCELLED, no_progress
+    from nccid_desktop.workflows.sheet_check import check_sheet
+    from nccid_desktop.workflows.sheet_upload import upload_sheet
 
     uploaded = VALID_NHS_NUMBERS[1]
     sheet = save_workbook(tmp_path / "s.xlsx", STATUS,
                           [status_row(1, **{"NHS/CHI Number": uploaded})])
-    report = validate_workbook(sheet)
-    sheet_upload_task(report, signed_context.keys, signed_context.client,
-                      signed_context.outbox)(no_progress, NEVER_CANCELLED)
+    upload_sheet(check_sheet(sheet, keys=signed_context.keys), signed_context.keys,
+                 signed_context.client, signed_context.outbox)
     window = _window(qtbot, signed_context)
     window.open_section("checker")
     page = window.page("checker")

@@ -76,8 +76,7 @@ def test_progress_missing_files_and_closing(tmp_path) -> None:
     outbox = Outbox(tmp_path / "outbox")
     job_id = _job(outbox)
     outbox.jobs.record_progress(job_id, processed=2, processed_bytes=2048, missing=[1],
-                                series={0: SeriesProgressUpdate(2, {"deidentified": 1},
-                                                                {})})
+                                series={0: SeriesProgressUpdate(2, 0, {"deidentified": 1}, {})})
     job = outbox.jobs.get(job_id)
     assert (job.processed, job.missing, job.to_do) == (2, (1,), 2)
     assert outbox.jobs.files_to_do() == 2 and outbox.jobs.bytes_to_do() == 1024

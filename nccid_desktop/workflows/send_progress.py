@@ -1,4 +1,4 @@
-"""What Send Images shows while it works: one overall bar and a live state per series.
+"""What a send shows while it works: one overall bar and a live state per series.
 
 Why one bar over two kinds of work: de-identifying and sending are both slow, and a bar that
 fills during de-identification and then sits at 100% while the server stores the images is
@@ -7,7 +7,8 @@ de-identified plus bytes the service has acknowledged, out of both totals. The s
 starts as an estimate (the source sizes) and is corrected to the staged sizes as soon as each
 chunk is de-identified, so the bar reaches its end only with the service's last answer.
 
-Qt-free: the job updates these values on a worker thread; the page reads them to repaint.
+Qt-free: the job updates these values on a worker thread; Send Images reads them to repaint,
+the command line prints the bar.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from nccid_desktop.tasks import Progress, ProgressCallback
+from nccid_desktop.workflows.words import plural, readable_size
 
 #: ``queued``: de-identified in an earlier run and waiting in the outbox to be sent.
 Phase = Literal["waiting", "queued", "deidentifying", "sending", "sent", "paused", "stopped"]
@@ -29,9 +31,9 @@ class SeriesProgress:
     files: int
     counts: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
-    new_uids: list[str] = field(default_factory=list, repr=False)
     sent: int = 0
     failed_upload: int = 0
+    missing: int = 0
     phase: Phase = "waiting"
 
     @property
@@ -42,6 +44,11 @@ class SeriesProgress:
     @property
     def deidentified(self) -> int:
         return self.counts["deidentified"]
+
+    @property
+    def to_send(self) -> int:
+        """Files that are, or will be, de-identified and sent (not refused by the de-identifier)."""
+        return self.deidentified + self.pending
 
     @property
     def finished(self) -> bool:
@@ -57,8 +64,8 @@ class SeriesProgress:
     def describe(self) -> str:
         done = self.deidentified
         head = {
-            "waiting": "Waiting",
-            "queued": f"Queued ({self.sent} of {done} sent)",
+            "waiting": f"Waiting ({self.sent} of {self.to_send} sent)" if done else "Waiting",
+            "queued": f"Queued ({self.sent} of {self.to_send} sent)",
             "deidentifying": f"De-identifying ({self.files - self.pending} of {self.files} done)",
             "sending": f"Sending ({self.sent} of {done} sent)",
             "sent": f"Sent {self.sent} of {done}" if done else "Not sent",
@@ -68,6 +75,8 @@ class SeriesProgress:
         parts = [head]
         if self.failed_upload:
             parts.append(f"{self.failed_upload} refused by the service")
+        if self.missing:
+            parts.append(f"{plural(self.missing, 'file')} no longer found")
         refused = self.files - self.pending - done
         if refused:
             reason = self.reasons.most_common(1)[0][0] if self.reasons else ""
@@ -117,15 +126,9 @@ class OverallBar:
         """Replace a chunk's estimated sending bytes with what was really staged."""
         self.send_total += staged - estimated
 
-    def answered(self, size: int, sent_images: int) -> None:
+    def answered(self, size: int, sent_images: int, kind: str = "image") -> None:
         self.acknowledged += size
-        self.show(f"{readable_size(self.acknowledged)} of {readable_size(self.send_total)} "
-                  f"acknowledged by the service ({sent_images} images)")
+        told = (f"{readable_size(self.acknowledged)} of {readable_size(self.send_total)} "
+                "acknowledged by the service")
+        self.show(f"{told} ({sent_images} images)" if kind == "image" else told)
 
-
-def readable_size(size: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return ""

@@ -1,0 +1,114 @@
+"""Check a clinical sheet once, and keep everything the pages after it need.
+
+Why one pass: a sheet check used to validate the workbook, open it again for the grid, and
+pseudonymise every row for the date windows Send Images needs; Upload then pseudonymised
+every row again. Now the validator streams the rows once, keeping the grid's text as they
+pass (:class:`GridCells`), and the valid rows are pseudonymised once, here: the envelopes are
+kept in :class:`CheckedSheet` and Upload sends them as they are (:mod:`sheet_upload`), as long
+as the keys and the linking setting are those of the check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nccid_desktop.dicom.select.clinical_windows import ClinicalWindow, windows_from_records
+from nccid_desktop.errors import CancelledError, NccidError
+from nccid_desktop.keys import SiteKeys
+from nccid_desktop.pseudonym import LinkingIdentifier
+from nccid_desktop.records import ClinicalEnvelope
+from nccid_desktop.sheets.annotate import annotate_copy
+from nccid_desktop.sheets.findings import ValidationReport
+from nccid_desktop.sheets.grid_cells import GridCells, SheetCells
+from nccid_desktop.sheets.payload import build_envelopes
+from nccid_desktop.sheets.validator import validate_workbook
+from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, ProgressCallback, no_progress
+from nccid_desktop.workflows.words import plural
+
+
+@dataclass(frozen=True)
+class CheckedSheet:
+    """A checked sheet: the report, the grid's cells, and the valid rows pseudonymised.
+
+    ``envelopes`` is None when the rows were not pseudonymised (no keys, no valid rows, or
+    an error doing it, kept in ``envelope_error`` for Upload to show).
+    """
+
+    path: Path
+    report: ValidationReport
+    cells: SheetCells | None = None
+    envelopes: tuple[ClinicalEnvelope, ...] | None = field(default=None, repr=False)
+    envelope_error: NccidError | None = None
+    keys: SiteKeys | None = field(default=None, repr=False)
+    linking: LinkingIdentifier = "hospital"
+
+    @property
+    def windows(self) -> dict[str, tuple[ClinicalWindow, ...]]:
+        """The date windows of the valid rows, so Send Images can link its images."""
+        return windows_from_records(self.envelopes or ())
+
+    def pseudonymised_for(self, keys: SiteKeys, linking: LinkingIdentifier) -> bool:
+        """Whether the kept envelopes were made with these keys and this linking setting."""
+        return self.keys == keys and self.linking == linking and (
+            self.envelopes is not None or self.envelope_error is not None)
+
+
+def check_sheet(path: Path, template_id: str | None = None, *,
+                hospital_pattern: str | None = None, keys: SiteKeys | None = None,
+                linking: LinkingIdentifier = "hospital", keep_cells: bool = True,
+                progress: ProgressCallback = no_progress,
+                cancel: CancelToken = NEVER_CANCELLED) -> CheckedSheet:
+    """Validate ``path`` (against ``template_id`` when given), reading it once; keep the grid
+    when ``keep_cells``, and pseudonymise its valid rows when ``keys`` are given."""
+    path = Path(path)
+    cells = GridCells() if keep_cells else None
+    report = validate_workbook(path, template_id, hospital_pattern=hospital_pattern or None,
+                               progress=progress, cancel=cancel, cells=cells)
+    if keys is None or not report.valid_rows:
+        return CheckedSheet(path, report, cells.cells() if cells else None, linking=linking)
+    try:
+        envelopes = tuple(build_envelopes(report, keys, linking=linking, allow_partial=True,
+                                          progress=progress, cancel=cancel))
+    except CancelledError:
+        raise
+    except NccidError as error:
+        return CheckedSheet(path, report, cells.cells() if cells else None,
+                            envelope_error=error, keys=keys, linking=linking)
+    return CheckedSheet(path, report, cells.cells() if cells else None, envelopes, keys=keys,
+                        linking=linking)
+
+
+def annotated_copy(path: Path, template_id: str, hospital_pattern: str | None,
+                   destination: Path, *, progress: ProgressCallback = no_progress,
+                   cancel: CancelToken = NEVER_CANCELLED) -> Path:
+    """A copy of the workbook with every problem highlighted (all findings, not the first
+    few per column)."""
+    report = validate_workbook(path, template_id, hospital_pattern=hospital_pattern or None,
+                               progress=progress, cancel=cancel, max_findings_per_column=None)
+    return annotate_copy(path, report, destination)
+
+
+@dataclass(frozen=True)
+class CheckWords:
+    """What the page says after a check: the line above the problems, the bar's own words
+    and the sentence under the bar."""
+
+    summary: str
+    headline: str
+    message: str
+
+
+def check_words(errors: int, warnings: int, patients: int) -> CheckWords:
+    """Problems stop the upload and say how many; warnings alone do not look like a failure."""
+    to_check = f"{plural(warnings, 'warning')} to check" if warnings else ""
+    also = f" {to_check.capitalize()}." if warnings else ""
+    if errors:
+        verb = "is" if errors == 1 else "are"
+        text = f"There {verb} {plural(errors, 'problem')}. Fix them in Excel and drop the sheet again."
+        return CheckWords(text + also, f"{plural(errors, 'problem')} to fix before upload", text)
+    text = f"No problems found: {plural(patients, 'patient')} ready to upload."
+    if warnings:
+        return CheckWords(text + also, f"Ready to upload ({to_check})",
+                          f"{text} {to_check.capitalize()} first.")
+    return CheckWords(text, "Ready to upload", text)

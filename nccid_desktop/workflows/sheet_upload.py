@@ -1,0 +1,68 @@
+"""Upload a checked sheet: queue its pseudonymised records durably, then send them.
+
+Why the envelopes come from the check: the rows were pseudonymised once when the sheet was
+checked (:mod:`sheet_check`); doing it again here doubled the work for nothing. They are
+rebuilt only when the keys or the linking setting changed since. Staging is idempotent and
+the outbox remembers what is left, so a retry after a network failure runs this again and
+sends only the rest. Images waiting in the same queue are left to Send Images and
+``nccid resume``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nccid_desktop.keys import SiteKeys
+from nccid_desktop.pseudonym import LinkingIdentifier
+from nccid_desktop.records import ClinicalEnvelope
+from nccid_desktop.sheets.payload import build_envelopes
+from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, ProgressCallback, no_progress
+from nccid_desktop.transport.client import CollectorClient
+from nccid_desktop.transport.outbox import Outbox
+from nccid_desktop.transport.uploader import RECORDS_ONLY, Reauthenticate, Uploader, UploadReport
+from nccid_desktop.workflows.sheet_check import CheckedSheet
+from nccid_desktop.workflows.words import plural
+
+
+@dataclass(frozen=True)
+class SheetUploadOutcome:
+    patients: int
+    upload: UploadReport
+
+    @property
+    def message(self) -> str:
+        sent = self.upload.records_stored + self.upload.records_unchanged
+        text = f"{plural(sent, 'patient')} uploaded"
+        if self.upload.records_unchanged:
+            text += f" ({self.upload.records_unchanged} were already there, unchanged)"
+        return text + "."
+
+
+def envelopes_to_send(checked: CheckedSheet, keys: SiteKeys, linking: LinkingIdentifier, *,
+                      progress: ProgressCallback = no_progress,
+                      cancel: CancelToken = NEVER_CANCELLED) -> list[ClinicalEnvelope]:
+    """The sheet's envelopes: those of the check when they fit, else made now.
+
+    A sheet with problems is never sent in part: :func:`build_envelopes` refuses it.
+    """
+    if checked.report.error_count or not checked.pseudonymised_for(keys, linking):
+        return build_envelopes(checked.report, keys, linking=linking, progress=progress,
+                               cancel=cancel)
+    if checked.envelope_error is not None:
+        raise checked.envelope_error
+    return list(checked.envelopes or ())
+
+
+def upload_sheet(checked: CheckedSheet, keys: SiteKeys, client: CollectorClient, outbox: Outbox,
+                 linking: LinkingIdentifier = "hospital", *,
+                 reauthenticate: Reauthenticate | None = None,
+                 progress: ProgressCallback = no_progress,
+                 cancel: CancelToken = NEVER_CANCELLED) -> SheetUploadOutcome:
+    """Queue the sheet's records durably and send the queued records."""
+    envelopes = envelopes_to_send(checked, keys, linking, progress=progress, cancel=cancel)
+    for envelope in envelopes:
+        cancel.raise_if_cancelled()
+        outbox.stage_record(envelope)
+    upload = Uploader(client, outbox, reauthenticate=reauthenticate).run(
+        progress, cancel, kinds=RECORDS_ONLY)
+    return SheetUploadOutcome(len(envelopes), upload)
