@@ -21,7 +21,6 @@ from nccid_desktop.gui.icons import icon
 from nccid_desktop.gui.images_tree import PHASE_ICONS, build_queue_model
 from nccid_desktop.gui.workers import Worker
 from nccid_desktop.tasks import Progress
-from nccid_desktop.transport.uploader import UploadReport
 from nccid_desktop.workflows.job_ending import JobEnding
 from nccid_desktop.workflows.resume import ResumeOutcome, ResumeRun, drop_job
 from nccid_desktop.workflows.resumed_queue import ResumedQueue, load_queue
@@ -96,7 +95,7 @@ class ImageSending:
     def _sent(self, job: SendJob) -> None:
         self.worker = None
         self._show_series_states()
-        upload = job.upload or UploadReport()
+        upload = job.upload
         panel = self.form.progressPanel
         sent = plural(job.images_sent, "image")
         if job.paused:

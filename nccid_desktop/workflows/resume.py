@@ -148,8 +148,7 @@ class ResumeRun:
             send.task(progress, cancel)
         finally:
             self.current = None
-            if send.upload is not None:
-                _add(outcome.upload, send.upload)
+            _add(outcome.upload, send.upload)
         return send.ending()
 
 

@@ -96,7 +96,7 @@ class SendJob:
                                    failed_upload=answered["failed"], missing=row.missing)
             state.settle("queued" if state.deidentified > state.sent else None)
             self.series[row.number] = state
-        self.upload: UploadReport | None = None
+        self.upload = UploadReport()  # what the last run sent
         self.paused = self.closed = False
         self._pause, self._user_cancelled = CancelToken(), False
         self.bar = OverallBar(no_progress)
@@ -293,11 +293,10 @@ class SendJob:
         report = Uploader(self.client, self.outbox, reauthenticate=self.reauthenticate,
                           image_batch_count=SEND_BATCH_COUNT).run(
             cancel=cancel, kinds=IMAGES_ONLY, on_batch=self._answered, pause=self._pause)
-        total = self.upload or UploadReport()
+        total = self.upload
         total.images_stored += report.images_stored
         total.images_already_held += report.images_already_held
         total.problems += report.problems
-        self.upload = total
 
     def _answered(self, answer: BatchAnswered) -> None:
         for keys, attribute in ((answer.acknowledged, "sent"), (answer.refused, "failed_upload")):

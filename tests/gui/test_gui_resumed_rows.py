@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from nccid_desktop.gui.images_page import ImagesPage
 from nccid_desktop.gui.images_tree import COLUMNS, STATUS_COLUMN
-from nccid_desktop.workflows.resumed_queue import EARLIER_IMAGES, short_uid
 from nccid_desktop.pseudonym import pseudonym_from_linking_value, remap_uid
 from nccid_desktop.tasks import CancelToken
 from nccid_desktop.transport.outbox import Outbox
 from nccid_desktop.transport.uploader import IMAGES_ONLY, Uploader
+from nccid_desktop.workflows.resumed_queue import EARLIER_IMAGES, short_uid
 from tests.transport.deidentified_series import (
     HOSPITAL_NUMBER,
     PATIENT_NAME,
