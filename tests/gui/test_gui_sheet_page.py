@@ -200,3 +200,32 @@ def test_a_sheet_upload_sends_its_records_and_leaves_queued_images_to_send_image
     assert set(service.raw_files("images")) == images_before
     assert signed_context.outbox.count_pending("image") == 3
     assert signed_context.outbox.count_pending("record") == 0
+
+
+def test_check_then_upload_reads_the_workbook_once_and_pseudonymises_each_row_once(
+        qtbot, signed_context, service, tmp_path, monkeypatch):
+    from nccid_desktop.sheets import payload, workbook
+
+    counts = {"loads": 0, "pseudonyms": 0}
+    load, pseudonymise = workbook.load_workbook, payload.pseudonym_for
+
+    def counting_load(*args, **kwargs):
+        counts["loads"] += 1
+        return load(*args, **kwargs)
+
+    def counting_pseudonym(*args, **kwargs):
+        counts["pseudonyms"] += 1
+        return pseudonymise(*args, **kwargs)
+
+    monkeypatch.setattr(workbook, "load_workbook", counting_load)
+    monkeypatch.setattr(payload, "pseudonym_for", counting_pseudonym)
+    _, fixed = _bad_and_fixed(tmp_path)
+    page = _page(qtbot, signed_context)
+    page.load(fixed)
+    _wait_done(qtbot, page)
+    assert page.form.sheetGrid.model().rowCount() == 6, "the grid shows the sheet"
+    assert counts["loads"] == 1, "the check and its grid read the workbook once"
+    page.upload()
+    _wait_done(qtbot, page)
+    assert page.form.progressPanel.message == "5 patients uploaded."
+    assert counts == {"loads": 1, "pseudonyms": 5}, "each row pseudonymised once"
