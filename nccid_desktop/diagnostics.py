@@ -5,7 +5,9 @@ seeing patient data or being able to sign in as anyone. The zip holds versions, 
 configuration with its sources, the folders in use, upload-queue counts by state, and the most
 recent log lines. Log lines were scrubbed when written; they are scrubbed again here (the
 scrubber may have learnt more since), and anything shaped like a key, a token or a password is
-masked as well. Nothing is read from the outbox's staging files, key files or the environment.
+masked as well. Nothing is read from the outbox's staging files, key files (the site's, or the
+journal key that seals unfinished send jobs' file lists) or the environment, and no sealed
+value is ever opened: of the send jobs, only their number per state is counted.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ README = """NCCID Desktop diagnostics
 versions.json       app, Python, operating system and library versions
 configuration.txt   each setting, its effective value and where it came from (also as JSON)
 folders.json        where this user's logs, upload queue and settings are kept
-queue.json          how many upload items are in each state (counts only)
+queue.json          how many upload items and send jobs are in each state (counts only)
 recent-log.txt      the last log lines, with identifiers, keys, tokens and passwords masked
 
 No patient data, no keys and no passwords are included.
@@ -96,7 +98,8 @@ def folders() -> dict[str, str]:
 
 
 def queue_counts(data_dir: Path | None = None) -> dict[str, Any]:
-    """Items per kind and state in each upload journal found; counts only, never contents."""
+    """Items per kind and state, and send jobs per state, in each upload journal found;
+    counts only, never contents."""
     data_dir = data_dir or user_data_dir()
     found: dict[str, Any] = {}
     for relative in OUTBOX_FOLDERS:
@@ -108,6 +111,11 @@ def queue_counts(data_dir: Path | None = None) -> dict[str, Any]:
             counts = Counter(f"{item.kind} {item.state}" for item in outbox.items())
             found[relative or "."] = {"items": dict(sorted(counts.items())),
                                       "pending_bytes": outbox.pending_bytes()}
+            jobs = outbox.jobs.counts_by_state()
+            if jobs:
+                found[relative or "."].update(
+                    {"jobs": dict(sorted(jobs.items())),
+                     "files_not_yet_deidentified": outbox.jobs.files_to_do()})
         finally:
             outbox.close()
     return found
