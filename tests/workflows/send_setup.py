@@ -72,7 +72,8 @@ def stored(collector) -> list[str]:
     """Every SOP Instance UID the service's database holds, one entry per row."""
     from nccid_collector.db import images
 
-    with collector.service.service.db.connect() as connection:
+    embedded = getattr(collector, "embedded", None) or collector.service  # GUI's or transport's
+    with embedded.service.db.connect() as connection:
         return list(connection.execute(select(images.c.sop_instance_uid)).scalars())
 
 
