@@ -22,7 +22,7 @@ from nccid_desktop.gui.drop_target import DropTargetMixin
 from nccid_desktop.gui.forms.images_page import Ui_ImagesPage
 from nccid_desktop.gui.images_sending import ImageSending
 from nccid_desktop.gui.images_tree import SERIES_UID_ROLE, build_model
-from nccid_desktop.gui.workers import Worker
+from nccid_desktop.gui.workers import Worker, workflow_task
 from nccid_desktop.workflows.image_selection import ScanOutcome, choose, scan_and_ask
 from nccid_desktop.workflows.resume import ResumeRun
 from nccid_desktop.workflows.resumed_queue import ResumedQueue
@@ -80,10 +80,8 @@ class ImagesPage(ImageSending, DropTargetMixin, QWidget):
         self.form.summary.setText(f"Scanning {plural(len(paths), 'item')}…")
         self.form.progressPanel.start("Finding DICOM files…", can_cancel=True)
         keys = self.context.keys
-        client = self.context.client if keys else None
         self.worker = self.context.pool.run(
-            lambda progress, cancel: scan_and_ask(paths, keys, client, progress=progress,
-                                                  cancel=cancel),
+            workflow_task(scan_and_ask, paths, keys, self.context.client if keys else None),
             name="scan", on_result=self._scanned, on_error=self._failed,
             on_progress=self.form.progressPanel.update_progress, on_cancelled=self._cancelled)
 

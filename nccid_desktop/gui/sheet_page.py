@@ -21,7 +21,7 @@ from nccid_desktop.gui.drop_target import DropTargetMixin
 from nccid_desktop.gui.findings_view import FINDING_ROLE, describe_item, fill_findings
 from nccid_desktop.gui.forms.sheet_page import Ui_SheetPage
 from nccid_desktop.gui.sheet_grid import SheetGridModel, fit_grid_columns, grid_position
-from nccid_desktop.gui.workers import Worker
+from nccid_desktop.gui.workers import Worker, workflow_task
 from nccid_desktop.sheets.definitions import template_by_id
 from nccid_desktop.sheets.findings import Finding, Severity, ValidationReport
 from nccid_desktop.sheets.writer import write_template
@@ -105,12 +105,10 @@ class SheetPage(DropTargetMixin, QWidget):
         form.wrongTemplateBanner.hide()
         self._set_actions_enabled(False)
         form.progressPanel.start("Checking the sheet…")
-        path, template, options, keys = self.path, self.template.id, self.context.options, \
-            self.context.keys
+        options = self.context.options
         self.worker = self.context.pool.run(
-            lambda progress, cancel: check_sheet(
-                path, template, hospital_pattern=options.hospital_pattern, keys=keys,
-                linking=options.linking, progress=progress, cancel=cancel),
+            workflow_task(check_sheet, self.path, self.template.id, keys=self.context.keys,
+                          hospital_pattern=options.hospital_pattern, linking=options.linking),
             name="check-sheet", on_result=self._show_check, on_error=self._failed,
             on_progress=form.progressPanel.update_progress, on_cancelled=self._was_cancelled)
 
@@ -227,11 +225,9 @@ class SheetPage(DropTargetMixin, QWidget):
         panel = self.form.progressPanel
         panel.start("Uploading…", total=None)
         self._set_actions_enabled(False)
-        checked, keys, outbox = self.checked, self.context.keys, self.context.outbox
-        linking = self.context.options.linking
         self.worker = self.context.pool.run(
-            lambda progress, cancel: upload_sheet(checked, keys, client, outbox, linking,
-                                                  progress=progress, cancel=cancel),
+            workflow_task(upload_sheet, self.checked, self.context.keys, client,
+                          self.context.outbox, self.context.options.linking),
             name="upload-sheet", on_result=self._uploaded, on_error=self._failed,
             on_progress=panel.update_progress, on_cancelled=self._was_cancelled)
 
@@ -279,11 +275,9 @@ class SheetPage(DropTargetMixin, QWidget):
             return
         panel = self.form.progressPanel
         panel.start("Saving a copy with the problems highlighted…")
-        path, template = self.path, self.template.id
-        pattern = self.context.options.hospital_pattern
         self.context.pool.run(
-            lambda progress, cancel: annotated_copy(path, template, pattern, destination,
-                                                    progress=progress, cancel=cancel),
+            workflow_task(annotated_copy, self.path, self.template.id,
+                          self.context.options.hospital_pattern, destination),
             name="annotate", on_error=lambda e: panel.fail(str(e), can_retry=False),
             on_result=lambda p: panel.succeed(f"Copy saved as {Path(p).name}, problems "
                                               "highlighted in red, warnings in amber."))

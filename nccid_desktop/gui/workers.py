@@ -40,6 +40,12 @@ UNEXPECTED_MESSAGE = ("Something unexpected went wrong ({kind}). Nothing was sen
                       "been checked. Details, without patient data, are in the log.")
 
 
+def workflow_task(workflow: Callable[..., Any], *args: Any, **kwargs: Any) -> Task:
+    """A worker task running ``workflow(*args, **kwargs, progress=..., cancel=...)``: how a page
+    runs a workflow (the arguments are bound now, so the task refers to no widget)."""
+    return lambda progress, cancel: workflow(*args, progress=progress, cancel=cancel, **kwargs)
+
+
 class WorkerSignals(QObject):
     """Signals of one background job; they arrive on the GUI thread (queued connections)."""
 

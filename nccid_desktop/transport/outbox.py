@@ -261,7 +261,7 @@ class Outbox:
         with self._lock:
             return series_counts(self._db, pending_only=pending_only)
 
-    def job_images(self, job_id: int) -> tuple[dict[str, int], dict[int, Counter[State]]]:
+    def job_images(self, job_id: int) -> tuple[dict[str, int], dict[int, Counter[str]]]:
         """A job's staged images: the series (its number in the job) of each SOP Instance
         UID, and per series how many are in each state (each image once, latest state)."""
         with self._lock:
@@ -270,7 +270,7 @@ class Outbox:
                 "job_id = ? AND id IN (SELECT max(id) FROM items WHERE kind = 'image' "
                 "GROUP BY item_key)", (job_id,)).fetchall()
         series_of: dict[str, int] = {}
-        states: dict[int, Counter[State]] = {}
+        states: dict[int, Counter[str]] = {}
         for key, number, state in rows:
             series_of[key] = number
             states.setdefault(number, Counter())[state] += 1

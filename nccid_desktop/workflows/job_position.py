@@ -55,6 +55,16 @@ class JobPosition:
         self.processed_bytes += sum(self.files[i].source.size for i in done if i not in vanished)
         self._advance()
 
+    def chunk_length(self, work: Sequence[int], max_files: int, max_bytes: int) -> int:
+        """How many of ``work`` make the next chunk (at least one file)."""
+        count = size = 0
+        for index in work:
+            file_size = self.files[index].source.size
+            if count and (count >= max_files or size + file_size > max_bytes):
+                break
+            count, size = count + 1, size + file_size
+        return count
+
     def journaled_missing(self) -> list[int]:
         """What the journal keeps as set aside: everything not found or not yet retried."""
         return sorted(self.missing | self._retry)

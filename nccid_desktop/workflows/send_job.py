@@ -1,26 +1,22 @@
 """Send images as one resumable job: de-identify and send in chunks; pause, resume, cancel.
 
-Why a job, journaled before anything else: a send of 2,000 files takes long enough for the
-workstation to be switched off in the middle. The first run of :meth:`SendJob.task` writes
-the job down (:mod:`job_plan`: the exact files, sealed, and its series), then works through
-it in chunks (de-identify a chunk, stage it, journal how far the job got, send the queue), so
-the bar and the series states move through both kinds of work. A crash at any moment leaves
-a job :meth:`SendJob.resume` finishes; re-doing a chunk a crash cut short is harmless (a file
-gives the same de-identified instance, which the outbox and the service each hold once).
-
-Pause stops after the batch in flight with the job open; the next run carries on. A Cancel
-the user asks for (:meth:`request_cancel`) closes the job; any other stop (the window
-closing, a kill) leaves it open. Files that cannot be found when their turn comes (a drive
-unplugged, a folder deleted) are set aside by position, the rest carry on, and the job stays
-open for them until the user drops it. Qt-free; nothing it logs or journals in the clear
-names a source file.
+Why a job, journaled first: a send of 2,000 files takes long enough for the workstation to be
+switched off in the middle. The first run of :meth:`SendJob.task` writes the job down
+(:mod:`job_plan`: the exact files, sealed, and its series), then works through it in chunks
+(de-identify, stage, journal how far it got, send the queue), so one bar and the series states
+move through both kinds of work. After a crash at any moment :meth:`SendJob.resume` finishes
+it; re-doing a chunk a crash cut short is harmless (a file gives the same de-identified
+instance, which the outbox and the service each hold once). Pause stops after the batch in
+flight with the job open; the user's Cancel (:meth:`request_cancel`) closes it; any other stop
+(the window closing, a kill) leaves it open. Files not found when their turn comes are set
+aside by position, the rest carry on, and the job waits for them until the user drops it.
+Qt-free; nothing it logs or journals in the clear names a source file.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -88,14 +84,8 @@ class SendJob:
         self.decisions, self.reauthenticate = decisions, reauthenticate
         self.position = JobPosition(job, plan.files)
         self._series_of, states = outbox.job_images(job.id) if job else ({}, {})
-        self.series: dict[int, SeriesProgress] = {}
-        for row in plan.series:
-            answered = states.get(row.number, Counter())
-            state = SeriesProgress(row.files, Counter(row.outcomes), Counter(row.reasons),
-                                   sent=answered["acknowledged"],
-                                   failed_upload=answered["failed"], missing=row.missing)
-            state.settle("queued" if state.deidentified > state.sent else None)
-            self.series[row.number] = state
+        self.series = {row.number: SeriesProgress.journaled(row, states.get(row.number))
+                       for row in plan.series}
         self.upload = UploadReport()  # what the last run sent
         self.paused = self.closed = False
         self._pause, self._user_cancelled = CancelToken(), False
@@ -181,8 +171,8 @@ class SendJob:
             work = self._work_list()
             while True:
                 if work and not self._pause.cancelled:
-                    work = work[self._deidentify(work[:self._chunk_length(work)], run_dir,
-                                                 cancel):]
+                    chunk = work[:self.position.chunk_length(work, CHUNK_FILES, CHUNK_BYTES)]
+                    work = work[self._deidentify(chunk, run_dir, cancel):]
                 self._send(cancel)
                 if self._pause.cancelled or not work:
                     break
@@ -212,15 +202,6 @@ class SendJob:
             log.warning("Send job %d: %d files can no longer be found", self.job_id, len(gone))
             self._record([], set())
         return work
-
-    def _chunk_length(self, work: list[int]) -> int:
-        count = size = 0
-        for index in work:
-            file_size = self.plan.files[index].source.size
-            if count and (count >= CHUNK_FILES or size + file_size > CHUNK_BYTES):
-                break
-            count, size = count + 1, size + file_size
-        return count
 
     def _deidentify(self, chunk: list[int], run_dir: Path, cancel: CancelToken) -> int:
         """De-identify and stage ``chunk``; journal how far the job got; how many were done."""

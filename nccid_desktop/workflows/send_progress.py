@@ -14,10 +14,12 @@ the command line prints the bar.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from nccid_desktop.tasks import Progress, ProgressCallback
+from nccid_desktop.transport.job_journal import JobSeries
 from nccid_desktop.workflows.words import plural, readable_size
 
 #: ``queued``: de-identified in an earlier run and waiting in the outbox to be sent.
@@ -35,6 +37,18 @@ class SeriesProgress:
     failed_upload: int = 0
     missing: int = 0
     phase: Phase = "waiting"
+
+    @classmethod
+    def journaled(cls, row: JobSeries, answered: Mapping[str, int] | None = None
+                  ) -> SeriesProgress:
+        """A series of a journaled job as the journal left it; ``answered`` counts its staged
+        images by state."""
+        answered = answered or {}
+        state = cls(row.files, Counter(row.outcomes), Counter(row.reasons),
+                    sent=answered.get("acknowledged", 0), failed_upload=answered.get("failed", 0),
+                    missing=row.missing)
+        state.settle("queued" if state.deidentified > state.sent else None)
+        return state
 
     @property
     def pending(self) -> int:
