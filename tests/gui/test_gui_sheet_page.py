@@ -227,5 +227,6 @@ def test_check_then_upload_reads_the_workbook_once_and_pseudonymises_each_row_on
     assert counts["loads"] == 1, "the check and its grid read the workbook once"
     page.upload()
     _wait_done(qtbot, page)
-    assert page.form.progressPanel.message == "5 patients uploaded."
+    panel = page.form.progressPanel
+    assert panel.state == "success" and panel.message.startswith("5 patients uploaded")
     assert counts == {"loads": 1, "pseudonyms": 5}, "each row pseudonymised once"
