@@ -4,8 +4,8 @@ Why these are thin: checking and uploading a sheet, choosing images and sending 
 same workflows Send Images and the sheet pages run (:mod:`nccid_desktop.workflows`); this
 module parses options and prints. ``upload images`` runs the send as a job, journaled before
 its first file is de-identified and sent in chunks: Ctrl+C stops it after the batch in flight,
-and ``nccid resume`` (or the same command again) finishes it, as it finishes a job cut short
-by anything else (a crash, a switched-off workstation, an expired session).
+and ``nccid resume`` finishes it, as it finishes a job cut short by anything else (a crash, a
+switched-off workstation, an expired session).
 """
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ class ImageSending:
             panel.succeed(f"{sent} de-identified and sent.", headline=f"{sent} sent")
 
     def _failed(self, error: NccidError) -> None:
-        self.worker = None
+        self.worker, self.resume_run = None, None
         self._show_series_states()
         sending = self.job is not None or self.queue is not None
         self.form.progressPanel.fail(
