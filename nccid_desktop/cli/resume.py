@@ -60,7 +60,8 @@ def _resume(args: argparse.Namespace) -> int:
         outcome = run.task(printer(), NEVER_CANCELLED)
     end_progress_line()
     for ending in outcome.jobs:
-        drop = f" To drop it: nccid resume --drop {ending.job.id}" if not ending.finished else ""
+        gone = ending.sources_gone or ending.problem
+        drop = f" To drop it: nccid resume --drop {ending.job.id}" if gone else ""
         print(ending.describe() + drop)
     code = print_report(outcome.upload, outbox)
     if interrupted:

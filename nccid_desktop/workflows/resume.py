@@ -114,8 +114,12 @@ class ResumeRun:
         bar.send_total = bar.deid_total + self.outbox.pending_bytes()
         bar.show("Preparing…")
 
+        images = [outcome.images_sent]
+
         def answered(answer: BatchAnswered) -> None:
-            bar.answered(answer.bytes, outcome.images_sent, answer.kind)
+            if answer.kind == "image":
+                images[0] += len(answer.acknowledged)
+            bar.answered(answer.bytes, images[0], answer.kind)
             if self.on_change is not None:
                 self.on_change()
 
