@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from nccid_desktop.errors import JournalError
+from nccid_desktop.logsafe import scrub
 from nccid_desktop.transport.journal_schema import transaction
 from nccid_desktop.transport.journal_seal import JournalSeal
 
@@ -101,6 +102,15 @@ class SeriesProgressUpdate:
     reasons: Mapping[str, int]
 
 
+def _scrubbed(reasons: Mapping[str, int]) -> dict[str, int]:
+    """The de-identifier's reasons name no one; scrubbed all the same before they are kept."""
+    kept: dict[str, int] = {}
+    for reason, count in reasons.items():
+        key = scrub(reason)[:300]
+        kept[key] = kept.get(key, 0) + count
+    return kept
+
+
 class JobJournal:
     """The ``jobs`` and ``job_series`` tables of the outbox database (shared connection)."""
 
@@ -147,7 +157,7 @@ class JobJournal:
                 "UPDATE job_series SET done = ?, missing = ?, outcomes = ?, reasons = ? "
                 "WHERE job_id = ? AND number = ?",
                 [(u.done, u.missing, json.dumps(dict(u.outcomes), sort_keys=True),
-                  json.dumps(dict(u.reasons), sort_keys=True), job_id, number)
+                  json.dumps(_scrubbed(u.reasons), sort_keys=True), job_id, number)
                  for number, u in series.items()])
 
     def close_job(self, job_id: int, state: JobState) -> None:
