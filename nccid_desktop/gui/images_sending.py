@@ -242,6 +242,7 @@ class ImageSending:
         box.setDefaultButton(keep)
         box.exec()
         if box.clickedButton() is drop:
+            self.job = None  # a Retry now finishes whatever else is left, not this job
             outbox, ids = self.context.outbox, [e.job.id for e in endings]
             panel = self.form.progressPanel
             self.context.pool.run(
