@@ -22,8 +22,8 @@ from nccid_desktop.workflows.image_selection import choose, scan_and_ask, sheet_
 from tests.dicom.builders import PATIENT, ct_slice, write
 from tests.sheets.builders import hospital_number, nhs_number, save_workbook, status_row
 
-#: The builders' images are dated 2020-11-03; a swab two days before links them.
-SWAB_NEAR_THE_IMAGES = datetime(2020, 11, 1)
+#: The builders' images are dated 2020-11-03: the four weeks before a swab of 2020-11-05.
+SWAB_NEAR_THE_IMAGES = datetime(2020, 11, 5)
 
 
 def patient(seed: int):
