@@ -207,7 +207,7 @@ def test_check_then_upload_reads_the_workbook_once_and_pseudonymises_each_row_on
     from nccid_desktop.sheets import payload, workbook
 
     counts = {"loads": 0, "pseudonyms": 0}
-    load, pseudonymise = workbook.load_workbook, payload.pseudonym_for
+    load, pseudonymise = workbook.load_bounded, payload.pseudonym_for
 
     def counting_load(*args, **kwargs):
         counts["loads"] += 1
@@ -217,7 +217,7 @@ def test_check_then_upload_reads_the_workbook_once_and_pseudonymises_each_row_on
         counts["pseudonyms"] += 1
         return pseudonymise(*args, **kwargs)
 
-    monkeypatch.setattr(workbook, "load_workbook", counting_load)
+    monkeypatch.setattr(workbook, "load_bounded", counting_load)
     monkeypatch.setattr(payload, "pseudonym_for", counting_pseudonym)
     _, fixed = _bad_and_fixed(tmp_path)
     page = _page(qtbot, signed_context)

@@ -26,7 +26,7 @@ ROWS = 7
 def counted(monkeypatch):
     """How often a workbook is loaded and a row pseudonymised."""
     counts = {"loads": 0, "pseudonyms": 0}
-    load, pseudonymise = workbook.load_workbook, payload.pseudonym_for
+    load, pseudonymise = workbook.load_bounded, payload.pseudonym_for
 
     def counting_load(*args, **kwargs):
         counts["loads"] += 1
@@ -36,7 +36,7 @@ def counted(monkeypatch):
         counts["pseudonyms"] += 1
         return pseudonymise(*args, **kwargs)
 
-    monkeypatch.setattr(workbook, "load_workbook", counting_load)
+    monkeypatch.setattr(workbook, "load_bounded", counting_load)
     monkeypatch.setattr(payload, "pseudonym_for", counting_pseudonym)
     return counts
 
