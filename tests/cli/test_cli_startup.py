@@ -12,8 +12,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+CLI = Path(__file__).resolve().parents[2] / "nccid_desktop" / "cli"
+#: Every command module: all of them are imported to build the parser.
+COMMAND_MODULES = sorted(p.stem for p in CLI.glob("*.py") if not p.stem.startswith("_"))
 
 #: Loaded by no listing: the packages whose modules do the work (or, for the service, serve it).
 HEAVY_PROJECT = ("nccid_desktop.dicom", "nccid_desktop.transport", "nccid_desktop.workflows",
@@ -21,6 +26,16 @@ HEAVY_PROJECT = ("nccid_desktop.dicom", "nccid_desktop.transport", "nccid_deskto
                  "nccid_collector.service", "nccid_collector.db")
 NAMED_HEAVY = ("pydicom", "openpyxl", "requests", "cryptography", "PySide6", "shiboken6",
                "fastapi", "uvicorn", "sqlalchemy")
+
+
+def _imported_by(module: str) -> set[str]:
+    """The modules that importing ``module`` alone loads, beyond a bare interpreter's."""
+    code = (f"import json, sys; before = set(sys.modules); import {module}; "
+            "print(json.dumps(sorted(set(sys.modules) - before)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout))
 
 
 def _loaded_modules(package: str, prog: str, args: list[str]) -> tuple[set[str], str]:
@@ -53,6 +68,14 @@ def _not_light(loaded: set[str]) -> list[str]:
         return not (top in sys.stdlib_module_names or top.startswith("_"))
 
     return sorted(name for name in loaded if heavy(name))
+
+
+@pytest.mark.parametrize("name", COMMAND_MODULES)
+def test_each_command_module_imports_nothing_heavy_at_the_top(name: str) -> None:
+    """Which module breaks the listing tests below, when one does."""
+    loaded = _imported_by(f"nccid_desktop.cli.{name}")
+    assert [heavy for heavy in NAMED_HEAVY if heavy in loaded] == []
+    assert _not_light(loaded) == []
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["validate", "--help"],
