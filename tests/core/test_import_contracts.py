@@ -85,6 +85,7 @@ def test_every_core_module_is_bound_by_the_core_contract() -> None:
     ("nccid_desktop/cli/keys.py", "import nccid_desktop.gui.workers", "desktop-layers"),
     ("nccid_desktop/gui/app.py", "import nccid_desktop.cli.keys", "desktop-layers"),
     ("nccid_desktop/pseudonym.py", "import nccid_desktop.sheets.values", "desktop-layers"),
+    ("nccid_desktop/sheets/values.py", "import nccid_desktop.dicom.scan.model", "desktop-layers"),
     ("nccid_desktop/dicom/codec/raw_walk.py", "import nccid_desktop.dicom.deid.profile",
      "dicom-layers"),
     ("nccid_collector/db.py", "import nccid_collector.service", "service-layers"),
