@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh Debian machine:
 #   make run   - set up, then open NCCID Desktop in demo mode (embedded local collection service)
-#   make test  - set up, then run the whole test suite
+#   make test  - set up, then run the whole test suite, then the core and workflow tests again
+#                in a second venv without Qt (tools/extra_venvs.py, rebuilt only when
+#                pyproject.toml changes)
 # Set-up creates .venv, installs the project with its test tools, and (when run as root)
 # installs the Debian packages the tests drive for real: Orthanc, dcmtk, dicom3tools, Xvfb.
 
@@ -13,13 +15,18 @@ SYSTEM_PACKAGES := orthanc orthanc-dicomweb dcmtk dicom3tools xvfb xauth wixl ms
 	libfontconfig1 libdbus-1-3 fonts-dejavu-core
 SYSTEM_COMMANDS := Orthanc dcmdump dciodvfy xvfb-run wixl msiinfo
 
-.PHONY: run test setup system-deps lint screenshots bundle clean
+.PHONY: run test test-headless setup system-deps lint screenshots bundle clean
 
 run: setup
 	$(BIN)/nccid-desktop --demo
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python tools/extra_venvs.py test
+
+# The core and workflow tests in a venv where PySide6 is not installed (napari's headless run).
+test-headless: setup
+	$(BIN)/python tools/extra_venvs.py test $(PYTEST_ARGS)
 
 setup: system-deps $(STAMP)
 
@@ -54,4 +61,4 @@ bundle: setup
 	$(BIN)/python tools/build_bundle.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venvs build dist .pytest_cache .mypy_cache .ruff_cache

@@ -4,13 +4,40 @@ Sites sign in, fetch their pseudonym key, upload pseudonymised clinical records 
 de-identified images (DICOMweb STOW-RS), and check what arrived (NHS/CHI checker, summary).
 Uploads land in the warehouse raw layout (nccid-formats.md §4); accounts, sessions, the upload
 index and the audit trail live in SQLite or PostgreSQL. The HTTP contract is docs/api.md.
+
+Why the public names are loaded on first use: ``nccid-collector --help`` (and its message when
+the ``[service]`` extra is missing) must run without loading FastAPI, uvicorn or SQLAlchemy.
 """
 
 from __future__ import annotations
 
-from nccid_collector.server import EmbeddedService, serve, start_embedded
-from nccid_collector.service import CollectorService, open_service
-from nccid_collector.settings import ServiceSettings
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nccid_collector.server import EmbeddedService, serve, start_embedded
+    from nccid_collector.service import CollectorService, open_service
+    from nccid_collector.settings import ServiceSettings
+
+#: Each public name and the module (in this package) that defines it.
+_HOMES = {
+    "EmbeddedService": "server", "serve": "server", "start_embedded": "server",
+    "CollectorService": "service", "open_service": "service",
+    "ServiceSettings": "settings",
+}
 
 __all__ = ["CollectorService", "EmbeddedService", "ServiceSettings", "open_service", "serve",
            "start_embedded"]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect
 
 from nccid_collector import audit, checker
 from nccid_collector.accounts import Caller
-from nccid_collector.app import active_caller, get_service
+from nccid_collector.api_auth import active_caller, get_service
 from nccid_collector.multipart import parse_content_type, spool_parts
 from nccid_collector.problems import ServiceProblem, forbidden
 from nccid_collector.service import CollectorService

@@ -17,18 +17,19 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, StringConstraints
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nccid_collector import accounts, audit
 from nccid_collector.accounts import Caller, SignedIn
-from nccid_collector.problems import ServiceProblem, session_expired
+from nccid_collector.api_auth import active_caller, bearer, session_caller
+from nccid_collector.api_uploads import router as uploads
+from nccid_collector.problems import ServiceProblem
 from nccid_collector.service import CollectorService
 from nccid_desktop import __version__
 
 log = logging.getLogger(__name__)
-bearer = HTTPBearer(auto_error=False)
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 
@@ -71,27 +72,6 @@ class SiteKeysOut(BaseModel):
     site: str
     secret: str
     controller_public_key: str
-
-
-def get_service(request: Request) -> CollectorService:
-    return request.app.state.service
-
-
-def session_caller(service: Annotated[CollectorService, Depends(get_service)],
-                   credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
-                   ) -> Caller:
-    """Any signed-in user, including one who must change their password first."""
-    if credentials is None:
-        raise session_expired()
-    return accounts.authenticate(service.db, service.settings, credentials.credentials)
-
-
-def active_caller(caller: Annotated[Caller, Depends(session_caller)]) -> Caller:
-    if caller.password_change_required:
-        raise ServiceProblem(403, "password_change_required",
-                             "Your password has expired or was set by an administrator. "
-                             "Choose a new password to continue.")
-    return caller
 
 
 def _session_out(signed: SignedIn) -> SessionOut:
@@ -150,8 +130,6 @@ def _install_access_log(app: FastAPI) -> None:
 
 def create_app(service: CollectorService) -> FastAPI:
     """The web app over ``service`` (which the caller opens and closes)."""
-    from nccid_collector.api_uploads import router as uploads
-
     app = FastAPI(title="NCCID collection service", version=__version__,
                   description="Collects pseudonymised records and de-identified images from "
                   "NCCID sites into the warehouse raw layout. See docs/api.md.")

@@ -20,9 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from nccid_desktop.errors import KeyFileError
 
 KEY_FILE_FORMAT = "nccid-site-keys"
@@ -76,15 +73,29 @@ class SiteKeys:
         try:
             secret = base64.b64decode(data["secret"], validate=True)
             public = str(data["controller_public_key"]).encode("ascii")
-            serialization.load_pem_public_key(public)
+            _check_public_key(public)
             return cls(site=check_site_code(str(data["site"])), secret=secret,
                        controller_public_key=public)
         except (KeyError, ValueError, TypeError) as exc:
             raise KeyFileError("The site key file is damaged. Ask for a new key file.") from exc
 
 
+def _check_public_key(public_pem: bytes) -> None:
+    """Raise ``ValueError`` unless ``public_pem`` is a public key cryptography can load.
+
+    Why cryptography is imported here and below, not at the top: the module is imported by the
+    settings and so by every command's parser, which must start without loading it.
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    serialization.load_pem_public_key(public_pem)
+
+
 def generate_site_keys(site: str) -> tuple[SiteKeys, bytes]:
     """New site keys plus the matching controller private key (PEM, unencrypted)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     private = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     public_pem = private.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

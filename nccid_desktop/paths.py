@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "NCCID Desktop"
 APP_AUTHOR = "NCCID"
 
@@ -24,6 +22,8 @@ def user_data_dir() -> Path:
     override = _home_override()
     if override:
         return override / "data"
+    import platformdirs  # on first use: the command parsers never load it
+
     return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
 
 
@@ -31,6 +31,8 @@ def user_log_dir() -> Path:
     override = _home_override()
     if override:
         return override / "logs"
+    import platformdirs  # on first use: the command parsers never load it
+
     return Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR))
 
 
@@ -38,4 +40,6 @@ def user_config_dir() -> Path:
     override = _home_override()
     if override:
         return override / "config"
+    import platformdirs  # on first use: the command parsers never load it
+
     return Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR))

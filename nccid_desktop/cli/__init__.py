@@ -3,6 +3,11 @@
 Why discovery: each command group lives in its own module in this package and exposes
 ``register(subparsers)``; this module only finds them, parses, and turns errors into plain
 messages and exit codes. A traceback never reaches the screen: it goes to the (scrubbed) log.
+
+Why every command module imports only the standard library and tiny core modules at the top:
+building the parser imports them all, and ``nccid --help`` must answer at once. What a command
+needs (pydicom, openpyxl, requests, cryptography, the workflows, the transport) is imported
+inside its handler, when that command runs (``tests/cli/test_cli_startup.py`` checks it).
 """
 
 from __future__ import annotations
@@ -16,8 +21,6 @@ from collections.abc import Sequence
 
 from nccid_desktop import __version__
 from nccid_desktop.errors import NccidError
-from nccid_desktop.logsafe import configure_logging, scrub
-from nccid_desktop.paths import user_log_dir
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Only now: --help and --version answer without opening the log.
+    from nccid_desktop.logsafe import configure_logging, scrub
+    from nccid_desktop.paths import user_log_dir
+
     try:
         log_path = configure_logging(user_log_dir())
     except OSError:

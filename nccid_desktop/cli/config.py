@@ -9,9 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from nccid_desktop import config
-from nccid_desktop.config.report import as_text, describe
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     group = subparsers.add_parser("config", help="show the effective settings and their sources")
@@ -23,6 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from nccid_desktop import config
+    from nccid_desktop.config.report import as_text, describe
+
     described = describe(config.resolve())
     print(json.dumps(described, indent=2) if args.format == "json" else as_text(described))
     return 0

@@ -22,15 +22,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nccid_desktop.dicom.deid.audit import audit_record, default_audit_path, write_audit
-from nccid_desktop.dicom.deid.one_file import DeidContext
-from nccid_desktop.dicom.deid.pipeline import BatchReport, deidentify_batch
-from nccid_desktop.dicom.scan.sources import SourceFile, iter_sources
 from nccid_desktop.errors import CancelledError, DicomError
-from nccid_desktop.keys import load_key_file
-from nccid_desktop.tasks import CancelToken, Progress
+
+if TYPE_CHECKING:
+    from nccid_desktop.dicom.deid.pipeline import BatchReport
+    from nccid_desktop.dicom.scan.sources import SourceFile
+    from nccid_desktop.tasks import CancelToken, Progress
 
 #: Exit code when some files could not be processed at all, were refused or held back (the
 #: user must act); quarantine is not a failure: those files are kept for review.
@@ -148,6 +147,13 @@ def _text(summary: dict[str, Any], report: BatchReport, sources: list[SourceFile
 
 
 def _deid(args: argparse.Namespace) -> int:
+    from nccid_desktop.dicom.deid.audit import audit_record, default_audit_path, write_audit
+    from nccid_desktop.dicom.deid.one_file import DeidContext
+    from nccid_desktop.dicom.deid.pipeline import deidentify_batch
+    from nccid_desktop.dicom.scan.sources import iter_sources
+    from nccid_desktop.keys import load_key_file
+    from nccid_desktop.tasks import CancelToken
+
     keys = load_key_file(args.key_file, site=args.site)
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:

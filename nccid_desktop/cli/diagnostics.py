@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nccid_desktop.diagnostics import save_diagnostics
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     command = subparsers.add_parser("diagnostics", help="save a support bundle (zip) without "
@@ -20,6 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _diagnostics(args: argparse.Namespace) -> int:
+    from nccid_desktop.diagnostics import save_diagnostics
+
     output = args.output if args.output.suffix.lower() == ".zip" else \
         args.output.with_name(args.output.name + ".zip")
     path = save_diagnostics(output)

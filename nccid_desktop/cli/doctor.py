@@ -11,9 +11,6 @@ import argparse
 import getpass
 import sys
 
-from nccid_desktop import config
-from nccid_desktop.doctor import diagnose
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     doctor = subparsers.add_parser("doctor", help="check the network path to the service")
@@ -28,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _password(args: argparse.Namespace, username: str | None) -> str | None:
+    from nccid_desktop import config
+
     password = config.password_from_environment()
     if password or not args.sign_in or not username:
         return password
@@ -37,6 +36,9 @@ def _password(args: argparse.Namespace, username: str | None) -> str | None:
 
 
 def _doctor(args: argparse.Namespace) -> int:
+    from nccid_desktop import config
+    from nccid_desktop.doctor import diagnose
+
     effective = config.resolve({"server_url": args.server, "username": args.user,
                                 "proxy": args.proxy, "ca_bundle": args.ca_bundle})
     username = effective.value("username") or None

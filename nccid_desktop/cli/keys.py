@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nccid_desktop.keys import generate_site_keys, save_key_file, write_secret_file
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     keys = subparsers.add_parser("keys", help="make site key files (offline and test use)")
@@ -26,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from nccid_desktop.keys import generate_site_keys, save_key_file, write_secret_file
+
     keys, private_pem = generate_site_keys(args.site)
     controller_path = args.controller_key or args.output.with_name(
         args.output.name + ".controller.pem"

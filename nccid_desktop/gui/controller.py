@@ -91,11 +91,11 @@ def run_app(*, demo: bool = False) -> int:
     app.setWindowIcon(icon("app"))
     apply_theme(app)
     setup = None
-    if demo:
-        from nccid_desktop.local_service import start_demo
-
-        setup = start_demo(user_data_dir() / "demo")
     try:
+        if demo:  # the collection service may be missing: the error says how to install it
+            from nccid_desktop.local_service import start_demo
+
+            setup = start_demo(user_data_dir() / "demo")
         controller = AppController(app, demo=setup)
     except ConfigError as error:
         QMessageBox.critical(None, "NCCID Desktop", str(error))

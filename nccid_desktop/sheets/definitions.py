@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from nccid_desktop.records import RecordKind
+if TYPE_CHECKING:
+    from nccid_desktop.records import RecordKind
 
 TemplateId = Literal["main", "status"]
 Kind = Literal["nhs", "hospital", "text", "integer", "number", "code", "ethnicity", "date"]
