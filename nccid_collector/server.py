@@ -53,15 +53,18 @@ def serve(settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8080,
     """
     service = open_service(settings)
     previous = signal.signal(signal.SIGTERM, _interrupt)
-    listener = socket.create_server((host, port))
+    listener = None
     try:
+        config = _config(service, host, port)  # the app and its checks loaded before binding
+        listener = socket.create_server((host, port))
         if on_listening is not None:
             on_listening(f"http://{host}:{listener.getsockname()[1]}")
-        uvicorn.Server(_config(service, host, port)).run(sockets=[listener])
+        uvicorn.Server(config).run(sockets=[listener])
     except KeyboardInterrupt:
         log.info("collection service stopped")
     finally:
-        listener.close()
+        if listener is not None:
+            listener.close()
         signal.signal(signal.SIGTERM, previous)
         service.close()
 

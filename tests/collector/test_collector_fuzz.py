@@ -40,7 +40,7 @@ def fuzzed_service(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     url = (f"sqlite:///{folder / 'fuzz.sqlite3'}" if request.param == "sqlite"
            else request.getfixturevalue("pg_cluster").new_database())
     config = ServiceSettings(data_dir=folder / "warehouse", db_url=url,
-                             clock=Clock(datetime(2026, 11, 25, tzinfo=UTC)))
+                             clock=Clock(datetime(2026, 11, 25, tzinfo=UTC)), api_docs=True)
     service = open_service(config)
     accounts.set_controller_key(service.db, (TEST_DATA / "controller-test-key.pub.pem").read_bytes())
     accounts.add_site(service.db, config, "RSH", "Royal Surrey", master_key=service.master_key)
@@ -51,8 +51,15 @@ def fuzzed_service(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     service.close()
 
 
+def _schema(service):
+    """The OpenAPI document, which the service gives only to a signed-in user."""
+    api = signed_in(service.url, "fuzz.admin")
+    auth = {"Authorization": f"Bearer {api.token}"}
+    return schemathesis.openapi.from_url(service.url + "/openapi.json", headers=auth), auth
+
+
 def test_the_openapi_document_covers_the_contract(fuzzed_service) -> None:
-    schema = schemathesis.openapi.from_url(fuzzed_service.url + "/openapi.json")
+    schema, _ = _schema(fuzzed_service)
     paths = set(schema.raw_schema["paths"])
     assert {path for path, _ in OPERATIONS} | {"/dicom-web/studies"} == paths
 
@@ -75,9 +82,7 @@ def _server_errors(strategy, auth: dict[str, str]) -> str | None:
 
 
 def test_fuzzing_finds_no_server_error(fuzzed_service) -> None:
-    schema = schemathesis.openapi.from_url(fuzzed_service.url + "/openapi.json")
-    api = signed_in(fuzzed_service.url, "fuzz.admin")
-    auth = {"Authorization": f"Bearer {api.token}"}
+    schema, auth = _schema(fuzzed_service)
     failures = {
         f"{method} {path}": problem
         for path, method in OPERATIONS
