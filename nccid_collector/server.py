@@ -19,6 +19,7 @@ from pathlib import Path
 import uvicorn
 
 from nccid_collector.app import create_app
+from nccid_collector.library_output import capture_library_output
 from nccid_collector.service import CollectorService, open_service
 from nccid_collector.settings import ServiceSettings
 from nccid_desktop.errors import ConfigError
@@ -28,6 +29,7 @@ START_TIMEOUT_SECONDS = 20
 
 
 def _config(service: CollectorService, host: str, port: int) -> uvicorn.Config:
+    capture_library_output()
     service.clinical.release_held()
     service.store.sweep_spool(service.settings.clock())
     config = uvicorn.Config(create_app(service), host=host, port=port, log_config=None,
