@@ -26,6 +26,7 @@ from nccid_collector.stow import CANNOT_UNDERSTAND, InstanceFacts
 from nccid_desktop.dicom.verify.conformance import UNREADABLE, Problem, check_conformance
 from nccid_desktop.errors import ConfigError, NccidError
 from nccid_desktop.identifiers import IdentifierShapes
+from nccid_desktop.pseudonym import is_pseudonym
 from nccid_desktop.records import ClinicalEnvelope
 from nccid_desktop.sheets.record_check import RecordCheck, template_for_kind
 
@@ -165,6 +166,9 @@ class RecordRules:
         try:
             envelope = ClinicalEnvelope.from_json(raw)
         except NccidError as refused:
+            if isinstance(raw, dict) and not is_pseudonym(str(raw.get("pseudonym", ""))):
+                return Refusal("bad_pseudonym", "Pseudonym", "The record's pseudonym is not "
+                               "'Covid' followed by 16 digits (0-9); it was not stored.")
             return Refusal("bad_shape", None, f"{refused.message} It was not stored.")
         if envelope.site != self.site:
             return Refusal("wrong_site", None,
