@@ -14,7 +14,14 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from nccid_collector import ServiceSettings, accounts, open_service, start_embedded
+from nccid_collector import (
+    ServiceSettings,
+    account_admin,
+    accounts,
+    audit,
+    open_service,
+    start_embedded,
+)
 from tests.collector.client import signed_in
 from tests.collector.service_setup import PASSWORD, TEST_DATA, Clock
 
@@ -64,10 +71,10 @@ def test_the_openapi_document_covers_the_contract(fuzzed_service) -> None:
     assert {path for path, _ in OPERATIONS} | {"/dicom-web/studies"} == paths
 
 
-def _server_errors(strategy, auth: dict[str, str]) -> str | None:
+def _server_errors(strategy, auth: dict[str, str], examples: int = 30) -> str | None:
     """Fuzz one operation; the shrunk failing example's description, or None."""
 
-    @settings(max_examples=30, deadline=None, database=None,
+    @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(case=strategy)
     def run(case) -> None:
@@ -89,3 +96,24 @@ def test_fuzzing_finds_no_server_error(fuzzed_service) -> None:
         if (problem := _server_errors(schema[path][method].as_strategy(), auth)) is not None
     }
     assert failures == {}
+
+
+def test_fuzzing_without_a_valid_session_finds_no_server_error_and_audits_it(
+        fuzzed_service) -> None:
+    """The same operations as an attacker without an account: no token, a forged one."""
+    service = fuzzed_service.service
+    # fuzzing the password change with wrong old passwords locked the account (as it should)
+    account_admin.unlock_user(service.db, service.settings, "fuzz.admin")
+    schema, _ = _schema(fuzzed_service)
+    before = len(audit.entries(service.db, kind="refused"))
+    failures = {
+        f"{label} {method} {path}": problem
+        for label, auth in (("no token", {}), ("forged", {"Authorization": "Bearer forged"}))
+        for path, method in OPERATIONS
+        if (problem := _server_errors(schema[path][method].as_strategy(), auth, 8)) is not None
+    }
+    assert failures == {}
+    refused = audit.entries(service.db, kind="refused")
+    assert len(refused) > before
+    assert {r["address"] for r in refused} == {"127.0.0.1"}
+    assert {r["username"] for r in refused} >= {"(unknown)"}
