@@ -9,7 +9,13 @@ workstation outputs: ``deidentify_file`` of 512x512 slices with nested sequences
 SOP Instance UID each, so the service never answers "already held"), alternately, and the
 fastest of ``--repeat`` rounds of each is kept. The result is the ratio service / sink.
 
+With ``--baseline-tree DIR`` (a copy of an earlier version's ``nccid_collector`` and
+``nccid_desktop``, e.g. ``git archive main nccid_collector nccid_desktop | tar -x -C DIR``)
+that version's service runs too, in the same rounds, so "after / before" is measured in one
+run on the same machine.
+
     .venv/bin/python benchmarks/bench_ingest.py [--instances 300] [--batch 20] [--repeat 3]
+        [--baseline-tree DIR]
     .venv/bin/python benchmarks/bench_ingest.py --sink PORT DIR   # (internal) the bare sink
 """
 
@@ -54,8 +60,10 @@ def _wait(url: str, process: subprocess.Popen) -> None:
     raise SystemExit(f"{url} did not start")
 
 
-def _start(args: list[str], port: int) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _start(args: list[str], port: int, env: dict[str, str] | None = None,
+           cwd: Path | None = None) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=env, cwd=cwd)
     url = f"http://127.0.0.1:{port}"
     _wait(url, process)
     return process, url
@@ -136,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instances", type=int, default=300)
     parser.add_argument("--batch", type=int, default=20, help="instances per STOW request")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline-tree", type=Path, metavar="DIR",
+                        help="also run the service of an earlier version from this source copy")
     parser.add_argument("--sink", nargs=2, metavar=("PORT", "DIR"), help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
@@ -147,32 +157,44 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rounds = [_outputs(work / f"round{r}", args.instances) for r in range(args.repeat)]
         size = sum(p.stat().st_size for p in rounds[0])
-        service_port, sink_port = _free_port(), _free_port()
-        service, service_url = _start(
-            [str(ROOT / ".venv/bin/nccid-collector"), "serve", "--data", str(work / "service"),
-             "--port", str(service_port), "--demo"], service_port)
+        sink_port = _free_port()
         sink, sink_url = _start([sys.executable, __file__, "--sink", str(sink_port),
                                  str(work / "sink")], sink_port)
-        processes += [service, sink]
-        token = requests.post(service_url + "/api/v1/session", timeout=30, json={
-            "username": DEMO_USER, "password": DEMO_PASSWORD}).json()["token"]
-        times: dict[str, list[float]] = {"service": [], "sink": []}
+        processes.append(sink)
+        trees = {"service": ROOT}
+        if args.baseline_tree:
+            trees["baseline"] = args.baseline_tree.resolve()
+        urls, tokens = {}, {}
+        for name, tree in trees.items():
+            port = _free_port()
+            process, urls[name] = _start(
+                [sys.executable, "-m", "nccid_collector", "serve", "--data",
+                 str(work / name), "--port", str(port), "--demo"], port,
+                env={**os.environ, "PYTHONPATH": str(tree)}, cwd=work)
+            processes.append(process)
+            tokens[name] = requests.post(urls[name] + "/api/v1/session", timeout=30, json={
+                "username": DEMO_USER, "password": DEMO_PASSWORD}).json()["token"]
+        times: dict[str, list[float]] = {name: [] for name in ("sink", *trees)}
         for paths in rounds:
             bodies = _bodies(paths, args.batch)
             times["sink"].append(_post_all(sink_url, None, bodies))
-            times["service"].append(_post_all(service_url, token, bodies))
+            for name in trees:
+                times[name].append(_post_all(urls[name], tokens[name], bodies))
             shutil.rmtree(work / "sink", ignore_errors=True)
             (work / "sink").mkdir()
         best = {name: min(values) for name, values in times.items()}
         results = {
             "instances": args.instances, "batch": args.batch,
             "instance_kb": round(size / args.instances / 1024),
-            "sink_instances_per_s": round(args.instances / best["sink"], 1),
-            "service_instances_per_s": round(args.instances / best["service"], 1),
+            "rounds": args.repeat,
+            **{f"{name}_instances_per_s": round(args.instances / best[name], 1) for name in best},
             "service_mb_per_s": round(size / 2**20 / best["service"], 1),
             "ratio_service_to_sink": round(best["sink"] / best["service"], 2),
             "load_average": round(os.getloadavg()[0], 1),
         }
+        if "baseline" in best:
+            results["ratio_baseline_to_sink"] = round(best["sink"] / best["baseline"], 2)
+            results["ratio_service_to_baseline"] = round(best["baseline"] / best["service"], 2)
         print(json.dumps(results, indent=2))
         if args.json:
             args.json.write_text(json.dumps(results, indent=2) + "\n")
