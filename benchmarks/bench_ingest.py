@@ -48,15 +48,15 @@ def _free_port() -> int:
 
 
 def _wait(url: str, process: subprocess.Popen) -> None:
-    for _ in range(300):
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            requests.get(url + "/api/v1/health", timeout=1)
+            requests.get(url + "/api/v1/health", timeout=5)
             return
-        except requests.ConnectionError:
-            if process.poll() is not None:
-                break
+        except requests.RequestException:  # not listening yet, or listening but not serving
             time.sleep(0.1)
     process.kill()
+    process.wait(timeout=30)
     raise SystemExit(f"{url} did not start")
 
 
