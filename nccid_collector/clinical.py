@@ -34,20 +34,17 @@ from nccid_collector.settings import ServiceSettings
 from nccid_collector.storage import WarehouseStore
 from nccid_desktop.pseudonym import is_pseudonym
 from nccid_desktop.records import ClinicalEnvelope
-from nccid_desktop.sheets.definitions import TEMPLATES
+from nccid_desktop.sheets.record_check import EXTRA_KEYS, template_for_kind
 
 log = logging.getLogger(__name__)
-EXTRA_KEYS = frozenset({"Pseudonym", "SubmittingCentre"})
 HELD_MESSAGE = ("A different version of this record was already received today. The "
                 "correction is kept and will be written to the warehouse tomorrow.")
 
 
 def expected_keys(kind: str) -> frozenset[str]:
     """The warehouse keys of a record of ``kind``: the template's fields plus two extras."""
-    for template in TEMPLATES.values():
-        if template.record_kind == kind:
-            return frozenset(template.record_keys) | EXTRA_KEYS
-    return EXTRA_KEYS
+    template = template_for_kind(kind)
+    return frozenset(template.record_keys if template else ()) | frozenset(EXTRA_KEYS)
 
 
 @dataclass(frozen=True)
