@@ -35,12 +35,13 @@ from nccid_desktop.dicom.verify.rules import TEXT_VRS, removed_tags
 from nccid_desktop.dicom.verify.traversal import (
     FILE_META,
     JUDGED,
+    PIXEL_DATA_TAGS,
     parse_output,
     tag_text,
     walk_dataset,
     walk_elements,
 )
-from nccid_desktop.identifiers import NHS_SHAPES, IdentifierShapes
+from nccid_desktop.identifiers import NHS_NUMBER_LENGTH, NHS_SHAPES, IdentifierShapes
 from nccid_desktop.pseudonym import is_pseudonym
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,6 @@ NOT_MARKED = "not_marked_deidentified"
 BURNED_IN_TEXT = "burned_in_text"
 UNREADABLE = "unreadable"
 
-PIXEL_DATA_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 _BIRTH_YEAR = re.compile(r"[0-9]{4}0101", re.ASCII)
 _PATIENT_NAME, _PATIENT_ID, _IDENTITY_REMOVED = 0x00100010, 0x00100020, 0x00120062
 #: Top-level attributes whose values the markers, the risk rule and a store need.
@@ -103,11 +103,16 @@ class ElementCheck:
         self.profile = compile_profile()
         self.actions = self.profile.actions
         self.removed = removed_tags()
+        #: tags :meth:`admit` must see (besides private and overlay groups)
+        self.unusual = self.removed | PIXEL_DATA_TAGS
         self.pseudonym = pseudonym
         #: what nested pseudonym values must equal (the service learns it from PatientID)
         self.expected = pseudonym
         self.problems: list[Problem] = []
         self.facts: dict[str, list[str]] = {}
+        #: without a hospital-number pattern, only a text of 10 characters or more can hold
+        #: an identifier (an NHS/CHI number): shorter ones are not searched
+        self.shortest = 1 if shapes.hospital is not None else NHS_NUMBER_LENGTH
 
     def add(self, rule: str, tag: int, message: str) -> None:
         self.problems.append(Problem(rule, keyword_for_tag(tag) or tag_text(tag), message))
@@ -145,18 +150,19 @@ class ElementCheck:
     def values(self, tag: int, vr: str, texts: list[str], path: str, action: Action,
                in_meta: bool) -> None:
         """Judge the text values of one element."""
-        if not path or in_meta:
-            keyword = _FACT_TAGS.get(tag)
-            if keyword is not None:
-                self.facts[keyword] = texts
-        if tag in self.removed and not in_meta:
+        if (not path or in_meta) and tag in _FACT_TAGS:
+            self.facts[_FACT_TAGS[tag]] = texts
+        if action is Action.REMOVE:
             return  # already reported
-        problem = self._judged(tag, vr, texts, path, action) if action in JUDGED else None
-        if problem is not None:
-            self.add(IDENTIFYING_ATTRIBUTE, tag, f"{label(tag, path)} {problem}.")
-        elif vr in TEXT_VRS:
+        if action in JUDGED:
+            problem = self._judged(tag, vr, texts, path, action)
+            if problem is not None:
+                self.add(IDENTIFYING_ATTRIBUTE, tag, f"{label(tag, path)} {problem}.")
+                return
+        if vr in TEXT_VRS:
+            shortest = self.shortest
             for text in texts:
-                kind = self.shapes.find(text)
+                kind = self.shapes.find(text) if len(text) >= shortest else None
                 if kind is not None:
                     what = "an NHS/CHI number" if kind == "nhs_number" else "a hospital number"
                     self.add(IDENTIFIER_VALUE, tag,

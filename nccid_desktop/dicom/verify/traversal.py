@@ -44,6 +44,7 @@ JUDGED = frozenset({Action.EMPTY, Action.DUMMY, Action.PSEUDONYM, Action.BIRTH_Y
 #: Values longer than this are not read when parsing (the pixel data).
 DEFER_BYTES = 64 * 1024
 UNDEFINED = 0xFFFFFFFF
+PIXEL_DATA_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 
 
 def tag_text(tag: int) -> str:
@@ -56,9 +57,11 @@ def walk_elements(check: ElementCheck, elements: list[Element], path: str,
     :class:`NeedsFullParser` when a value needs pydicom's decoder."""
     data = check.data
     in_meta = path.startswith(FILE_META)
+    unusual = check.unusual
     for tag, vr, start, length, items in elements:
-        if not check.admit(tag, path, in_meta):
-            continue
+        if ((tag >> 16) & 1 or (tag >> 16) & 0xFF01 in (0x6000, 0x5000) or tag in unusual) \
+                and not check.admit(tag, path, in_meta):
+            continue  # only a private, overlay, removed or pixel tag needs admitting
         action = check.action(tag, vr, dummy_scope, in_meta)
         if items is not None:
             inner = check.sequence(tag, path, action, len(items)) or dummy_scope
