@@ -25,7 +25,7 @@ from nccid_collector.storage import is_uid
 from nccid_collector.stow import CANNOT_UNDERSTAND, InstanceFacts
 from nccid_desktop.dicom.verify.conformance import UNREADABLE, Problem, check_conformance
 from nccid_desktop.errors import ConfigError, NccidError
-from nccid_desktop.identifiers import IdentifierShapes
+from nccid_desktop.identifier_shapes import IdentifierShapes
 from nccid_desktop.pseudonym import is_pseudonym
 from nccid_desktop.records import ClinicalEnvelope
 from nccid_desktop.sheets.record_check import RecordCheck, template_for_kind

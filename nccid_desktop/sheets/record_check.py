@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from nccid_desktop.identifiers import NHS_SHAPES, IdentifierShapes
+from nccid_desktop.identifier_shapes import NHS_SHAPES, IdentifierShapes
 from nccid_desktop.pseudonym import is_pseudonym
 from nccid_desktop.sheets.cross_field import CrossFieldRules
 from nccid_desktop.sheets.definitions import TEMPLATES, Column, Requirement, Template

@@ -13,7 +13,8 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
-from nccid_desktop.identifiers import IdentifierShapes, check_hospital_number, check_nhs_number
+from nccid_desktop.identifier_shapes import IdentifierShapes
+from nccid_desktop.identifiers import check_hospital_number, check_nhs_number
 from nccid_desktop.sheets.cross_field import CrossFieldRules
 from nccid_desktop.sheets.definitions import Column, Requirement
 from nccid_desktop.sheets.findings import (

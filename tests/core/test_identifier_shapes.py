@@ -14,14 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nccid_desktop.identifiers import (
+from nccid_desktop.identifier_shapes import (
     NHS_SHAPES,
     IdentifierShapes,
-    check_nhs_number,
     holds_nhs_number,
     hospital_search_pattern,
     normalise_digits,
 )
+from nccid_desktop.identifiers import check_nhs_number
 from nccid_desktop.pseudonym import PSEUDONYM_DIGITS, is_pseudonym
 from tests.conftest import VALID_NHS_NUMBERS
 

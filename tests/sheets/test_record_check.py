@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nccid_desktop.identifiers import IdentifierShapes
+from nccid_desktop.identifier_shapes import IdentifierShapes
 from nccid_desktop.sheets import definitions
 from nccid_desktop.sheets.definitions import MAIN, STATUS, DateOrder
 from nccid_desktop.sheets.payload import build_envelopes

@@ -41,7 +41,8 @@ from nccid_desktop.dicom.verify.traversal import (
     walk_dataset,
     walk_elements,
 )
-from nccid_desktop.identifiers import NHS_NUMBER_LENGTH, NHS_SHAPES, IdentifierShapes
+from nccid_desktop.identifier_shapes import NHS_SHAPES, IdentifierShapes
+from nccid_desktop.identifiers import NHS_NUMBER_LENGTH
 from nccid_desktop.pseudonym import is_pseudonym
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from nccid_desktop.dicom.deid.one_file import DeidContext, deidentify_file
 from nccid_desktop.dicom.verify.conformance import check_conformance
 from nccid_desktop.dicom.verify.identity import SourceIdentity
 from nccid_desktop.dicom.verify.verifier import verify_output
-from nccid_desktop.identifiers import IdentifierShapes
+from nccid_desktop.identifier_shapes import IdentifierShapes
 from nccid_desktop.keys import SiteKeys
 from tests.dicom import builders
 
