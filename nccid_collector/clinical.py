@@ -34,7 +34,8 @@ from nccid_collector.settings import ServiceSettings
 from nccid_collector.storage import WarehouseStore
 from nccid_desktop.pseudonym import is_pseudonym
 from nccid_desktop.records import ClinicalEnvelope
-from nccid_desktop.sheets.record_check import EXTRA_KEYS, template_for_kind
+from nccid_desktop.sheets.meaning import template_for_kind
+from nccid_desktop.sheets.record_check import EXTRA_KEYS
 
 log = logging.getLogger(__name__)
 HELD_MESSAGE = ("A different version of this record was already received today. The "
@@ -43,8 +44,11 @@ HELD_MESSAGE = ("A different version of this record was already received today. 
 
 def expected_keys(kind: str) -> frozenset[str]:
     """The warehouse keys of a record of ``kind``: the template's fields plus two extras."""
-    template = template_for_kind(kind)
-    return frozenset(template.record_keys if template else ()) | frozenset(EXTRA_KEYS)
+    try:
+        keys = template_for_kind(kind).record_keys
+    except ValueError:
+        keys = ()
+    return frozenset(keys) | frozenset(EXTRA_KEYS)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ from nccid_desktop.errors import ConfigError, NccidError
 from nccid_desktop.identifier_shapes import IdentifierShapes
 from nccid_desktop.pseudonym import is_pseudonym
 from nccid_desktop.records import ClinicalEnvelope
-from nccid_desktop.sheets.record_check import RecordCheck, template_for_kind
+from nccid_desktop.sheets.meaning import template_for_kind
+from nccid_desktop.sheets.record_check import RecordCheck
 
 HOSPITAL_PATTERN_KEY = "hospital_pattern:"
 NHS_INDEX_PATTERN = re.compile(r"[0-9a-f]{64}", re.ASCII)
@@ -152,10 +153,8 @@ class RecordRules:
         self.site = rules.site
         self.checks: dict[str, RecordCheck] = {}
         for kind in ("data", "status"):
-            template = template_for_kind(kind)
-            if template is not None:
-                self.checks[kind] = RecordCheck(template, today=today + CLOCK_SLACK,
-                                                shapes=rules.shapes)
+            self.checks[kind] = RecordCheck(template_for_kind(kind), today=today + CLOCK_SLACK,
+                                            shapes=rules.shapes)
 
     @classmethod
     def for_now(cls, rules: SiteRules, now: float) -> RecordRules:

@@ -3,9 +3,10 @@
 Why: the sheet validator checks spreadsheet cells and writes each record; the collection
 service receives only the record, from a client it cannot trust, and must refuse anything the
 validator would not have produced. This check is driven by the same template definitions and
-the same cell rules (:func:`.rules.make_checker`, :class:`.cross_field.CrossFieldRules`): a
-value is fed to its column's checker and must come out unchanged, so a code, a range, a date
-window or a rule between fields added to the definitions is enforced on both sides at once.
+the same cell rules (:func:`.rules.make_checker`, :class:`.cross_field.CrossFieldRules`,
+:class:`.meaning.MeaningRules`): a value is fed to its column's checker and must come out
+unchanged, so a code, a range, a date window, a rule between fields or a rule of meaning added
+to the definitions is enforced on both sides at once.
 A record that passes is exactly what the validator writes for some valid row.
 
 Problems name the field (the warehouse key) and the rule (a stable code), never the value.
@@ -22,8 +23,9 @@ from typing import Any
 from nccid_desktop.identifier_shapes import NHS_SHAPES, IdentifierShapes
 from nccid_desktop.pseudonym import is_pseudonym
 from nccid_desktop.sheets.cross_field import CrossFieldRules
-from nccid_desktop.sheets.definitions import TEMPLATES, Column, Requirement, Template
+from nccid_desktop.sheets.definitions import Column, Requirement, Template
 from nccid_desktop.sheets.findings import Severity
+from nccid_desktop.sheets.meaning import MeaningRules
 from nccid_desktop.sheets.rules import Checker, make_checker, message_for
 from nccid_desktop.sheets.values import BadValue
 
@@ -43,11 +45,6 @@ class RecordProblem:
     message: str
 
 
-def template_for_kind(kind: str) -> Template | None:
-    """The template whose records are of ``kind`` (``data`` or ``status``)."""
-    return next((t for t in TEMPLATES.values() if t.record_kind == kind), None)
-
-
 class RecordCheck:
     """The rules of one template's records, prepared once (per batch, per day)."""
 
@@ -56,6 +53,7 @@ class RecordCheck:
         self.template = template
         self.shapes = shapes
         self.cross_field = CrossFieldRules(template)
+        self.meaning = MeaningRules(template, today)
         self.columns: list[tuple[str, Column, Checker]] = [
             (c.key, c, make_checker(c, template, today)) for c in template.columns
             if c.key is not None]
@@ -92,6 +90,10 @@ class RecordCheck:
                 found.append(problem)
         found += [RecordProblem(p.column.key, p.code, f"'{p.column.key}': {p.message}")
                   for p in self.cross_field.check(typed) if p.severity is Severity.ERROR]
+        bad = {p.field for p in found}
+        found += [RecordProblem(m.field, m.code, f"'{m.field}': {m.message}")
+                  for m in self.meaning.check(values.__getitem__)
+                  if m.severity is Severity.ERROR and m.field not in bad]
         return found
 
     def _shape(self, record: Mapping[str, Any]) -> list[RecordProblem]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from nccid_collector.app import HTTP_CODES
 from nccid_desktop.dicom.verify import conformance
+from nccid_desktop.sheets.definitions import TEMPLATES
 
 ROOT = Path(__file__).resolve().parents[2]
 _PATTERNS = (
@@ -30,6 +31,7 @@ def _codes() -> set[str]:
     found |= {value for name, value in vars(conformance).items()
               if name.isupper() and isinstance(value, str) and value.islower()
               and "_" in value and name not in ("FILE_META",)}
+    found |= {rule.code for template in TEMPLATES.values() for rule in template.result_rules}
     found.discard(conformance.UNREADABLE)  # the service answers it as not_dicom
     return found - {"refused"}  # the stow store's default, never answered (every raise names one)
 

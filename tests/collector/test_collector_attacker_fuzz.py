@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from nccid_collector import audit
 from nccid_desktop.dicom.verify.conformance import check_conformance
 from nccid_desktop.pseudonym import pseudonym_for
-from nccid_desktop.sheets.record_check import template_for_kind
+from nccid_desktop.sheets.meaning import template_for_kind
 from tests.collector.client import signed_in
 from tests.collector.payloads import batch, dicom_file, envelope, stow_body
 from tests.collector.planted import NHS_FORMS, cases, planted_file

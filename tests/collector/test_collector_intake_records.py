@@ -39,6 +39,8 @@ CASES = {
                                          "submitting_centre", "SubmittingCentre", []),
     "a rule between fields": ("data", {"If CKD, stage": "3", "PMH CKD": "0"}, "only_when",
                               "If CKD, stage", []),
+    "a rule of meaning": ("status", {"SwabStatus": "1"}, "negative_marked_positive",
+                          "SwabStatus", []),
 }
 
 

@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from nccid_desktop.identifier_shapes import IdentifierShapes
 from nccid_desktop.sheets import definitions
 from nccid_desktop.sheets.definitions import MAIN, STATUS, DateOrder
+from nccid_desktop.sheets.meaning import template_for_kind
 from nccid_desktop.sheets.payload import build_envelopes
-from nccid_desktop.sheets.record_check import RecordCheck, template_for_kind
+from nccid_desktop.sheets.record_check import RecordCheck
 from nccid_desktop.sheets.validator import validate_workbook
 from tests.conftest import VALID_NHS_NUMBERS
 from tests.sheets.builders import TODAY, main_row, save_workbook, status_row
@@ -62,7 +63,7 @@ def test_every_record_the_validator_writes_passes(tmp_path, site_keys) -> None:
                                 "Death": 1, "Date of death": datetime(2020, 3, 20),
                                 "Date last known alive": None, "Ethnicity": "cz",
                                 "Hospital": "  Royal   Surrey ", "Troponin T": 2.25}))
-    status = [status_row(seed, SwabStatus=seed % 2) for seed in range(1, 21)]
+    status = [status_row(seed, SwabStatus=0) for seed in range(1, 21)]
     for kind, records in (("data", _records(tmp_path, MAIN, main, site_keys)),
                           ("status", _records(tmp_path, STATUS, status, site_keys))):
         assert len(records) in (41, 20)
@@ -83,6 +84,7 @@ def test_every_record_the_validator_writes_passes(tmp_path, site_keys) -> None:
     ("\u0661", "bad_format"),  # an Arabic-Indic one: the value, not the warehouse's form
     ("0\n", "control_characters"),
     ("", "missing"),
+    ("1", "negative_marked_positive"),  # a rule of meaning: this sheet is the negatives'
 ])
 def test_a_bad_swab_status_is_refused_naming_field_and_rule(status_record, value, code) -> None:
     assert _check("status", {**status_record, "SwabStatus": value}) == [("SwabStatus", code)]
@@ -114,6 +116,7 @@ def test_the_sites_hospital_pattern_is_refused_in_any_field(main_record) -> None
      [("Date of death", "date_order")]),
     ({"Pseudonym": "Covid" + "\u0661" * 16}, [("Pseudonym", "bad_pseudonym")]),
     ({"SubmittingCentre": "OTH"}, [("SubmittingCentre", "submitting_centre")]),
+    ({"Final COVID Status": "0"}, [("Final COVID Status", "positive_marked_negative")]),
 ])
 def test_main_record_refusals(main_record, change, expected) -> None:
     assert _check("data", {**main_record, **change}) == expected
@@ -168,7 +171,7 @@ def test_a_rule_added_to_the_definitions_is_enforced_on_both_sides(
        order=st.sampled_from(["%m/%d/%Y", "%d/%m/%Y", "%Y-%m-%d", "%d/%m/%y"]))
 def test_a_status_date_passes_only_in_the_warehouse_form_within_the_window(
         day: date, order: str) -> None:
-    record = {"SwabDate": day.strftime(order), "SwabStatus": "1",
+    record = {"SwabDate": day.strftime(order), "SwabStatus": "0",
               "Pseudonym": "Covid" + "1" * 16, "SubmittingCentre": "RSH"}
     text = record["SwabDate"]
     try:
