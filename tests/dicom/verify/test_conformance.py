@@ -96,7 +96,7 @@ def test_every_bundled_vendor_file_once_deidentified_conforms(tmp_path: Path,
         outcome = deidentify_file(source, tmp_path / "out", DeidContext(site_keys))
         if outcome.status == "deidentified" and outcome.output is not None:
             outputs.append(outcome.output)
-    assert len(outputs) >= 100
+    assert len(outputs) >= 80
     refused = {path.name: check_conformance(path.read_bytes()).problems for path in outputs}
     assert {name: problems for name, problems in refused.items() if problems} == {}
 
