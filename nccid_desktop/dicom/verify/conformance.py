@@ -67,6 +67,11 @@ FACT_KEYWORDS = ("PatientID", "PatientName", "PatientIdentityRemoved", "SOPClass
 _FACT_TAGS = {t: k for k in FACT_KEYWORDS if (t := tag_for_keyword(k)) is not None}
 
 
+_KEEP = Action.KEEP
+#: Actions already worked out, shared by every check in the process (the profile is fixed).
+_ACTIONS: dict[tuple[int, str, bool, bool], Action] = {}
+
+
 @dataclass(frozen=True)
 class Problem:
     """One reason an instance does not conform: the rule, the attribute, a plain sentence."""
@@ -106,6 +111,8 @@ class ElementCheck:
         self.removed = removed_tags()
         #: tags :meth:`admit` must see (besides private and overlay groups)
         self.unusual = self.removed | PIXEL_DATA_TAGS
+        #: :meth:`action` by (tag, VR, dummy scope, file meta): the same for every instance
+        self.action_cache = _ACTIONS
         self.pseudonym = pseudonym
         #: what nested pseudonym values must equal (the service learns it from PatientID)
         self.expected = pseudonym
@@ -153,9 +160,11 @@ class ElementCheck:
         """Judge the text values of one element."""
         if (not path or in_meta) and tag in _FACT_TAGS:
             self.facts[_FACT_TAGS[tag]] = texts
-        if action is Action.REMOVE:
+        if action is _KEEP:
+            pass  # the common case: only the identifier search below
+        elif action is Action.REMOVE:
             return  # already reported
-        if action in JUDGED:
+        elif action in JUDGED:
             problem = self._judged(tag, vr, texts, path, action)
             if problem is not None:
                 self.add(IDENTIFYING_ATTRIBUTE, tag, f"{label(tag, path)} {problem}.")

@@ -44,6 +44,8 @@ JUDGED = frozenset({Action.EMPTY, Action.DUMMY, Action.PSEUDONYM, Action.BIRTH_Y
 #: Values longer than this are not read when parsing (the pixel data).
 DEFER_BYTES = 64 * 1024
 UNDEFINED = 0xFFFFFFFF
+KEEP = Action.KEEP
+MAX_CACHED_ACTIONS = 65536
 PIXEL_DATA_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 
 
@@ -58,11 +60,17 @@ def walk_elements(check: ElementCheck, elements: list[Element], path: str,
     data = check.data
     in_meta = path.startswith(FILE_META)
     unusual = check.unusual
+    actions = check.action_cache
     for tag, vr, start, length, items in elements:
         if ((tag >> 16) & 1 or (tag >> 16) & 0xFF01 in (0x6000, 0x5000) or tag in unusual) \
                 and not check.admit(tag, path, in_meta):
             continue  # only a private, overlay, removed or pixel tag needs admitting
-        action = check.action(tag, vr, dummy_scope, in_meta)
+        key = (tag, vr, dummy_scope, in_meta)
+        action = actions.get(key)
+        if action is None:
+            if len(actions) > MAX_CACHED_ACTIONS:  # unusual files must not grow it for ever
+                actions.clear()
+            action = actions[key] = check.action(tag, vr, dummy_scope, in_meta)
         if items is not None:
             inner = check.sequence(tag, path, action, len(items)) or dummy_scope
             name = keyword_for_tag(tag) or tag_text(tag)
@@ -74,7 +82,7 @@ def walk_elements(check: ElementCheck, elements: list[Element], path: str,
             if texts is None:
                 raise NeedsFullParser("a character set only pydicom decodes")
             check.values(tag, vr, texts, path, action, in_meta)
-        elif action in JUDGED:
+        elif action is not KEEP and action in JUDGED:
             value = data[start:start + length] if length != UNDEFINED else None
             check.binary(tag, vr, value, length, path, action)
 
