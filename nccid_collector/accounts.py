@@ -27,7 +27,12 @@ from nccid_collector.passwords import (
     policy_problems,
     verify_password,
 )
-from nccid_collector.problems import ServiceProblem, bad_credentials, session_expired
+from nccid_collector.problems import (
+    ServiceProblem,
+    account_disabled,
+    bad_credentials,
+    session_expired,
+)
 from nccid_collector.secrets_at_rest import MasterKey, SealedSecretError
 from nccid_collector.settings import ServiceSettings
 from nccid_collector.site_secrets import new_sealed_secret, read_site_secret
@@ -167,6 +172,12 @@ def reset_password(db: Engine, settings: ServiceSettings, username: str, passwor
             raise ConfigError(f"There is no user called {username}.")
         user_id = conn.execute(select(users.c.id).where(users.c.username == username)).scalar()
         conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+        audit_admin(conn, settings, username, "password_reset")
+
+
+def audit_admin(conn: Connection, settings: ServiceSettings, username: str, action: str) -> None:
+    site = conn.execute(select(users.c.site).where(users.c.username == username)).scalar()
+    audit.record(conn, settings.now(), username, site, action, "ok", reason="by administrator")
 
 
 def _caller(conn: Connection, settings: ServiceSettings, row) -> Caller:
@@ -185,15 +196,15 @@ def _open_session(conn: Connection, settings: ServiceSettings, user_id: int) -> 
 
 
 def _check_password_or_count(conn: Connection, settings: ServiceSettings, row, password: str,
-                             action: str) -> None:
-    """Refuse a locked account; count a wrong password and lock after too many."""
+                             ) -> None:
+    """Refuse a locked account; count a wrong password and lock after too many (which ends
+    the account's sessions). The refusal says who, for the audit trail."""
     now = settings.now()
     if row.locked_until and row.locked_until > now:
-        audit.record(conn, now, row.username, row.site, action, "locked")
         minutes = max(1, (row.locked_until - now + 59) // 60)
         raise ServiceProblem(423, "locked", "This account is locked after too many wrong "
                              f"passwords. Try again in {minutes} minutes, or ask your "
-                             "administrator to reset it.")
+                             "administrator to reset it.").naming(row.username, row.site)
     if verify_password(password, row.password_hash):
         conn.execute(update(users).where(users.c.id == row.id).values(failed_attempts=0,
                                                                       locked_until=None))
@@ -202,11 +213,10 @@ def _check_password_or_count(conn: Connection, settings: ServiceSettings, row, p
     if failures >= settings.lockout_failures:
         conn.execute(update(users).where(users.c.id == row.id).values(
             failed_attempts=0, locked_until=now + settings.lockout_minutes * 60))
-        audit.record(conn, now, row.username, row.site, action, "locked_out")
-    else:
-        conn.execute(update(users).where(users.c.id == row.id).values(failed_attempts=failures))
-        audit.record(conn, now, row.username, row.site, action, "bad_credentials")
-    raise bad_credentials()
+        conn.execute(delete(sessions).where(sessions.c.user_id == row.id))
+        raise bad_credentials().naming(row.username, row.site, "locked_out")
+    conn.execute(update(users).where(users.c.id == row.id).values(failed_attempts=failures))
+    raise bad_credentials().naming(row.username, row.site)
 
 
 def sign_in(db: Engine, settings: ServiceSettings, username: str, password: str) -> SignedIn:
@@ -215,12 +225,12 @@ def sign_in(db: Engine, settings: ServiceSettings, username: str, password: str)
         row = conn.execute(select(users).where(users.c.username == username.strip())).first()
         if row is None:
             verify_password(password, DUMMY_HASH)
-            audit.record(conn, settings.now(), audit.UNKNOWN_USER, None, "sign_in",
-                         "bad_credentials")
-            problem = bad_credentials()
+            problem = bad_credentials().naming(audit.UNKNOWN_USER, None)
         else:
             try:
-                _check_password_or_count(conn, settings, row, password, "sign_in")
+                _check_password_or_count(conn, settings, row, password)
+                if row.disabled:
+                    raise account_disabled().naming(row.username, row.site)
             except ServiceProblem as refused:
                 problem = refused  # commit the failure count before refusing
             else:
@@ -244,9 +254,25 @@ def authenticate(db: Engine, settings: ServiceSettings, token: str | None) -> Ca
             .join(sessions, sessions.c.user_id == users.c.id)
             .where(sessions.c.token_hash == _hash_token(token))
         ).first()
-        if row is None or row.expires_at <= settings.now():
+        if row is None:
             raise session_expired()
+        now = settings.now()
+        if row.expires_at <= now:
+            raise session_expired().naming(row.username, row.site)
+        if row.disabled or (row.locked_until and row.locked_until > now):
+            # sessions end when an account is locked or disabled; this guards any left
+            raise session_expired().naming(row.username, row.site,
+                                           "account_disabled" if row.disabled else "locked")
         return _caller(conn, settings, row)
+
+
+def token_owner(db: Engine, token: str) -> tuple[str, str] | None:
+    """The user name and site a token was issued to, expired or not (for the audit trail)."""
+    with db.connect() as conn:
+        row = conn.execute(select(users.c.username, users.c.site)
+                           .join(sessions, sessions.c.user_id == users.c.id)
+                           .where(sessions.c.token_hash == _hash_token(token))).first()
+    return (row.username, row.site) if row is not None else None
 
 
 def change_password(db: Engine, settings: ServiceSettings, caller: Caller, old: str,
@@ -256,7 +282,7 @@ def change_password(db: Engine, settings: ServiceSettings, caller: Caller, old: 
     with db.begin() as conn:
         row = conn.execute(select(users).where(users.c.id == caller.user_id)).one()
         try:
-            _check_password_or_count(conn, settings, row, old, "password_change")
+            _check_password_or_count(conn, settings, row, old)
             _check_new_password(new, row.username)
             if new == old:
                 raise ServiceProblem(400, "weak_password",
@@ -273,10 +299,7 @@ def change_password(db: Engine, settings: ServiceSettings, caller: Caller, old: 
             signed = SignedIn(token, expires, _caller(conn, settings, fresh))
             audit.record(conn, settings.now(), row.username, row.site, "password_change", "ok")
     if problem is not None:
-        if problem.code == "weak_password":
-            audit.record(db, settings.now(), caller.username, caller.site, "password_change",
-                         "weak_password")
-        raise problem
+        raise problem.naming(problem.audit_user or caller.username, caller.site)
     return signed
 
 

@@ -7,6 +7,7 @@ worker thread; the JSON calls are small and simply run in FastAPI's thread pool.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -18,12 +19,23 @@ from starlette.requests import ClientDisconnect
 from nccid_collector import audit, checker
 from nccid_collector.accounts import Caller
 from nccid_collector.api_auth import active_caller, get_service
-from nccid_collector.multipart import parse_content_type, spool_parts
+from nccid_collector.clinical import RowResult, rejected
+from nccid_collector.intake import (
+    RecordRules,
+    Refusal,
+    SiteRules,
+    check_instance,
+    site_rules,
+)
+from nccid_collector.multipart import SpooledPart, parse_content_type, single_header, spool_parts
 from nccid_collector.problems import ServiceProblem, forbidden
+from nccid_collector.refusal_audit import audit_item_refusals
 from nccid_collector.service import CollectorService
-from nccid_collector.stow import CANNOT_UNDERSTAND, InstanceOutcome
+from nccid_collector.stow import PROCESSING_FAILURE, InstanceFacts, InstanceOutcome
 from nccid_collector.windows import site_windows
+from nccid_desktop.records import ClinicalEnvelope
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 Service = Annotated[CollectorService, Depends(get_service)]
 ActiveCaller = Annotated[Caller, Depends(active_caller)]
@@ -44,6 +56,8 @@ class RowResultOut(BaseModel):
     kind: str | None
     status: str
     message: str
+    code: str | None = None
+    field: str | None = None
 
 
 class ClinicalBatchOut(BaseModel):
@@ -107,15 +121,29 @@ class SummaryOut(BaseModel):
     recent: list[RecentOut]
 
 
-@router.post("/api/v1/clinical/batches", response_model=ClinicalBatchOut)
-def clinical_batch(body: ClinicalBatchIn, caller: ActiveCaller, service: Service) -> dict:
+@router.post("/api/v1/clinical/batches", response_model=ClinicalBatchOut, name="clinical_upload")
+def clinical_batch(body: ClinicalBatchIn, caller: ActiveCaller, service: Service,
+                   request: Request) -> dict:
     if not caller.may("nurse"):
         raise forbidden("upload clinical records")
-    results = service.clinical.upload_batch(caller, body.batch_id, body.envelopes)
+    checked: list[ClinicalEnvelope | RowResult] = []
+    if service.clinical.previous_results(caller.site, body.batch_id) is None:  # else a replay
+        rules = RecordRules.for_now(site_rules(service.db, caller.site), service.settings.clock())
+        refusals: list[str] = []
+        for index, raw in enumerate(body.envelopes):
+            verdict = rules.check(raw)
+            if isinstance(verdict, Refusal):
+                refusals.append(verdict.reason)
+                checked.append(rejected(index, raw, verdict.code, verdict.keyword,
+                                        verdict.message))
+            else:
+                checked.append(verdict)
+        audit_item_refusals(request, caller.username, caller.site, refusals)
+    results = service.clinical.upload_batch(caller, body.batch_id, checked)
     return {"batch_id": body.batch_id, "results": results}
 
 
-@router.get("/api/v1/clinical/windows", response_model=WindowsOut)
+@router.get("/api/v1/clinical/windows", response_model=WindowsOut, name="clinical_windows")
 def clinical_windows(caller: ActiveCaller, service: Service) -> dict:
     if not caller.may("imaging"):
         raise forbidden("upload images")
@@ -125,7 +153,7 @@ def clinical_windows(caller: ActiveCaller, service: Service) -> dict:
     return {"patients": patients}
 
 
-@router.post("/api/v1/images/known", response_model=KnownOut)
+@router.post("/api/v1/images/known", response_model=KnownOut, name="images_known")
 def images_known(body: KnownIn, caller: ActiveCaller, service: Service) -> dict:
     if not caller.may("imaging"):
         raise forbidden("upload images")
@@ -135,7 +163,7 @@ def images_known(body: KnownIn, caller: ActiveCaller, service: Service) -> dict:
     return {"known": known}
 
 
-@router.post("/api/v1/checker", response_model=CheckerOut)
+@router.post("/api/v1/checker", response_model=CheckerOut, name="checker")
 def nhs_checker(body: CheckerIn, caller: ActiveCaller, service: Service) -> dict:
     results = checker.check_indexes(service.db, caller.site, body.nhs_indexes)
     audit.record(service.db, service.settings.now(), caller.username, caller.site, "checker",
@@ -143,7 +171,7 @@ def nhs_checker(body: CheckerIn, caller: ActiveCaller, service: Service) -> dict
     return {"results": results}
 
 
-@router.get("/api/v1/summary", response_model=SummaryOut)
+@router.get("/api/v1/summary", response_model=SummaryOut, name="summary")
 def site_summary(caller: ActiveCaller, service: Service) -> dict:
     audit.record(service.db, service.settings.now(), caller.username, caller.site, "summary", "ok")
     return checker.summary(service.db, caller.site)
@@ -154,29 +182,27 @@ STOW_BODY = {"requestBody": {"required": True, "content": {
                                                                 "format": "binary"}}}}}
 
 
-@router.post("/dicom-web/studies", openapi_extra=STOW_BODY,
+@router.post("/dicom-web/studies", openapi_extra=STOW_BODY, name="stow",
              responses={200: {"description": "all stored"}, 202: {"description": "some failed"},
                         409: {"description": "all failed"}})
 async def stow_rs(request: Request, caller: ActiveCaller, service: Service) -> JSONResponse:
     if not caller.may("imaging"):
         raise forbidden("upload images")
-    content_type = parse_content_type(request.headers.get("content-type", ""))
+    content_type = parse_content_type(single_header(request.headers.getlist("content-type")))
     wanted = content_type.params.get("type", DICOM).lower()
     if content_type.media_type != "multipart/related" or wanted != DICOM:
         raise ServiceProblem(415, "unsupported_media_type", 'Images must be sent as '
                              'multipart/related; type="application/dicom".')
+    rules = await run_in_threadpool(site_rules, service.db, caller.site)
     outcomes: list[InstanceOutcome] = []
     try:
         async for part in spool_parts(request.stream(), content_type.params.get("boundary", ""),
                                       service.store.spool_file):
-            part_type = parse_content_type(part.headers.get("content-type", DICOM)).media_type
-            if part_type != DICOM:
-                part.path.unlink(missing_ok=True)
-                outcomes.append(InstanceOutcome("", "", False, "This part is not a DICOM file.",
-                                                CANNOT_UNDERSTAND))
-                continue
-            outcomes.append(await run_in_threadpool(service.images.store_part, caller,
-                                                    part.path, part.size))
+            outcome = await run_in_threadpool(_check_and_store, service, caller, rules, part)
+            outcomes.append(outcome)
+            if not outcome.stored:
+                await run_in_threadpool(audit_item_refusals, request, caller.username,
+                                        caller.site, [_reason(outcome)])
     except ClientDisconnect:
         _audit_stow(service, caller, outcomes, "disconnected")
         raise ServiceProblem(400, "disconnected", "The upload was interrupted.") from None
@@ -185,6 +211,37 @@ async def stow_rs(request: Request, caller: ActiveCaller, service: Service) -> J
     status, body = stow_response(outcomes)
     _audit_stow(service, caller, outcomes, {200: "ok", 202: "partial", 409: "rejected"}[status])
     return JSONResponse(body, status_code=status, media_type="application/dicom+json")
+
+
+def _check_and_store(service: CollectorService, caller: Caller, rules: SiteRules,
+                     part: SpooledPart) -> InstanceOutcome:
+    """Check one spooled part (:mod:`.intake`) and store it only if it passes; nothing of a
+    refused part is kept."""
+    try:
+        part_type = parse_content_type(part.headers.get("content-type", DICOM)).media_type
+        if part_type != DICOM:
+            verdict: InstanceFacts | Refusal = Refusal("not_dicom", None,
+                                                       "This part is not a DICOM file.")
+        else:
+            verdict = check_instance(part.path, rules)
+    except Exception as exc:  # a check that fails refuses: fail closed
+        part.path.unlink(missing_ok=True)
+        if isinstance(exc, ServiceProblem):
+            raise
+        log.error("An instance check failed (%s).", type(exc).__name__)
+        verdict = Refusal("check_failed", None, "The image could not be checked; it was not "
+                          "stored. Tell the service administrator if this keeps happening.",
+                          PROCESSING_FAILURE)
+    if isinstance(verdict, Refusal):
+        part.path.unlink(missing_ok=True)
+        return InstanceOutcome(verdict.sop_class_uid, verdict.sop_instance_uid, False,
+                               verdict.message, verdict.reason_code, code=verdict.code,
+                               keyword=verdict.keyword)
+    return service.images.store_part(caller, part.path, part.size, verdict)
+
+
+def _reason(outcome: InstanceOutcome) -> str:
+    return f"{outcome.code}:{outcome.keyword}" if outcome.keyword else outcome.code or "refused"
 
 
 def _audit_stow(service: CollectorService, caller: Caller, outcomes: list[InstanceOutcome],
@@ -211,6 +268,7 @@ def stow_response(outcomes: list[InstanceOutcome]) -> tuple[int, dict[str, Any]]
             {"00081150": _uid(o.sop_class_uid), "00081155": _uid(o.sop_instance_uid),
              "00081197": {"vr": "US", "Value": [o.reason]}} for o in failed]}
         body["nccid:failures"] = [{"sop_instance_uid": o.sop_instance_uid or None,
-                                   "message": o.message} for o in failed]
+                                   "message": o.message, "code": o.code or None,
+                                   "keyword": o.keyword} for o in failed]
     status = 200 if not failed else (202 if stored else 409)
     return status, body

@@ -1,8 +1,10 @@
 """The collection service as an ASGI app (FastAPI): sessions, keys, and error handling.
 
 Why FastAPI: its OpenAPI document describes every call, so the API can be fuzzed
-(schemathesis) and the contract in docs/api.md checked against what runs. Every refusal is
-``{"detail", "code"}`` with a message a user can act on; an unexpected failure is logged
+(schemathesis) and the contract in docs/api.md checked against what runs (the document is
+served only with ``--api-docs``, and then to signed-in users: :mod:`.api_docs`). Every
+refusal is ``{"detail", "code"}`` with a message a user can act on, and is audited
+(:mod:`.refusal_audit`); an unexpected failure is logged
 (scrubbed) and answered with a generic message, never a traceback. The access log records the
 route template and status only: never a query string or a body.
 """
@@ -24,8 +26,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from nccid_collector import accounts, audit
 from nccid_collector.accounts import Caller, SignedIn
 from nccid_collector.api_auth import active_caller, bearer, session_caller
+from nccid_collector.api_docs import install_api_docs
 from nccid_collector.api_uploads import router as uploads
 from nccid_collector.problems import ServiceProblem
+from nccid_collector.refusal_audit import audit_refusal
 from nccid_collector.service import CollectorService
 from nccid_desktop import __version__
 
@@ -91,21 +95,25 @@ def _problem(status: int, code: str, detail: str) -> JSONResponse:
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceProblem)
-    async def _service_problem(_request: Request, exc: ServiceProblem) -> JSONResponse:
+    async def _service_problem(request: Request, exc: ServiceProblem) -> JSONResponse:
+        await audit_refusal(request, exc.code, exc)
         return _problem(exc.status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
         what = str(first.get("msg", "not valid"))
+        await audit_refusal(request, "bad_request")
         return _problem(422, "bad_request",
                         f"The request is not in the expected form ({where or 'body'}: {what}).")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else "The request was refused."
-        return _problem(exc.status_code, HTTP_CODES.get(exc.status_code, "http_error"), detail)
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        await audit_refusal(request, code)
+        return _problem(exc.status_code, code, detail)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -132,28 +140,31 @@ def create_app(service: CollectorService) -> FastAPI:
     """The web app over ``service`` (which the caller opens and closes)."""
     app = FastAPI(title="NCCID collection service", version=__version__,
                   description="Collects pseudonymised records and de-identified images from "
-                  "NCCID sites into the warehouse raw layout. See docs/api.md.")
+                  "NCCID sites into the warehouse raw layout. See docs/api.md.",
+                  openapi_url=None, docs_url=None, redoc_url=None)
     app.state.service = service
     _install_error_handlers(app)
     _install_access_log(app)
+    if service.settings.api_docs:
+        install_api_docs(app, active_caller)
     app.include_router(uploads)
 
-    @app.get("/api/v1/health", response_model=HealthOut)
+    @app.get("/api/v1/health", response_model=HealthOut, name="health")
     def health() -> HealthOut:
         return HealthOut(status="ok", version=__version__)
 
-    @app.post("/api/v1/session", response_model=SessionOut)
+    @app.post("/api/v1/session", response_model=SessionOut, name="sign_in")
     def sign_in(body: SignInRequest) -> SessionOut:
         return _session_out(accounts.sign_in(service.db, service.settings, body.username,
                                              body.password))
 
-    @app.post("/api/v1/session/password", response_model=SessionOut)
+    @app.post("/api/v1/session/password", response_model=SessionOut, name="password_change")
     def change_password(body: PasswordChangeRequest,
                         caller: Annotated[Caller, Depends(session_caller)]) -> SessionOut:
         return _session_out(accounts.change_password(service.db, service.settings, caller,
                                                      body.old_password, body.new_password))
 
-    @app.delete("/api/v1/session", status_code=204)
+    @app.delete("/api/v1/session", status_code=204, name="sign_out")
     def sign_out(caller: Annotated[Caller, Depends(session_caller)],
                  credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
                  ) -> Response:
@@ -161,7 +172,7 @@ def create_app(service: CollectorService) -> FastAPI:
             accounts.sign_out(service.db, service.settings, credentials.credentials, caller)
         return Response(status_code=204)
 
-    @app.get("/api/v1/site/keys", response_model=SiteKeysOut)
+    @app.get("/api/v1/site/keys", response_model=SiteKeysOut, name="keys_fetch")
     def site_keys(caller: Annotated[Caller, Depends(active_caller)], response: Response) -> dict:
         keys = accounts.site_keys(service.db, caller.site, master_key=service.master_key)
         audit.record(service.db, service.settings.now(), caller.username, caller.site,

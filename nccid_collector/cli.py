@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from nccid_collector.cli_admin import register_admin_commands
 from nccid_desktop.errors import ConfigError, NccidError
 from nccid_desktop.logsafe import scrub
 
@@ -24,8 +25,9 @@ PASSWORD_ENV = "NCCID_NEW_PASSWORD"
 MASTER_KEY_ENV = "NCCID_COLLECTOR_MASTER_KEY_FILE"
 #: What ``pip install 'nccid-desktop[service]'`` adds; without them only this message runs.
 UNEXPECTED_EXIT = 70
-#: The service logs its own lines and the core rules' it runs, to its own file.
-SERVICE_LOGGERS = ("nccid_collector", "nccid_desktop")
+#: The service logs its own lines, the core rules' it runs and the libraries' (warnings
+#: included: :mod:`.library_output`), to its own file.
+SERVICE_LOGGERS = ("nccid_collector", "nccid_desktop", "py.warnings", "pydicom", "uvicorn")
 SERVICE_LOG_FILE = "nccid-collector.log"
 SERVICE_DEPENDENCIES = frozenset({"fastapi", "uvicorn", "sqlalchemy", "starlette", "psycopg",
                                   "psycopg2"})
@@ -55,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--demo", action="store_true",
                        help="create the demo site, user and controller key if missing")
+    serve.add_argument("--api-docs", action="store_true",
+                       help="serve the OpenAPI document (/openapi.json) and page (/docs), to "
+                       "signed-in users only (off by default)")
     serve.add_argument("--ready-file", type=Path, metavar="PATH",
                        help="once listening, write the address (and, with --demo, the demo "
                        "account) to this JSON file: how NCCID Desktop's demo mode finds a "
@@ -81,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
         "reset-password", help="set a temporary password (changed at next sign-in)"))
     reset.add_argument("username")
     reset.set_defaults(handler=_reset_password)
+
+    register_admin_commands(actions, with_storage, _open)
     return parser
 
 
@@ -161,7 +168,9 @@ def _serve(args: argparse.Namespace) -> int:
         if args.ready_file:
             _write_ready_file(args.ready_file, {"url": url, **ready})
 
-    serve(_settings(args), args.host, args.port, on_listening=listening)
+    settings = _settings(args)
+    settings.api_docs = args.api_docs
+    serve(settings, args.host, args.port, on_listening=listening)
     return 0
 
 

@@ -1,9 +1,8 @@
 """Clinical uploads: batches of pseudonymised records into the warehouse raw layout.
 
-Why re-check here: the app validates and pseudonymises every row, but the service is the last
-gate before national data. So every envelope is re-parsed (``ClinicalEnvelope.from_json``),
-must belong to the caller's site, must carry exactly the template's keys, and is refused if
-any value looks like an NHS/CHI number (10 digits with a valid check digit).
+Every envelope reaching :meth:`ClinicalStore.upload_batch` has been checked by the route
+(:mod:`.intake`: the template definitions' rules, the caller's site, identifier-shaped
+values); those refused arrive as ready ``rejected`` results, answered in their place.
 
 Idempotency: a batch is answered once and its results kept under its ``batch_id``; re-sending
 it returns the same results and stores nothing. Within a batch, a record whose content equals
@@ -22,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,28 +32,23 @@ from nccid_collector.accounts import Caller
 from nccid_collector.db import clinical_batches, clinical_records
 from nccid_collector.settings import ServiceSettings
 from nccid_collector.storage import WarehouseStore
-from nccid_desktop.errors import NccidError
-from nccid_desktop.identifiers import check_nhs_number
 from nccid_desktop.pseudonym import is_pseudonym
 from nccid_desktop.records import ClinicalEnvelope
-from nccid_desktop.sheets.definitions import TEMPLATES
+from nccid_desktop.sheets.meaning import template_for_kind
+from nccid_desktop.sheets.record_check import EXTRA_KEYS
 
 log = logging.getLogger(__name__)
-EXTRA_KEYS = frozenset({"Pseudonym", "SubmittingCentre"})
-NHS_INDEX_PATTERN = re.compile(r"^[0-9a-f]{64}$")
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+={0,2}$")
-MAX_VALUE_LENGTH = 500
-MAX_TOKEN_LENGTH = 4096
 HELD_MESSAGE = ("A different version of this record was already received today. The "
                 "correction is kept and will be written to the warehouse tomorrow.")
 
 
 def expected_keys(kind: str) -> frozenset[str]:
     """The warehouse keys of a record of ``kind``: the template's fields plus two extras."""
-    for template in TEMPLATES.values():
-        if template.record_kind == kind:
-            return frozenset(template.record_keys) | EXTRA_KEYS
-    return EXTRA_KEYS
+    try:
+        keys = template_for_kind(kind).record_keys
+    except ValueError:
+        keys = ()
+    return frozenset(keys) | frozenset(EXTRA_KEYS)
 
 
 @dataclass(frozen=True)
@@ -65,37 +58,23 @@ class RowResult:
     kind: str | None
     status: str
     message: str = ""
+    #: for a rejected record: the rule it broke and the field concerned (docs/api.md)
+    code: str | None = None
+    field: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"index": self.index, "pseudonym": self.pseudonym, "kind": self.kind,
-                "status": self.status, "message": self.message}
+                "status": self.status, "message": self.message, "code": self.code,
+                "field": self.field}
 
 
-def check_envelope(envelope: ClinicalEnvelope, site: str) -> None:
-    """Raise NccidError (a message naming no value) when the envelope must not be stored."""
-    if envelope.site != site:
-        raise NccidError("This record is for another site; it was not stored.")
-    keys = set(envelope.record)
-    missing = sorted(expected_keys(envelope.kind) - keys)
-    unexpected = keys - expected_keys(envelope.kind)
-    if unexpected:
-        raise NccidError(f"The record has {len(unexpected)} field(s) that are not in the "
-                         f"{envelope.kind} template; it was not stored.")
-    if missing:
-        raise NccidError(f"The record lacks the field(s) {', '.join(missing)}; it was not stored.")
-    for key, value in envelope.record.items():
-        if len(value) > MAX_VALUE_LENGTH:
-            raise NccidError(f"The field '{key}' is too long; it was not stored.")
-        if not value.isprintable():
-            raise NccidError(f"The field '{key}' holds control characters; it was not stored.")
-        if check_nhs_number(value).ok:
-            raise NccidError(f"The field '{key}' holds a value that looks like an NHS/CHI "
-                             "number; the record was not stored.")
-    if envelope.nhs_index is not None and not NHS_INDEX_PATTERN.fullmatch(envelope.nhs_index):
-        raise NccidError("The record's NHS/CHI index is not in the expected form.")
-    token = envelope.linkage_token
-    if token is not None and (len(token) > MAX_TOKEN_LENGTH or not TOKEN_PATTERN.fullmatch(token)):
-        raise NccidError("The record's linkage token is not in the expected form.")
+def rejected(index: int, raw: Any, code: str, field: str | None, message: str) -> RowResult:
+    """The answer for a refused envelope: its pseudonym and kind only when well formed."""
+    pseudonym = raw.get("pseudonym") if isinstance(raw, dict) else None
+    kind = raw.get("kind") if isinstance(raw, dict) else None
+    return RowResult(index, pseudonym if _pseudonym_shaped(pseudonym) else None,
+                     kind if kind in ("data", "status") else None, "rejected", message, code,
+                     field)
 
 
 def content_hash(record: dict[str, str]) -> str:
@@ -109,21 +88,25 @@ class ClinicalStore:
         self.store = store
         self.settings = settings
 
-    def upload_batch(self, caller: Caller, batch_id: str, envelopes: list[Any]) -> list[dict]:
-        previous = self._batch_results(caller.site, batch_id)
+    def upload_batch(self, caller: Caller, batch_id: str,
+                     checked: list[ClinicalEnvelope | RowResult]) -> list[dict]:
+        """Store the envelopes that passed the checks; a refused one is its ready result."""
+        previous = self.previous_results(caller.site, batch_id)
         if previous is not None:
             audit.record(self.db, self.settings.now(), caller.username, caller.site,
                          "clinical_upload", "replayed", len(previous))
             return previous
         self.release_held(caller.site)
-        results = [self._store_one(caller.site, i, raw).to_json() for i, raw in enumerate(envelopes)]
+        results = [(item if isinstance(item, RowResult) else
+                    self._store_one(caller.site, i, item)).to_json()
+                   for i, item in enumerate(checked)]
         try:
             with self.db.begin() as conn:
                 conn.execute(insert(clinical_batches).values(
                     site=caller.site, batch_id=batch_id, results=json.dumps(results),
                     created_at=self.settings.now()))
         except IntegrityError:  # the same batch answered concurrently: its answer wins
-            return self._batch_results(caller.site, batch_id) or results
+            return self.previous_results(caller.site, batch_id) or results
         stored = sum(r["status"] == "stored" for r in results)
         rejected = sum(r["status"] == "rejected" for r in results)
         outcome = "ok" if not rejected else ("rejected" if rejected == len(results) else "partial")
@@ -131,22 +114,14 @@ class ClinicalStore:
                      "clinical_upload", outcome, stored)
         return results
 
-    def _batch_results(self, site: str, batch_id: str) -> list[dict] | None:
+    def previous_results(self, site: str, batch_id: str) -> list[dict] | None:
+        """The answer already given to this batch, if any (a re-sent batch gets it again)."""
         with self.db.connect() as conn:
             text = conn.execute(select(clinical_batches.c.results).where(
                 clinical_batches.c.site == site, clinical_batches.c.batch_id == batch_id)).scalar()
         return json.loads(text) if text else None
 
-    def _store_one(self, site: str, index: int, raw: Any) -> RowResult:
-        try:
-            envelope = ClinicalEnvelope.from_json(raw)
-            check_envelope(envelope, site)
-        except NccidError as refused:
-            pseudonym = raw.get("pseudonym") if isinstance(raw, dict) else None
-            kind = raw.get("kind") if isinstance(raw, dict) else None
-            return RowResult(index, pseudonym if _pseudonym_shaped(pseudonym) else None,
-                             kind if kind in ("data", "status") else None, "rejected",
-                             refused.message)
+    def _store_one(self, site: str, index: int, envelope: ClinicalEnvelope) -> RowResult:
         digest = content_hash(envelope.record)
         current = self._current(site, envelope.pseudonym, envelope.kind)
         if current is not None and current.content_hash == digest:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     event,
 )
 
+from nccid_collector.schema_upgrade import add_missing_columns
 from nccid_desktop.errors import ConfigError
 
 metadata = MetaData()
@@ -58,6 +59,8 @@ users = Table(
     Column("failed_attempts", Integer, nullable=False, default=0),
     Column("locked_until", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
+    #: an administrator's "disable" (NULL in rows written before the column existed: enabled)
+    Column("disabled", Boolean, nullable=True, default=False),
 )
 
 sessions = Table(
@@ -125,6 +128,15 @@ audit = Table(
     Column("action", String(40), nullable=False),
     Column("count", Integer, nullable=False, default=0),
     Column("outcome", String(40), nullable=False),
+    #: for a refusal: the route ("POST /dicom-web/studies"), the rule and what it concerns
+    #: ("identifying_attribute:OtherPatientIDs"), the source address, how many times it
+    #: happened in its window and when last (repeats are counted, not written again)
+    Column("route", String(80), nullable=True),
+    Column("reason", String(120), nullable=True),
+    Column("address", String(64), nullable=True),
+    Column("occurrences", Integer, nullable=True),
+    Column("last_at", BigInteger, nullable=True),
+    Index("ix_audit_at", "at"),
 )
 
 
@@ -158,6 +170,7 @@ def open_database(url: str) -> Engine:
             engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
                                    hide_parameters=True)
         metadata.create_all(engine)
+        add_missing_columns(engine, metadata)
     except Exception as exc:  # driver errors carry the URL, which may hold a password
         raise ConfigError(
             f"The collection service database cannot be opened ({type(exc).__name__})."

@@ -7,6 +7,7 @@ network chunk plus one delimiter in memory and hands each complete part over as 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ from pathlib import Path
 from nccid_collector.problems import ServiceProblem
 
 MAX_HEADER_BYTES = 16 * 1024
+#: RFC 7230 token characters (media types, parameter names, unquoted values).
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 @dataclass(frozen=True)
@@ -22,18 +25,48 @@ class ContentType:
     params: dict[str, str]
 
 
+def ambiguous(message: str) -> ServiceProblem:
+    return ServiceProblem(400, "ambiguous_content_type", message)
+
+
+def single_header(values: list[str]) -> str:
+    """The one value of a header that must be given once (two Content-Types: which wins?)."""
+    if len(values) > 1:
+        raise ambiguous("The request has more than one Content-Type header.")
+    return values[0] if values else ""
+
+
 def parse_content_type(header: str) -> ContentType:
-    """Media type and parameters (quoted values unquoted) of a Content-Type header."""
+    """Media type and parameters (quoted values unquoted) of a Content-Type header.
+
+    Anything two readers could read two ways is refused (``ambiguous_content_type``): a
+    parameter given twice (``boundary=A; boundary=B``: the first or the last?), a parameter
+    without a value or a name, an unclosed quote, a media type that is not ``type/subtype``.
+    """
     pieces = _split_params(header)
+    media_type = pieces[0].strip().lower()
+    if media_type and (media_type.count("/") != 1 or not _TOKEN.fullmatch(
+            media_type.replace("/", ""))):
+        raise ambiguous("The Content-Type is not a single media type.")
     params: dict[str, str] = {}
     for piece in pieces[1:]:
+        if not piece.strip():
+            continue  # a trailing ";" is harmless
         name, sep, value = piece.partition("=")
-        if sep:
-            value = value.strip()
-            if len(value) >= 2 and value[0] == value[-1] == '"':
-                value = value[1:-1]
-            params[name.strip().lower()] = value
-    return ContentType(pieces[0].strip().lower(), params)
+        name = name.strip().lower()
+        value = value.strip()
+        if not sep or not _TOKEN.fullmatch(name):
+            raise ambiguous("A Content-Type parameter has no name or no value.")
+        if value.startswith('"'):
+            if len(value) < 2 or not value.endswith('"') or '"' in value[1:-1]:
+                raise ambiguous("A Content-Type parameter has an unclosed quote.")
+            value = value[1:-1]
+        elif not _TOKEN.fullmatch(value):
+            raise ambiguous("A Content-Type parameter value must be quoted.")
+        if name in params:
+            raise ambiguous(f"The Content-Type parameter '{name}' is given more than once.")
+        params[name] = value
+    return ContentType(media_type, params)
 
 
 def _split_params(header: str) -> list[str]:
@@ -48,6 +81,8 @@ def _split_params(header: str) -> list[str]:
             current = []
         else:
             current.append(char)
+    if quoted:
+        raise ambiguous("A Content-Type parameter has an unclosed quote.")
     pieces.append("".join(current))
     return pieces
 
@@ -103,12 +138,12 @@ async def spool_parts(chunks: AsyncIterator[bytes], boundary: str,
                     del buffer[:end + 2]
                     state = "headers"
                 elif state == "headers":
-                    end = buffer.find(b"\r\n\r\n")
+                    end = buffer.find(b"\r\n\r\n", 0, MAX_HEADER_BYTES + 4)
                     if buffer.startswith(b"\r\n"):
                         end, skip = 0, 2
                     else:
                         skip = 4
-                    if end < 0:
+                    if end < 0:  # the limit holds however the bytes arrive: in one read too
                         if len(buffer) > MAX_HEADER_BYTES:
                             raise bad_body("A part of the upload has oversized headers.")
                         break
@@ -154,9 +189,13 @@ async def _with_end(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes | None]
 
 
 def _parse_headers(block: bytes) -> dict[str, str]:
+    """A part's headers; a header given twice is ambiguous (which one describes the part?)."""
     headers: dict[str, str] = {}
     for line in block.decode("latin-1").split("\r\n"):
         name, sep, value = line.partition(":")
         if sep:
-            headers[name.strip().lower()] = value.strip()
+            name = name.strip().lower()
+            if name in headers:
+                raise bad_body(f"A part of the upload gives its '{name}' header twice.")
+            headers[name] = value.strip()
     return headers

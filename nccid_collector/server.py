@@ -19,6 +19,7 @@ from pathlib import Path
 import uvicorn
 
 from nccid_collector.app import create_app
+from nccid_collector.library_output import capture_library_output
 from nccid_collector.service import CollectorService, open_service
 from nccid_collector.settings import ServiceSettings
 from nccid_desktop.errors import ConfigError
@@ -28,6 +29,7 @@ START_TIMEOUT_SECONDS = 20
 
 
 def _config(service: CollectorService, host: str, port: int) -> uvicorn.Config:
+    capture_library_output()
     service.clinical.release_held()
     service.store.sweep_spool(service.settings.clock())
     config = uvicorn.Config(create_app(service), host=host, port=port, log_config=None,
@@ -53,15 +55,18 @@ def serve(settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8080,
     """
     service = open_service(settings)
     previous = signal.signal(signal.SIGTERM, _interrupt)
-    listener = socket.create_server((host, port))
+    listener = None
     try:
+        config = _config(service, host, port)  # the app and its checks loaded before binding
+        listener = socket.create_server((host, port))
         if on_listening is not None:
             on_listening(f"http://{host}:{listener.getsockname()[1]}")
-        uvicorn.Server(_config(service, host, port)).run(sockets=[listener])
+        uvicorn.Server(config).run(sockets=[listener])
     except KeyboardInterrupt:
         log.info("collection service stopped")
     finally:
-        listener.close()
+        if listener is not None:
+            listener.close()
         signal.signal(signal.SIGTERM, previous)
         service.close()
 

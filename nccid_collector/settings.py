@@ -31,6 +31,8 @@ class ServiceSettings:
     password_max_age_days: int = 90
     lockout_failures: int = 5
     lockout_minutes: int = 15
+    #: serve the OpenAPI document and page (to signed-in users only): ``serve --api-docs``
+    api_docs: bool = False
     clock: Callable[[], float] = field(default=system_clock)
 
     def __post_init__(self) -> None:

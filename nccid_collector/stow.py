@@ -1,10 +1,8 @@
-"""DICOMweb STOW-RS: check each uploaded instance and store it in the warehouse layout.
+"""DICOMweb STOW-RS: store each uploaded instance in the warehouse layout.
 
-Why check again on the server: the workstation de-identifies and verifies every image, but a
-mistake there would send identifiable pixels or headers to a national database. So the
-service refuses (defence in depth) any instance that is not Part-10 DICOM, whose PatientID is
-not pseudonym-shaped, that lacks PatientIdentityRemoved = YES, that carries a private tag
-anywhere (nested sequences included) or that the shared burned-in-text rule quarantines.
+Every instance reaching this store has passed the service's checks (:mod:`.intake`: the
+profile check the workstation's verifier also runs, at every depth), so nothing here judges
+content.
 
 A PatientID that is pseudonym-shaped but not yet known from a clinical record is accepted and
 counted: images often arrive before the sheet. Storing an instance already held is reported
@@ -18,10 +16,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import pydicom
-from pydicom.datadict import dictionary_VR
-from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -29,8 +23,6 @@ from nccid_collector.accounts import Caller
 from nccid_collector.db import images
 from nccid_collector.settings import ServiceSettings
 from nccid_collector.storage import WarehouseStore, fsync_file, is_uid
-from nccid_desktop.dicom.risk import burned_in_text_risk, header_view
-from nccid_desktop.pseudonym import is_pseudonym
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +35,10 @@ class Refused(Exception):
     """An instance the service will not store; the UIDs are named when they could be read."""
 
     def __init__(self, message: str, reason: int = CANNOT_UNDERSTAND, sop_class_uid: str = "",
-                 sop_instance_uid: str = "") -> None:
+                 sop_instance_uid: str = "", code: str = "refused") -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
         self.reason = reason
         self.sop_class_uid = sop_class_uid
         self.sop_instance_uid = sop_instance_uid
@@ -70,69 +63,9 @@ class InstanceOutcome:
     reason: int = 0
     newly_stored: bool = False
     pseudonym: str = ""
-
-
-def _has_private_tag(dataset: Dataset) -> bool:
-    """Private tags anywhere, without reading large (deferred) values such as pixels."""
-    tags = dataset.keys()  # tags only: iterating the Dataset would load deferred values
-    for tag in tags:
-        if tag.is_private:
-            return True
-        raw = dataset.get_item(tag)
-        vr = getattr(raw, "VR", None)
-        if vr is None:
-            try:
-                vr = dictionary_VR(tag)
-            except KeyError:
-                vr = None
-        if vr == "SQ":
-            items = dataset[tag].value or []
-            if any(_has_private_tag(item) for item in items):
-                return True
-    return False
-
-
-def _text(dataset: Dataset, keyword: str) -> str:
-    value = dataset.get(keyword)
-    return str(value).strip() if value is not None else ""
-
-
-def inspect_instance(path: Path) -> InstanceFacts:
-    """The facts the index needs, or :class:`Refused` with a plain reason."""
-    try:
-        dataset = pydicom.dcmread(path, defer_size=4096)
-    except (InvalidDicomError, EOFError, ValueError, TypeError, OSError, KeyError, IndexError):
-        raise Refused("This part is not a DICOM file.") from None
-    sop_uid = _text(dataset, "SOPInstanceUID")
-    sop_class = _text(dataset, "SOPClassUID")
-    if not is_uid(sop_uid) or not is_uid(sop_class):
-        raise Refused("The instance has no valid SOP Instance UID or SOP Class UID.")
-    try:
-        return _check_deidentified(dataset, sop_class, sop_uid)
-    except Refused as refused:
-        refused.sop_class_uid, refused.sop_instance_uid = sop_class, sop_uid
-        raise
-
-
-def _check_deidentified(dataset: Dataset, sop_class: str, sop_uid: str) -> InstanceFacts:
-    meta_uid = str(dataset.file_meta.get("MediaStorageSOPInstanceUID", sop_uid)).strip()
-    if meta_uid != sop_uid:
-        raise Refused("The file's header and dataset disagree about the SOP Instance UID.")
-    if not is_pseudonym(_text(dataset, "PatientID")):
-        raise Refused("The PatientID is not a pseudonym of your site; the image may not be "
-                      "de-identified.")
-    if _text(dataset, "PatientIdentityRemoved").upper() != "YES":
-        raise Refused("The image is not marked as de-identified (PatientIdentityRemoved).")
-    if _has_private_tag(dataset):
-        raise Refused("The image still has private tags, which may hold patient details.")
-    risk = burned_in_text_risk(header_view(dataset))
-    if risk is not None:
-        raise Refused(f"{risk.message} It is not collected.")
-    study, series = _text(dataset, "StudyInstanceUID"), _text(dataset, "SeriesInstanceUID")
-    if not is_uid(study) or not is_uid(series):
-        raise Refused("The instance has no valid Study or Series Instance UID.")
-    return InstanceFacts(sop_class, sop_uid, _text(dataset, "PatientID"), study, series,
-                         _text(dataset, "Modality")[:16])
+    #: the rule a refusal names (docs/api.md), and the attribute it concerns
+    code: str = ""
+    keyword: str | None = None
 
 
 class ImageStore:
@@ -141,19 +74,15 @@ class ImageStore:
         self.store = store
         self.settings = settings
 
-    def store_part(self, caller: Caller, spooled: Path, size: int) -> InstanceOutcome:
-        """Check and store one spooled instance; the spool file is always consumed."""
-        try:
-            facts = inspect_instance(spooled)
-        except Refused as refused:
-            spooled.unlink(missing_ok=True)
-            return InstanceOutcome(refused.sop_class_uid, refused.sop_instance_uid, False,
-                                   refused.message, refused.reason)
+    def store_part(self, caller: Caller, spooled: Path, size: int,
+                   facts: InstanceFacts) -> InstanceOutcome:
+        """Store one spooled instance that passed the checks (:mod:`.intake`); the spool file
+        is always consumed."""
         try:
             newly = self._store(caller.site, facts, spooled, size)
         except Refused as refused:
             return InstanceOutcome(facts.sop_class_uid, facts.sop_instance_uid, False,
-                                   refused.message, refused.reason)
+                                   refused.message, refused.reason, code=refused.code)
         finally:
             spooled.unlink(missing_ok=True)
         return InstanceOutcome(facts.sop_class_uid, facts.sop_instance_uid, True,
@@ -180,11 +109,12 @@ class ImageStore:
                 row = self._existing(facts.sop_instance_uid)
                 if row is None:
                     raise Refused("The instance could not be recorded; send it again.",
-                                  PROCESSING_FAILURE) from None
+                                  PROCESSING_FAILURE, code="processing_failure") from None
             else:
                 row = self._existing(facts.sop_instance_uid)
         if row.site != site:
-            raise Refused("An instance with this SOP Instance UID is held for another site.")
+            raise Refused("An instance with this SOP Instance UID is held for another site.",
+                          code="held_for_another_site")
         if row.complete:
             return False
         fsync_file(spooled)

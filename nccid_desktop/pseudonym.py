@@ -31,7 +31,9 @@ from nccid_desktop.keys import SiteKeys
 LinkingIdentifier = Literal["hospital", "nhs"]
 PSEUDONYM_PREFIX = "Covid"
 PSEUDONYM_DIGITS = 16
-PSEUDONYM_PATTERN = re.compile(rf"^{PSEUDONYM_PREFIX}\d{{{PSEUDONYM_DIGITS}}}$")
+#: ASCII only: ``\d`` would also match the digits of other scripts, which would make a
+#: warehouse file name no loader expects.
+PSEUDONYM_PATTERN = re.compile(rf"{PSEUDONYM_PREFIX}[0-9]{{{PSEUDONYM_DIGITS}}}", re.ASCII)
 MAX_DATE_SHIFT_DAYS = 1095
 _TOKEN_VERSION = 1
 _OAEP = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(),

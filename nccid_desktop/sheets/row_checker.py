@@ -13,7 +13,9 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from nccid_desktop.identifier_shapes import IdentifierShapes
 from nccid_desktop.identifiers import check_hospital_number, check_nhs_number
+from nccid_desktop.sheets.cross_field import CrossFieldRules
 from nccid_desktop.sheets.definitions import Column, Requirement
 from nccid_desktop.sheets.findings import (
     Finding,
@@ -44,8 +46,9 @@ class RowChecker:
         keys = template.record_keys
         self.record_size = len(keys)
         self.nhs_index = self.hospital_index = None
-        tracked = {k for rule in template.only_when for k in (rule.field, rule.parent)} | {
-            k for order in template.date_orders for k in (order.earlier, order.later)}
+        self.cross_field = CrossFieldRules(template)
+        self.shapes = IdentifierShapes.for_site(hospital_pattern)
+        tracked = self.cross_field.tracked
         self.plan: list[tuple[int, Column, Checker, int, dict, str | None, bool]] = []
         for index, column in layout.positions:
             if column.kind == "nhs":
@@ -61,11 +64,8 @@ class RowChecker:
         self.width = 1 + max((i for i, _ in layout.positions), default=0)
         self.nhs_column = next(c for c in template.columns if c.kind == "nhs")
         self.hospital_column = next(c for c in template.columns if c.kind == "hospital")
-        self.text_positions = [(c, keys.index(c.key)) for c in template.columns
-                               if c.kind == "text" and c.key is not None]
-        self.only_when = [(rule, template.column(rule.field)) for rule in template.only_when]
-        self.date_orders = [(order, template.column(order.later)) for order in
-                            template.date_orders]
+        self.record_columns = [(c, keys.index(c.key)) for c in template.columns
+                               if c.key is not None]
         self.template = template
         self.meaning = MeaningRules(template, today)
         self.key_positions = {key: keys.index(key) for key in keys}
@@ -185,27 +185,11 @@ class RowChecker:
 
     def _check_between_cells(self, row: int, typed: dict[str, Any], record: list[str],
                              hospital: str | None) -> None:
-        for rule, field in self.only_when:
-            parent = typed.get(rule.parent)
-            if parent is None and rule.parent in typed:
-                continue  # the parent cell is invalid and already reported
-            if typed.get(rule.field) is not None and parent not in rule.values:
-                self._add(Severity.ERROR, "only_when",
-                          f"{field.name} should be filled in only when {rule.meaning}.",
-                          row, field)
-            elif rule.expected and parent in rule.values and rule.field not in typed:
-                self._add(Severity.WARNING, "expected_when",
-                          f"{field.name} is blank although {rule.meaning}. Fill it in if "
-                          "it is known.", row, field)
-        for order, column in self.date_orders:
-            earlier, later = typed.get(order.earlier), typed.get(order.later)
-            if earlier is not None and later is not None and earlier > later:
-                self._add(Severity.ERROR if order.error else Severity.WARNING, "date_order",
-                          f"{column.name} is before {order.earlier}; check both dates.",
-                          row, column)
-        for column, position in self.text_positions:
+        for problem in self.cross_field.check(typed):
+            self._add(problem.severity, problem.code, problem.message, row, problem.column)
+        for column, position in self.record_columns:
             text = record[position]
-            if text and self._looks_like_identifier(text, hospital):
+            if text and self._looks_like_identifier(column, text, hospital):
                 self._add(Severity.ERROR, "identifier_in_cell",
                           message_for(column, "identifier_in_cell"), row, column)
 
@@ -221,11 +205,13 @@ class RowChecker:
                       self.template.column(found.field))
         return self.meaning.test_date(value_of)
 
-    @staticmethod
-    def _looks_like_identifier(text: str, hospital: str | None) -> bool:
-        if hospital and len(hospital) >= 4 and hospital in text.upper().replace(" ", ""):
+    def _looks_like_identifier(self, column: Column, text: str, hospital: str | None) -> bool:
+        """An identifier-shaped value (the rule the collection service applies to every
+        field), or, in free text, this row's own hospital number."""
+        if self.shapes.find(text) is not None:
             return True
-        return any(check_nhs_number(m.group()).ok for m in _TEN_DIGITS.finditer(text))
+        return (column.kind == "text" and hospital is not None and len(hospital) >= 4
+                and hospital in text.upper().replace(" ", ""))
 
     def _check_unheaded(self, values: tuple) -> None:
         """Data in a column with no header would be silently lost: say so, once per column."""

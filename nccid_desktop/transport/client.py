@@ -58,6 +58,9 @@ class RowResult:
     kind: str
     status: str
     message: str
+    #: for a rejected record: the rule the service named and the field concerned
+    code: str = ""
+    field: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,8 @@ class CollectorClient:
             "batch_id": batch_id, "envelopes": [e.to_json() for e in envelopes]})
         try:
             return [RowResult(int(r["index"]), str(r.get("pseudonym") or ""), str(r.get("kind") or ""),
-                              str(r["status"]), str(r.get("message") or ""))
+                              str(r["status"]), str(r.get("message") or ""),
+                              str(r.get("code") or ""), str(r.get("field") or ""))
                     for r in data["results"]]
         except (KeyError, TypeError, ValueError) as error:
             raise TransportError("The collection service sent an unexpected upload answer.") from error

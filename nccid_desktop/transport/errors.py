@@ -26,6 +26,43 @@ class AccountLockedError(AuthError):
     """Too many failed sign-ins: the account is locked for a while."""
 
 
+class RefusedError(TransportError):
+    """The service itself refused a whole request for what it holds (not for who sent it, nor
+    for being busy, nor an address it does not serve): the same again would be refused again.
+    ``code`` is the service's (docs/api.md)."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+#: What to do about an item the service refused, by the rule it named (docs/api.md).
+REFUSAL_ADVICE: dict[str, str] = {
+    "identifying_attribute": "It still holds patient details, so it was not sent. De-identify "
+                             "it again with this version of NCCID Desktop; if this happens "
+                             "again, tell IT.",
+    "identifier_value": "It holds something that looks like an NHS/CHI or hospital number, so "
+                        "it was not sent. Check where that value comes from before sending again.",
+    "private_tag": "It still holds vendor-specific details, so it was not sent. De-identify it "
+                   "again with this version of NCCID Desktop.",
+    "overlay_or_curve": "It still holds an overlay, so it was not sent. De-identify it again "
+                        "with this version of NCCID Desktop.",
+    "not_pseudonymised": "It is not de-identified, so it was not sent. De-identify it first.",
+    "not_marked_deidentified": "It is not marked as de-identified, so it was not sent. "
+                               "De-identify it first.",
+    "burned_in_text": "Images of this kind may show patient details in their pixels and are "
+                      "not collected.",
+    "submitting_centre": "Records must name your own site; check the site setting.",
+}
+
+
+def refusal_message(what: str, message: str, code: str | None = None) -> str:
+    """One line for a refused item: which one, the service's words, what to do."""
+    advice = REFUSAL_ADVICE.get(code or "")
+    text = message.strip() or "The collection service did not accept it."
+    return f"{what}: {text}" + (f" {advice}" if advice and advice not in text else "")
+
+
 _AUTH_MESSAGES: dict[str, tuple[type[AuthError], str]] = {
     "bad_credentials": (AuthError, "The user name or password is not right. Check them and try again."),
     "locked": (AccountLockedError, "This account is locked after too many failed sign-ins. "
@@ -36,6 +73,8 @@ _AUTH_MESSAGES: dict[str, tuple[type[AuthError], str]] = {
                                  "Choose a new password to carry on."),
     "forbidden": (AuthError, "Your account is not allowed to do this. Ask your site "
                   "administrator for the right role."),
+    "account_disabled": (AuthError, "This account has been disabled. Ask your site "
+                         "administrator if you should still have access."),
 }
 
 
@@ -77,9 +116,13 @@ def raise_for_response(response: requests.Response) -> None:
                              "Ask IT which proxy to use.")
     if code in _SERVICE_FAULTS:
         raise TransportError(f"{detail} Your work is kept." if detail else _SERVICE_FAULTS[code])
-    if response.status_code == 429 or response.status_code >= 500:
+    if response.status_code in (408, 429) or response.status_code >= 500:
         raise TransportError("The collection service is busy or having trouble. Your work is "
                              "kept; try again in a few minutes.")
+    if code and response.status_code not in (404, 405):
+        raise RefusedError(detail or f"The collection service refused the request "
+                           f"(HTTP {response.status_code}).", code)
+    # not the service's own refusal (a proxy, another server, a wrong address): keep the work
     raise TransportError(detail or f"The collection service refused the request "
                          f"(HTTP {response.status_code}).")
 

@@ -43,14 +43,17 @@ class StowItem:
 
 @dataclass
 class StowResult:
-    """Which instances the server confirmed and which it refused (UID -> reason)."""
+    """Which instances the server confirmed and which it refused (UID -> reason, and the
+    rule the service named, when it named one)."""
 
     stored: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=dict)
 
     def merge(self, other: StowResult) -> None:
         self.stored |= other.stored
         self.failed.update(other.failed)
+        self.codes.update(other.codes)
 
 
 def plan_batches(items: Iterable[StowItem], max_bytes: int = DEFAULT_BATCH_BYTES,
@@ -88,6 +91,8 @@ def parse_stow_response(payload: Any) -> StowResult:
     for failure in payload.get("nccid:failures") or []:
         if isinstance(failure, dict) and isinstance(failure.get("sop_instance_uid"), str):
             messages[failure["sop_instance_uid"]] = str(failure.get("message") or "")
+            if isinstance(failure.get("code"), str):
+                result.codes[failure["sop_instance_uid"]] = failure["code"]
     for item in _values(payload, _REFERENCED_SOP_SEQUENCE):
         uids = _values(item, _SOP_INSTANCE_UID) if isinstance(item, dict) else []
         result.stored.update(str(u) for u in uids)

@@ -4,6 +4,11 @@ Why separate from the outbox: the journal only records facts; this module decide
 send next, turns the service's answers into journal states, and handles the one interruption
 users meet daily, an expired session, by asking for a new sign-in (through a callback the CLI
 or GUI provides) and carrying on with the same batch, so nothing queued is lost or sent twice.
+
+A refusal is final for what it refuses: a refused record or image is marked failed with the
+service's words (naming the row or the de-identified file, and what to do), and the rest of the
+job goes on. When the service refuses a whole request (:class:`RefusedError`), its items are
+sent one by one, so one bad item cannot hold the others back nor be sent again for ever.
 """
 
 from __future__ import annotations
@@ -16,10 +21,16 @@ from functools import partial
 
 from nccid_desktop.records import ClinicalEnvelope
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
-from nccid_desktop.transport.client import CollectorClient
-from nccid_desktop.transport.errors import SessionExpiredError
+from nccid_desktop.transport.client import CollectorClient, RowResult
+from nccid_desktop.transport.errors import RefusedError, SessionExpiredError, refusal_message
 from nccid_desktop.transport.outbox import Batch, ItemKind, Outbox
-from nccid_desktop.transport.stow import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_COUNT, StowItem
+from nccid_desktop.transport.stow import (
+    DEFAULT_BATCH_BYTES,
+    DEFAULT_BATCH_COUNT,
+    StowClient,
+    StowItem,
+    StowResult,
+)
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +145,7 @@ class Uploader:
                       answered: BatchCallback) -> None:
         envelopes = [ClinicalEnvelope.from_json(json.loads(item.staging_path.read_bytes()))
                      for item in batch.items]
-        results = {r.index: r for r in self.client.upload_clinical(batch.batch_id, envelopes, cancel)}
+        results = self._record_results(batch, envelopes, cancel)
         acknowledged: list[int] = []
         for index, (item, envelope) in enumerate(zip(batch.items, envelopes, strict=True)):
             result = results.get(index)
@@ -146,11 +157,36 @@ class Uploader:
                     report.records_unchanged += 1
                 continue
             where = f"Row {envelope.row}" if envelope.row else f"Record {item.pseudonym}"
-            reason = (result.message if result else "") or "The service did not accept this record."
-            report.problems.append(f"{where}: {reason}")
-            self.outbox.fail(item.id, f"{where}: {reason}")
+            problem = refusal_message(where, result.message if result else "",
+                                      result.code if result else None)
+            report.problems.append(problem)
+            self.outbox.fail(item.id, problem)
         self.outbox.acknowledge(acknowledged)
         _answer(answered, batch, {item.id for item in batch.items if item.id in acknowledged})
+
+    def _record_results(self, batch: Batch, envelopes: list[ClinicalEnvelope],
+                        cancel: CancelToken) -> dict[int, RowResult]:
+        """The service's answer per record; a batch refused whole is sent record by record
+        (a record refused alone is answered with the service's words)."""
+        try:
+            return {r.index: r for r in self.client.upload_clinical(batch.batch_id, envelopes,
+                                                                    cancel)}
+        except RefusedError as refused:
+            if len(envelopes) == 1:
+                return {0: RowResult(0, envelopes[0].pseudonym, envelopes[0].kind, "rejected",
+                                     str(refused), refused.code)}
+        log.info("A record batch was refused whole; sending its records one by one")
+        answers: dict[int, RowResult] = {}
+        for index, envelope in enumerate(envelopes):
+            cancel.raise_if_cancelled()
+            try:
+                [answer] = self.client.upload_clinical(f"{batch.batch_id}.{index}", [envelope],
+                                                       cancel)
+                answers[index] = answer
+            except RefusedError as refused:
+                answers[index] = RowResult(index, envelope.pseudonym, envelope.kind,
+                                           "rejected", str(refused), refused.code)
+        return answers
 
     def _skip_known_images(self, report: UploadReport, cancel: CancelToken,
                            answered: BatchCallback) -> None:
@@ -172,16 +208,40 @@ class Uploader:
         stow = self.client.stow(max_batch_bytes=max(self.image_batch_bytes, batch.size),
                                 max_batch_count=max(self.image_batch_count, len(batch.items)))
         items = [StowItem(i.item_key, i.staging_path, i.size) for i in batch.items]
-        result = stow.send_batch(items, cancel)
+        try:
+            result = stow.send_batch(items, cancel)
+        except RefusedError as refused:
+            result = self._images_one_by_one(stow, items, refused, cancel)
         self.outbox.acknowledge([i.id for i in batch.items if i.item_key in result.stored])
         report.images_stored += sum(1 for i in batch.items if i.item_key in result.stored)
         for item in batch.items:
             if item.item_key in result.stored:
                 continue
-            reason = result.failed.get(item.item_key) or "The service did not confirm this image."
-            report.problems.append(f"Image of {item.pseudonym}: {reason}")
-            self.outbox.fail(item.id, reason)
+            problem = refusal_message(
+                f"Image {item.item_key}.dcm of {item.pseudonym or 'an unknown patient'}",
+                result.failed.get(item.item_key) or "The service did not confirm this image.",
+                result.codes.get(item.item_key))
+            report.problems.append(problem)
+            self.outbox.fail(item.id, problem)
         _answer(answered, batch, {i.id for i in batch.items if i.item_key in result.stored})
+
+    @staticmethod
+    def _images_one_by_one(stow: StowClient, items: list[StowItem], refused: RefusedError,
+                           cancel: CancelToken) -> StowResult:
+        """A batch refused whole, sent instance by instance: each refused alone is failed."""
+        if len(items) == 1:
+            return StowResult(failed={items[0].sop_instance_uid: str(refused)},
+                              codes={items[0].sop_instance_uid: refused.code})
+        log.info("An image batch was refused whole; sending its images one by one")
+        result = StowResult()
+        for item in items:
+            cancel.raise_if_cancelled()
+            try:
+                result.merge(stow.send_batch([item], cancel))
+            except RefusedError as alone:
+                result.failed[item.sop_instance_uid] = str(alone)
+                result.codes[item.sop_instance_uid] = alone.code
+        return result
 
 
 def _answer(answered: BatchCallback, batch: Batch, acknowledged_ids: set[int]) -> None:

@@ -29,7 +29,7 @@ def envelope(keys: SiteKeys, hospital_number: str, kind: str = "data", nhs: str 
     """A complete record of ``kind`` (every template key present) for one patient."""
     pseudonym = pseudonym_for(keys, hospital_number=hospital_number)
     record = dict.fromkeys(sorted(expected_keys(kind)), "")
-    record.update({"Pseudonym": pseudonym, "SubmittingCentre": "Royal Surrey"})
+    record.update({"Pseudonym": pseudonym, "SubmittingCentre": keys.site})
     if kind == "data":
         record.update({"Age": "54", "Sex": "1", "Ethnicity": "A"})
     else:

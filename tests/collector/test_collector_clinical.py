@@ -28,7 +28,7 @@ def test_records_land_in_the_raw_layout_without_the_nhs_index(live, service) -> 
     results = _post(signed_in(live.url, "nurse1"), batch(data, status))
     assert [r["status"] for r in results] == ["stored", "stored"]
     assert results[0] == {"index": 0, "pseudonym": data.pseudonym, "kind": "data",
-                          "status": "stored", "message": ""}
+                          "status": "stored", "message": "", "code": None, "field": None}
     folder = live.settings.data_dir / f"raw-RSH/{TODAY}/data"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [f"{data.pseudonym}_data.json", f"{status.pseudonym}_status.json"])

@@ -10,6 +10,8 @@ from sqlalchemy import select, update
 from nccid_collector import start_embedded
 from nccid_collector.accounts import Caller
 from nccid_collector.db import images
+from nccid_collector.intake import check_instance, site_rules
+from nccid_collector.stow import InstanceFacts
 from nccid_desktop.pseudonym import pseudonym_for
 from tests.collector.payloads import dicom_file, envelope
 from tests.collector.service_setup import keys_of
@@ -27,11 +29,19 @@ def _spooled(service, source):
     return spool
 
 
+def _store(service, source):
+    """What the STOW route does with one part: check it, then store what passed."""
+    spooled = _spooled(service, source)
+    facts = check_instance(spooled, site_rules(service.db, "RSH"))
+    assert isinstance(facts, InstanceFacts)
+    return service.images.store_part(_caller(), spooled, source.stat().st_size, facts)
+
+
 def test_a_recorded_instance_without_its_file_is_completed_on_resend(service, tmp_path) -> None:
     pseudonym = pseudonym_for(keys_of(service, "RSH"), hospital_number="RR1")
     source = dicom_file(tmp_path / "a.dcm", pseudonym)
     uid = pydicom.dcmread(source).SOPInstanceUID
-    first = service.images.store_part(_caller(), _spooled(service, source), source.stat().st_size)
+    first = _store(service, source)
     assert first.stored and first.newly_stored
     stored = service.settings.data_dir / f"raw-RSH/{TODAY}/images/{uid}.dcm"
     # as if the service died after recording the instance and before publishing its file
@@ -39,7 +49,7 @@ def test_a_recorded_instance_without_its_file_is_completed_on_resend(service, tm
     with service.db.begin() as conn:
         conn.execute(update(images).values(complete=False))
     assert service.images.known("RSH", [uid]) == []
-    again = service.images.store_part(_caller(), _spooled(service, source), source.stat().st_size)
+    again = _store(service, source)
     assert again.stored and again.newly_stored
     assert stored.read_bytes() == source.read_bytes()
     assert service.images.known("RSH", [uid]) == [uid]
@@ -48,10 +58,10 @@ def test_a_recorded_instance_without_its_file_is_completed_on_resend(service, tm
 def test_a_published_file_whose_row_was_not_finished_is_not_duplicated(service, tmp_path) -> None:
     pseudonym = pseudonym_for(keys_of(service, "RSH"), hospital_number="RR1")
     source = dicom_file(tmp_path / "a.dcm", pseudonym)
-    service.images.store_part(_caller(), _spooled(service, source), source.stat().st_size)
+    _store(service, source)
     with service.db.begin() as conn:  # died after publishing, before marking complete
         conn.execute(update(images).values(complete=False))
-    again = service.images.store_part(_caller(), _spooled(service, source), source.stat().st_size)
+    again = _store(service, source)
     assert again.stored
     assert len(list(service.settings.data_dir.glob("raw-RSH/*/images/*.dcm"))) == 1
     with service.db.connect() as conn:
@@ -63,8 +73,8 @@ def test_a_restart_releases_held_corrections_and_sweeps_stale_spool_files(servic
                                                                           clock) -> None:
     keys = keys_of(service, "RSH")
     caller = Caller(0, "nurse1", "RSH", "", ("nurse",), False)
-    service.clinical.upload_batch(caller, "b1", [envelope(keys, "RR9", Age="50").to_json()])
-    held = service.clinical.upload_batch(caller, "b2", [envelope(keys, "RR9", Age="51").to_json()])
+    service.clinical.upload_batch(caller, "b1", [envelope(keys, "RR9", Age="50")])
+    held = service.clinical.upload_batch(caller, "b2", [envelope(keys, "RR9", Age="51")])
     assert "tomorrow" in held[0]["message"]
     stale, fresh = service.store.spool_file(), service.store.spool_file()
     stale.write_bytes(b"half an upload")

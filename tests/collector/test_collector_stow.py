@@ -65,14 +65,15 @@ def test_storing_an_instance_twice_is_a_success_without_a_second_file(live, pseu
     assert known.json() == {"known": [uid]}
 
 
-@pytest.mark.parametrize(("spoil", "expected"), [
-    ({"identity_removed": "NO"}, "PatientIdentityRemoved"),
-    ({"private_tag": True}, "private tags"),
-    ({"nested_private_tag": True}, "private tags"),
-    ({"sop_class": SC_STORAGE, "modality": "OT"}, "secondary capture"),
+@pytest.mark.parametrize(("spoil", "expected", "code"), [
+    ({"identity_removed": "NO"}, "PatientIdentityRemoved", "not_marked_deidentified"),
+    ({"private_tag": True}, "Private tag (0009,1010)", "private_tag"),
+    ({"nested_private_tag": True}, "DeidentificationMethodCodeSequence item 1 > (0011,1001)",
+     "private_tag"),
+    ({"sop_class": SC_STORAGE, "modality": "OT"}, "secondary capture", "burned_in_text"),
 ])
 def test_unsafe_instances_are_refused_with_a_reason(live, pseudonym, tmp_path, spoil,
-                                                    expected) -> None:
+                                                    expected, code) -> None:
     api = signed_in(live.url, "imager1")
     bad = dicom_file(tmp_path / "bad.dcm", pseudonym, **spoil)
     good = dicom_file(tmp_path / "good.dcm", pseudonym)
@@ -84,6 +85,7 @@ def test_unsafe_instances_are_refused_with_a_reason(live, pseudonym, tmp_path, s
     failure = answer["00081198"]["Value"][0]
     assert failure["00081197"] == {"vr": "US", "Value": [0xC000]}
     assert expected in answer["nccid:failures"][0]["message"]
+    assert answer["nccid:failures"][0]["code"] == code
     assert answer["nccid:failures"][0]["sop_instance_uid"] == bad_uid
     assert len(list(live.settings.data_dir.glob("raw-RSH/*/images/*.dcm"))) == 1
 
@@ -105,7 +107,8 @@ def test_a_non_dicom_part_is_refused(live, pseudonym, tmp_path) -> None:
     response = api.post("/dicom-web/studies", data=body, headers=headers)
     assert response.status_code == 409
     assert response.json()["nccid:failures"] == [
-        {"sop_instance_uid": None, "message": "This part is not a DICOM file."}]
+        {"sop_instance_uid": None, "message": "This part is not a DICOM file.",
+         "code": "not_dicom", "keyword": None}]
 
 
 def test_wrong_media_type_and_broken_bodies_are_plain_errors(live, pseudonym, tmp_path) -> None:

@@ -32,11 +32,13 @@ def test_windows_follow_the_newest_record_of_each_kind(live) -> None:
         negative.pseudonym: [{"kind": "negative", "test_date": "2020-06-15"}],
         undated.pseudonym: [],
     }
-    corrected = envelope(keys, "RR30000002", "status", SwabDate="20/06/2020", SwabStatus="1")
-    also_positive = envelope(keys, "RR30000001", "status", SwabDate="01/04/2020", SwabStatus="1")
-    _upload(live, corrected, also_positive)
+    # (a Covid Status record is never positive: the templates' rule of meaning, re-checked
+    # by the service, refuses SwabStatus 1 there)
+    corrected = envelope(keys, "RR30000002", "status", SwabDate="20/06/2020", SwabStatus="0")
+    also_tested = envelope(keys, "RR30000001", "status", SwabDate="01/04/2020", SwabStatus="0")
+    _upload(live, corrected, also_tested)
     windows = _windows(live)
-    assert windows[negative.pseudonym] == [{"kind": "positive", "test_date": "2020-06-20"}]
+    assert windows[negative.pseudonym] == [{"kind": "negative", "test_date": "2020-06-20"}]
     assert sorted(w["test_date"] for w in windows[positive.pseudonym]) == ["2020-04-01",
                                                                            "2020-04-02"]
 

@@ -213,6 +213,17 @@ def test_identifier_typed_into_a_text_column(tmp_path):
     assert [r.row for r in report.valid_rows] == [4]
 
 
+def test_identifier_shaped_values_in_any_column_as_the_service_refuses_them(tmp_path):
+    full_width = "".join(chr(0xFF10 + int(d)) for d in nhs_number(5))
+    report = check(tmp_path, [
+        main_row(1, Ferritin=4010232137),
+        main_row(2, Hospital=f"Royal Sussex {full_width}"),
+        main_row(3, Hospital="Seen at HOSPX12345"),
+    ], hospital_pattern=r"^HOSPX\d{5}$")
+    assert only(report) == [("identifier_in_cell", "AQ2"), ("identifier_in_cell", "C3"),
+                            ("identifier_in_cell", "C4")]
+
+
 def test_status_sheet_required_fields(tmp_path):
     report = check(tmp_path, [status_row(1), status_row(2, SwabDate=None, SwabStatus=None),
                               status_row(3, SwabStatus=2)], template=STATUS)

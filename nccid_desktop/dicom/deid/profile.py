@@ -98,6 +98,10 @@ CLASS_UID_KEYWORDS = (
 STANDARD_UID_ROOT = "1.2.840.10008."
 DATE_VRS = frozenset({"DA", "DT"})
 
+#: Text VRs whose values are replaced by dummies inside a sequence whose action is D: a code
+#: meaning in a Person Identification Code Sequence names a person though it is not in the table.
+DUMMY_SCOPE_VRS = frozenset({"AE", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UR", "UT"})
+
 #: Repeating groups removed whole: curves (50xx) and overlays (60xx), even groups only.
 REMOVED_GROUP_PREFIXES = frozenset({0x50, 0x60})
 

@@ -25,6 +25,7 @@ from pydicom.tag import BaseTag
 
 from nccid_desktop.dicom.deid.marks import mark_deidentified
 from nccid_desktop.dicom.deid.profile import (
+    DUMMY_SCOPE_VRS,
     STANDARD_UID_ROOT,
     Action,
     CompiledProfile,
@@ -220,8 +221,6 @@ def _apply_value_action(ds: Dataset, tag: BaseTag, vr: str, action: Action, plan
             del ds[tag]
 
 
-#: Text VRs whose values are replaced by dummies inside a sequence whose action is D.
-DUMMY_SCOPE_VRS = frozenset({"AE", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UR", "UT"})
 
 
 def _walk(root: Dataset, plan: _Plan) -> None:
