@@ -12,10 +12,11 @@ from sqlalchemy import Engine
 
 from nccid_collector.clinical import ClinicalStore
 from nccid_collector.db import open_database
+from nccid_collector.objectstore import open_object_store
 from nccid_collector.secrets_at_rest import MasterKey
 from nccid_collector.settings import ServiceSettings
 from nccid_collector.site_secrets import prepare_master_key
-from nccid_collector.storage import WarehouseStore
+from nccid_collector.storage import SPOOL_DIR, WarehouseStore
 from nccid_collector.stow import ImageStore
 from nccid_desktop.errors import ConfigError
 
@@ -31,6 +32,7 @@ class CollectorService:
 
     def close(self) -> None:
         self.db.dispose()
+        self.store.objects.close()
 
 
 def open_service(settings: ServiceSettings) -> CollectorService:
@@ -44,6 +46,20 @@ def open_service(settings: ServiceSettings) -> CollectorService:
     except BaseException:
         db.dispose()
         raise
-    store = WarehouseStore(settings.data_dir)
+    try:
+        store = open_warehouse(settings)
+    except BaseException:
+        db.dispose()
+        raise
     return CollectorService(settings, db, master_key, store, ClinicalStore(db, store, settings),
                             ImageStore(db, store, settings))
+
+
+def open_warehouse(settings: ServiceSettings) -> WarehouseStore:
+    """The warehouse the settings name, checked usable (reachable, writable, create-only)."""
+    objects = open_object_store(settings.storage_address)
+    objects.check()
+    try:
+        return WarehouseStore(objects, spool_dir=settings.data_dir / SPOOL_DIR)
+    except OSError as exc:
+        raise ConfigError(f"The data folder {settings.data_dir} cannot be written.") from exc

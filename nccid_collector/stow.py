@@ -27,8 +27,9 @@ from sqlalchemy.exc import IntegrityError
 
 from nccid_collector.accounts import Caller
 from nccid_collector.db import images
+from nccid_collector.objectstore import StorageError
 from nccid_collector.settings import ServiceSettings
-from nccid_collector.storage import WarehouseStore, fsync_file, is_uid
+from nccid_collector.storage import WarehouseStore, is_uid
 from nccid_desktop.dicom.risk import burned_in_text_risk, header_view
 from nccid_desktop.pseudonym import is_pseudonym
 
@@ -187,8 +188,12 @@ class ImageStore:
             raise Refused("An instance with this SOP Instance UID is held for another site.")
         if row.complete:
             return False
-        fsync_file(spooled)
-        self.store.publish_new(spooled, row.path)  # an existing file is the same instance
+        try:
+            self.store.publish_new(spooled, row.path)  # an existing object is the same instance
+        except StorageError as failed:
+            log.warning("An instance could not be stored: %s", failed.message)
+            raise Refused("The warehouse could not store the instance just now; send it again.",
+                          PROCESSING_FAILURE) from None
         with self.db.begin() as conn:
             conn.execute(update(images).where(images.c.id == row.id).values(complete=True))
         return True
