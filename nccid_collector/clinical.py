@@ -6,7 +6,8 @@ must belong to the caller's site, must carry exactly the template's keys, and is
 any value looks like an NHS/CHI number (10 digits with a valid check digit).
 
 Idempotency: a batch is answered once and its results kept under its ``batch_id``; re-sending
-it returns the same results and stores nothing. Within a batch, a record whose content equals
+it returns the same results and stores nothing, whichever replica it reaches (the batch is
+worked under a lock every replica honours, :mod:`db_locks`). Within a batch, a record whose content equals
 the newest stored version for that pseudonym and kind is ``unchanged``.
 
 Corrections and the never-overwrite rule (decision): every version is kept in the database
@@ -26,12 +27,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, exists, insert, select, update
+from sqlalchemy import Connection, Engine, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from nccid_collector import audit
 from nccid_collector.accounts import Caller
 from nccid_collector.db import clinical_batches, clinical_records
+from nccid_collector.db_locks import held_lock, locked_transaction
 from nccid_collector.settings import ServiceSettings
 from nccid_collector.storage import WarehouseStore
 from nccid_desktop.errors import NccidError
@@ -110,34 +112,50 @@ class ClinicalStore:
         self.settings = settings
 
     def upload_batch(self, caller: Caller, batch_id: str, envelopes: list[Any]) -> list[dict]:
-        previous = self._batch_results(caller.site, batch_id)
-        if previous is not None:
-            audit.record(self.db, self.settings.now(), caller.username, caller.site,
-                         "clinical_upload", "replayed", len(previous))
-            return previous
-        self.release_held(caller.site)
-        results = [self._store_one(caller.site, i, raw).to_json() for i, raw in enumerate(envelopes)]
-        try:
-            with self.db.begin() as conn:
-                conn.execute(insert(clinical_batches).values(
-                    site=caller.site, batch_id=batch_id, results=json.dumps(results),
-                    created_at=self.settings.now()))
-        except IntegrityError:  # the same batch answered concurrently: its answer wins
-            return self._batch_results(caller.site, batch_id) or results
+        """Store a batch once; the same ``batch_id`` again is answered with the first answer.
+
+        The batch is worked under a lock every replica honours, so a batch re-sent to another
+        replica while the first is still working on it waits, then gets the first's answer.
+        """
+        with self.db.connect() as conn:
+            previous = self._batch_results(conn, caller.site, batch_id)
+            if previous is None:
+                with held_lock(conn, "clinical-batch", caller.site, batch_id):
+                    previous = self._batch_results(conn, caller.site, batch_id)
+                    if previous is None:
+                        return self._answer(conn, caller, batch_id, envelopes)
+            with conn.begin():
+                audit.record(conn, self.settings.now(), caller.username, caller.site,
+                             "clinical_upload", "replayed", len(previous))
+        return previous
+
+    def _answer(self, conn: Connection, caller: Caller, batch_id: str,
+                envelopes: list[Any]) -> list[dict]:
+        self._release_held(conn, caller.site)
+        results = [self._store_one(conn, caller.site, i, raw).to_json()
+                   for i, raw in enumerate(envelopes)]
         stored = sum(r["status"] == "stored" for r in results)
         rejected = sum(r["status"] == "rejected" for r in results)
         outcome = "ok" if not rejected else ("rejected" if rejected == len(results) else "partial")
-        audit.record(self.db, self.settings.now(), caller.username, caller.site,
-                     "clinical_upload", outcome, stored)
+        try:
+            with conn.begin():
+                conn.execute(insert(clinical_batches).values(
+                    site=caller.site, batch_id=batch_id, results=json.dumps(results),
+                    created_at=self.settings.now()))
+                audit.record(conn, self.settings.now(), caller.username, caller.site,
+                             "clinical_upload", outcome, stored)
+        except IntegrityError:  # answered meanwhile by a process that ignored the lock
+            return self._batch_results(conn, caller.site, batch_id) or results
         return results
 
-    def _batch_results(self, site: str, batch_id: str) -> list[dict] | None:
-        with self.db.connect() as conn:
+    @staticmethod
+    def _batch_results(conn: Connection, site: str, batch_id: str) -> list[dict] | None:
+        with conn.begin():
             text = conn.execute(select(clinical_batches.c.results).where(
                 clinical_batches.c.site == site, clinical_batches.c.batch_id == batch_id)).scalar()
         return json.loads(text) if text else None
 
-    def _store_one(self, site: str, index: int, raw: Any) -> RowResult:
+    def _store_one(self, conn: Connection, site: str, index: int, raw: Any) -> RowResult:
         try:
             envelope = ClinicalEnvelope.from_json(raw)
             check_envelope(envelope, site)
@@ -148,40 +166,45 @@ class ClinicalStore:
                              kind if kind in ("data", "status") else None, "rejected",
                              refused.message)
         digest = content_hash(envelope.record)
-        current = self._current(site, envelope.pseudonym, envelope.kind)
-        if current is not None and current.content_hash == digest:
-            if envelope.nhs_index and not current.nhs_index:
-                with self.db.begin() as conn:
-                    conn.execute(update(clinical_records).where(clinical_records.c.id == current.id)
+        # "is this version new?" and recording it are one step for every replica
+        with locked_transaction(conn, "clinical-record", site, envelope.pseudonym, envelope.kind):
+            current = self._current(conn, site, envelope.pseudonym, envelope.kind)
+            if current is not None and current.content_hash == digest:
+                if envelope.nhs_index and not current.nhs_index:
+                    conn.execute(update(clinical_records)
+                                 .where(clinical_records.c.id == current.id)
                                  .values(nhs_index=envelope.nhs_index,
                                          linkage_token=envelope.linkage_token))
-            written = current.path is not None or self._publish(current.id)
-            return RowResult(index, envelope.pseudonym, envelope.kind, "unchanged",
-                             "" if written else HELD_MESSAGE)
-        with self.db.begin() as conn:
-            row_id = conn.execute(insert(clinical_records).values(
-                site=site, pseudonym=envelope.pseudonym, kind=envelope.kind,
-                content_hash=digest, content=json.dumps(envelope.record),
-                nhs_index=envelope.nhs_index, linkage_token=envelope.linkage_token,
-                received_at=self.settings.now(), upload_date=None, path=None,
-            ).returning(clinical_records.c.id)).scalar_one()
-        written = self._publish(row_id)
-        return RowResult(index, envelope.pseudonym, envelope.kind, "stored",
-                         "" if written else HELD_MESSAGE)
+                row_id, is_new = current.id, False
+            else:
+                row_id = conn.execute(insert(clinical_records).values(
+                    site=site, pseudonym=envelope.pseudonym, kind=envelope.kind,
+                    content_hash=digest, content=json.dumps(envelope.record),
+                    nhs_index=envelope.nhs_index, linkage_token=envelope.linkage_token,
+                    received_at=self.settings.now(), upload_date=None, path=None,
+                ).returning(clinical_records.c.id)).scalar_one()
+                is_new = True
+        if is_new:
+            written = self._publish(conn, row_id)
+        else:
+            written = current.path is not None or self._publish(conn, row_id)
+        return RowResult(index, envelope.pseudonym, envelope.kind,
+                         "stored" if is_new else "unchanged", "" if written else HELD_MESSAGE)
 
-    def _current(self, site: str, pseudonym: str, kind: str):
-        with self.db.connect() as conn:
-            return conn.execute(
-                select(clinical_records).where(
-                    clinical_records.c.site == site, clinical_records.c.pseudonym == pseudonym,
-                    clinical_records.c.kind == kind,
-                ).order_by(clinical_records.c.id.desc()).limit(1)
-            ).first()
+    @staticmethod
+    def _current(conn: Connection, site: str, pseudonym: str, kind: str):
+        return conn.execute(
+            select(clinical_records).where(
+                clinical_records.c.site == site, clinical_records.c.pseudonym == pseudonym,
+                clinical_records.c.kind == kind,
+            ).order_by(clinical_records.c.id.desc()).limit(1)
+        ).first()
 
-    def _publish(self, row_id: int) -> bool:
+    def _publish(self, conn: Connection, row_id: int) -> bool:
         """Write one version to today's folder; False when a different file is already there."""
-        with self.db.connect() as conn:
-            row = conn.execute(select(clinical_records).where(clinical_records.c.id == row_id)).one()
+        with conn.begin():
+            row = conn.execute(select(clinical_records)
+                               .where(clinical_records.c.id == row_id)).one()
         today = self.settings.today()
         relative = self.store.clinical_path(row.site, today, row.pseudonym, row.kind)
         record = json.loads(row.content)
@@ -189,13 +212,17 @@ class ClinicalStore:
             existing = json.loads(self.store.read_bytes(relative))
             if content_hash(existing) != row.content_hash:
                 return False  # a same-day correction: held until a later folder
-        with self.db.begin() as conn:
+        with conn.begin():
             conn.execute(update(clinical_records).where(clinical_records.c.id == row_id)
                          .values(path=relative, upload_date=today))
         return True
 
     def release_held(self, site: str | None = None) -> int:
         """Write the newest held version of each record whose folder is now free."""
+        with self.db.connect() as conn:
+            return self._release_held(conn, site)
+
+    def _release_held(self, conn: Connection, site: str | None) -> int:
         newer = clinical_records.alias("newer")
         query = select(clinical_records.c.id).where(
             clinical_records.c.path.is_(None),
@@ -206,9 +233,9 @@ class ClinicalStore:
         )
         if site is not None:
             query = query.where(clinical_records.c.site == site)
-        with self.db.connect() as conn:
+        with conn.begin():
             held = [row.id for row in conn.execute(query)]
-        released = sum(self._publish(row_id) for row_id in held)
+        released = sum(self._publish(conn, row_id) for row_id in held)
         if released:
             log.info("released %d held clinical record version(s)", released)
         return released

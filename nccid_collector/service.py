@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from nccid_collector.clinical import ClinicalStore
 from nccid_collector.db import open_database
+from nccid_collector.db_locks import object_writer_lock
 from nccid_collector.objectstore import open_object_store
 from nccid_collector.secrets_at_rest import MasterKey
 from nccid_collector.settings import ServiceSettings
@@ -47,7 +48,7 @@ def open_service(settings: ServiceSettings) -> CollectorService:
         db.dispose()
         raise
     try:
-        store = open_warehouse(settings)
+        store = open_warehouse(settings, object_writer_lock(db))
     except BaseException:
         db.dispose()
         raise
@@ -55,11 +56,16 @@ def open_service(settings: ServiceSettings) -> CollectorService:
                             ImageStore(db, store, settings))
 
 
-def open_warehouse(settings: ServiceSettings) -> WarehouseStore:
-    """The warehouse the settings name, checked usable (reachable, writable, create-only)."""
+def open_warehouse(settings: ServiceSettings, writer_lock=None) -> WarehouseStore:
+    """The warehouse the settings name, checked usable (reachable, writable, create-only).
+
+    ``writer_lock`` serialises the writers of one object name (every replica's, when it comes
+    from the shared database: :func:`db_locks.object_writer_lock`).
+    """
     objects = open_object_store(settings.storage_address)
     objects.check()
     try:
-        return WarehouseStore(objects, spool_dir=settings.data_dir / SPOOL_DIR)
+        return WarehouseStore(objects, spool_dir=settings.data_dir / SPOOL_DIR,
+                              writer_lock=writer_lock)
     except OSError as exc:
         raise ConfigError(f"The data folder {settings.data_dir} cannot be written.") from exc

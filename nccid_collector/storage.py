@@ -19,9 +19,11 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
+from nccid_collector.db_locks import process_lock
 from nccid_collector.objectstore import FolderStore, ObjectStore, StoredObject
 from nccid_desktop.keys import check_site_code
 from nccid_desktop.pseudonym import is_pseudonym
@@ -39,10 +41,13 @@ def is_uid(value: str) -> bool:
 class WarehouseStore:
     """Writes into ``objects`` only through names built from checked site codes, dates and UIDs."""
 
-    def __init__(self, objects: ObjectStore | Path, spool_dir: Path | None = None) -> None:
+    def __init__(self, objects: ObjectStore | Path, spool_dir: Path | None = None,
+                 writer_lock: Callable[[str], AbstractContextManager[None]] | None = None) -> None:
         if not isinstance(objects, ObjectStore):
             objects = FolderStore(Path(objects))
         self.objects = objects
+        #: held around every write of one name (the service passes one all replicas share)
+        self.writer_lock = writer_lock or (lambda name: process_lock("warehouse-object", name))
         chosen = objects.preferred_spool or spool_dir
         if chosen is None:
             raise ValueError("a spool folder is needed for this object store")
@@ -106,12 +111,14 @@ class WarehouseStore:
 
     def write_json_new(self, relative: str, record: dict[str, str]) -> bool:
         """Write ``record`` as a new object; False (and nothing written) when the name exists."""
-        return self.objects.put_bytes_new(relative, record_bytes(record))
+        with self.writer_lock(relative):
+            return self.objects.put_bytes_new(relative, record_bytes(record))
 
     def publish_new(self, tmp: Path, relative: str) -> bool:
         """Store a complete spool file as ``relative`` unless that name exists; the file is consumed."""
         try:
-            return self.objects.put_file_new(relative, tmp)
+            with self.writer_lock(relative):
+                return self.objects.put_file_new(relative, tmp)
         finally:
             tmp.unlink(missing_ok=True)
 

@@ -16,7 +16,9 @@ Why these choices:
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import secrets
 from collections.abc import Iterator
 from datetime import datetime
@@ -63,7 +65,17 @@ def _is(error: ClientError, codes: set[str]) -> bool:
 
 
 def default_client() -> Any:
-    """An S3 client configured by the standard AWS settings (environment, files, roles)."""
+    """An S3 client configured by the standard AWS settings (environment, files, roles).
+
+    Clients are thread-safe and slow to build (~0.2 s), so one is shared per set of AWS
+    environment settings for the life of the process.
+    """
+    settings = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+    return _shared_client(settings)
+
+
+@functools.cache
+def _shared_client(_aws_settings: tuple[tuple[str, str], ...]) -> Any:
     config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=64,
                     connect_timeout=10, read_timeout=120)
     return boto3.session.Session().client("s3", config=config)
@@ -294,6 +306,3 @@ class S3Store(ObjectStore):
         except (ClientError, BotoCoreError) as exc:
             log.warning("Could not list unfinished uploads (%s).", type(exc).__name__)
         return aborted
-
-    def close(self) -> None:
-        self.client.close()
