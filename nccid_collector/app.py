@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nccid_collector import accounts, audit
 from nccid_collector.accounts import Caller, SignedIn
+from nccid_collector.objectstore import StorageError
 from nccid_collector.problems import ServiceProblem, session_expired
 from nccid_collector.service import CollectorService
 from nccid_desktop import __version__
@@ -113,6 +114,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceProblem)
     async def _service_problem(_request: Request, exc: ServiceProblem) -> JSONResponse:
         return _problem(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(StorageError)
+    async def _storage(_request: Request, exc: StorageError) -> JSONResponse:
+        log.warning("Warehouse unavailable: %s", exc.message)
+        return _problem(503, "storage_unavailable", "The warehouse cannot be written just now. "
+                        "Nothing was lost: try again in a few minutes.")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -68,7 +68,8 @@ def default_client() -> Any:
     """An S3 client configured by the standard AWS settings (environment, files, roles).
 
     Clients are thread-safe and slow to build (~0.2 s), so one is shared per set of AWS
-    environment settings for the life of the process.
+    environment settings for the life of the process. Retries: 5 attempts in boto3's
+    "standard" mode unless ``AWS_MAX_ATTEMPTS`` / ``AWS_RETRY_MODE`` say otherwise.
     """
     settings = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
     return _shared_client(settings)
@@ -76,8 +77,9 @@ def default_client() -> Any:
 
 @functools.cache
 def _shared_client(_aws_settings: tuple[tuple[str, str], ...]) -> Any:
-    config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=64,
-                    connect_timeout=10, read_timeout=120)
+    retries = {} if os.environ.get("AWS_MAX_ATTEMPTS") else {"max_attempts": 5}
+    config = Config(retries={"mode": os.environ.get("AWS_RETRY_MODE", "standard"), **retries},
+                    max_pool_connections=64, connect_timeout=10, read_timeout=120)
     return boto3.session.Session().client("s3", config=config)
 
 
