@@ -208,11 +208,11 @@ class ClinicalStore:
         today = self.settings.today()
         relative = self.store.clinical_path(row.site, today, row.pseudonym, row.kind)
         record = json.loads(row.content)
-        if not self.store.write_json_new(relative, record):
-            existing = json.loads(self.store.read_bytes(relative))
-            if content_hash(existing) != row.content_hash:
-                return False  # a same-day correction: held until a later folder
-        with conn.begin():
+        with locked_transaction(conn, "warehouse-object", relative):  # one writer per name
+            if not self.store.write_json_new(relative, record, lock_held=True):
+                existing = json.loads(self.store.read_bytes(relative))
+                if content_hash(existing) != row.content_hash:
+                    return False  # a same-day correction: held until a later folder
             conn.execute(update(clinical_records).where(clinical_records.c.id == row_id)
                          .values(path=relative, upload_date=today))
         return True

@@ -20,7 +20,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from nccid_collector.db_locks import process_lock
@@ -109,15 +109,22 @@ class WarehouseStore:
             raise ValueError("warehouse listings start at a site folder")
         return self.objects.list(prefix)
 
-    def write_json_new(self, relative: str, record: dict[str, str]) -> bool:
-        """Write ``record`` as a new object; False (and nothing written) when the name exists."""
-        with self.writer_lock(relative):
+    def _writing(self, relative: str, lock_held: bool) -> AbstractContextManager[None]:
+        return nullcontext() if lock_held else self.writer_lock(relative)
+
+    def write_json_new(self, relative: str, record: dict[str, str], *,
+                       lock_held: bool = False) -> bool:
+        """Write ``record`` as a new object; False (and nothing written) when the name exists.
+
+        ``lock_held``: the caller already holds this name's writer lock (on its own connection).
+        """
+        with self._writing(relative, lock_held):
             return self.objects.put_bytes_new(relative, record_bytes(record))
 
-    def publish_new(self, tmp: Path, relative: str) -> bool:
+    def publish_new(self, tmp: Path, relative: str, *, lock_held: bool = False) -> bool:
         """Store a complete spool file as ``relative`` unless that name exists; the file is consumed."""
         try:
-            with self.writer_lock(relative):
+            with self._writing(relative, lock_held):
                 return self.objects.put_file_new(relative, tmp)
         finally:
             tmp.unlink(missing_ok=True)
