@@ -190,12 +190,14 @@ class Phase:
                 ) if ordered else (lambda q: None)
         cpu = asdict(self.cpu) if self.cpu else {}
         service_cpu = (self.cpu.replicas + self.cpu.postgres + self.cpu.store) if self.cpu else 0
+        own_cpu = (self.cpu.replicas + self.cpu.postgres) if self.cpu else 0
         return {"wall_s": round(self.wall, 2), "requests": self.requests, "errors": self.errors,
                 "items": self.items, "requests_per_s": round(self.requests / self.wall, 1),
                 "items_per_s": round(self.items / self.wall, 1),
                 "mb_per_s": round(self.bytes_sent / self.wall / 1e6, 2),
                 "p50_ms": pick(0.5), "p99_ms": pick(0.99), "cpu_s": cpu,
-                "service_cpu_ms_per_item": round(1000 * service_cpu / max(1, self.items), 3)}
+                "service_cpu_ms_per_item": round(1000 * service_cpu / max(1, self.items), 3),
+                "replicas_and_db_cpu_ms_per_item": round(1000 * own_cpu / max(1, self.items), 3)}
 
 
 def run_configuration(backend: str, replica_count: int, payloads: list[SitePayload], cluster,
@@ -342,7 +344,7 @@ def _print(results: list[dict], bare: dict) -> None:
     print(f"\nbare boto3 put of the same instance bytes: {bare['items_per_s']} instances/s, "
           f"{bare['mb_per_s']} MB/s, CPU {bare['cpu_s']}")
     header = ("configuration", "phase", "req/s", "items/s", "MB/s", "p50 ms", "p99 ms", "errors",
-              "CPU s: replicas / postgres / store / generator", "service CPU ms/item")
+              "CPU s: replicas / postgres / store / generator", "CPU ms/item: all / w/o store")
     print("\n" + " | ".join(header))
     for result in results:
         for name, phase in result["phases"].items():
@@ -351,7 +353,7 @@ def _print(results: list[dict], bare: dict) -> None:
                 result["configuration"], name, phase["requests_per_s"], phase["items_per_s"],
                 phase["mb_per_s"], phase["p50_ms"], phase["p99_ms"], phase["errors"],
                 f"{cpu['replicas']} / {cpu['postgres']} / {cpu['store']} / {cpu['generator']}",
-                phase["service_cpu_ms_per_item"])))
+                f"{phase['service_cpu_ms_per_item']} / {phase['replicas_and_db_cpu_ms_per_item']}")))
         print(f"  peak memory per replica (MB): {result['peak_memory_mb']}; objects in the "
               f"warehouse: {result['objects_in_warehouse']}")
 
@@ -372,6 +374,11 @@ def ratios(results: list[dict], bare: dict) -> dict:
         if one and two:
             found[f"{backend}_cpu_per_instance_2r_vs_1r"] = round(
                 two["service_cpu_ms_per_item"] / one["service_cpu_ms_per_item"], 2)
+    for replicas in (1, 2):
+        folder, s3 = by.get(f"folder-{replicas}r"), by.get(f"s3-{replicas}r")
+        if folder and s3:  # what the replicas and the database spend, the store left out
+            found[f"s3_vs_folder_replica_and_db_cpu_per_instance_{replicas}r"] = round(
+                s3["replicas_and_db_cpu_ms_per_item"] / folder["replicas_and_db_cpu_ms_per_item"], 2)
     return found
 
 
