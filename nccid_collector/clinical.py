@@ -7,8 +7,8 @@ any value looks like an NHS/CHI number (10 digits with a valid check digit).
 
 Idempotency: a batch is answered once and its results kept under its ``batch_id``; re-sending
 it returns the same results and stores nothing, whichever replica it reaches (the batch is
-worked under a lock every replica honours, :mod:`db_locks`). Within a batch, a record whose content equals
-the newest stored version for that pseudonym and kind is ``unchanged``.
+worked under a lock every replica honours, :mod:`db_locks`). Within a batch, a record whose
+content equals the newest stored version for that pseudonym and kind is ``unchanged``.
 
 Corrections and the never-overwrite rule (decision): every version is kept in the database
 (``clinical_records``, the history). A new version is written to today's folder. If today's
