@@ -114,11 +114,11 @@ def test_a_batch_resent_to_another_replica_after_a_timeout_is_answered_from_the_
         deployment) -> None:
     a, b = deployment.replicas[:2]
     keys = keys_of(deployment.admin, "RSH")
-    records = [envelope(keys, f"RR92{n:06d}", Age=str(20 + n % 60)) for n in range(400)]
+    records = [envelope(keys, f"RR92{n:06d}", Age=str(20 + n % 60)) for n in range(600)]
     payload = batch(*records, batch_id="timeout-resend-1")
     nurse_a, nurse_b = signed_in(a.url, "nurse1"), signed_in(b.url, "nurse1")
     with pytest.raises(requests.Timeout):  # the first replica is still working on it
-        requests.post(a.url + "/api/v1/clinical/batches", json=payload, timeout=0.5,
+        requests.post(a.url + "/api/v1/clinical/batches", json=payload, timeout=0.3,
                       headers={"Authorization": f"Bearer {nurse_a.token}"})
     resent = nurse_b.post("/api/v1/clinical/batches", json=payload)
     assert resent.status_code == 200, resent.text
