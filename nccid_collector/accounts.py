@@ -209,20 +209,23 @@ def _check_password_or_count(conn: Connection, settings: ServiceSettings, row, p
         conn.execute(update(users).where(users.c.id == row.id).values(failed_attempts=0,
                                                                       locked_until=None))
         return
-    failures = row.failed_attempts + 1
+    failures = conn.execute(  # counted in the database: replicas share one count
+        update(users).where(users.c.id == row.id)
+        .values(failed_attempts=users.c.failed_attempts + 1)
+        .returning(users.c.failed_attempts)).scalar_one()
     if failures >= settings.lockout_failures:
         conn.execute(update(users).where(users.c.id == row.id).values(
             failed_attempts=0, locked_until=now + settings.lockout_minutes * 60))
         conn.execute(delete(sessions).where(sessions.c.user_id == row.id))
         raise bad_credentials().naming(row.username, row.site, "locked_out")
-    conn.execute(update(users).where(users.c.id == row.id).values(failed_attempts=failures))
     raise bad_credentials().naming(row.username, row.site)
 
 
 def sign_in(db: Engine, settings: ServiceSettings, username: str, password: str) -> SignedIn:
     problem: ServiceProblem | None = None
-    with db.begin() as conn:
-        row = conn.execute(select(users).where(users.c.username == username.strip())).first()
+    with db.begin() as conn:  # the user's row stays locked until the attempt is counted
+        row = conn.execute(select(users).where(users.c.username == username.strip())
+                           .with_for_update()).first()
         if row is None:
             verify_password(password, DUMMY_HASH)
             problem = bad_credentials().naming(audit.UNKNOWN_USER, None)
@@ -280,7 +283,8 @@ def change_password(db: Engine, settings: ServiceSettings, caller: Caller, old: 
     """Replace the password, end every other session, and open a fresh one."""
     problem: ServiceProblem | None = None
     with db.begin() as conn:
-        row = conn.execute(select(users).where(users.c.id == caller.user_id)).one()
+        row = conn.execute(select(users).where(users.c.id == caller.user_id)
+                           .with_for_update()).one()
         try:
             _check_password_or_count(conn, settings, row, old)
             _check_new_password(new, row.username)

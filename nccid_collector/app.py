@@ -28,6 +28,7 @@ from nccid_collector.accounts import Caller, SignedIn
 from nccid_collector.api_auth import active_caller, bearer, session_caller
 from nccid_collector.api_docs import install_api_docs
 from nccid_collector.api_uploads import router as uploads
+from nccid_collector.objectstore import StorageError
 from nccid_collector.problems import ServiceProblem
 from nccid_collector.refusal_audit import audit_refusal
 from nccid_collector.service import CollectorService
@@ -98,6 +99,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _service_problem(request: Request, exc: ServiceProblem) -> JSONResponse:
         await audit_refusal(request, exc.code, exc)
         return _problem(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(StorageError)
+    async def _storage(_request: Request, exc: StorageError) -> JSONResponse:
+        log.warning("Warehouse unavailable: %s", exc.message)
+        return _problem(503, "storage_unavailable", "The warehouse cannot be written just now. "
+                        "Nothing was lost: try again in a few minutes.")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

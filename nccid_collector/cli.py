@@ -30,7 +30,7 @@ UNEXPECTED_EXIT = 70
 SERVICE_LOGGERS = ("nccid_collector", "nccid_desktop", "py.warnings", "pydicom", "uvicorn")
 SERVICE_LOG_FILE = "nccid-collector.log"
 SERVICE_DEPENDENCIES = frozenset({"fastapi", "uvicorn", "sqlalchemy", "starlette", "psycopg",
-                                  "psycopg2"})
+                                  "psycopg2", "boto3", "botocore"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,9 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_storage(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         parser.add_argument("--data", required=True, type=Path,
-                            help="the service's data folder (warehouse layout and SQLite file)")
+                            help="the service's own folder: logs, upload spool, and by default "
+                            "the warehouse, the SQLite file and the master key")
         parser.add_argument("--db", help="database URL (default: SQLite in the data folder; "
                             "or postgresql://user@host:port/name)")
+        parser.add_argument("--storage", metavar="PATH_OR_S3_URL",
+                            help="where the warehouse raw layout is kept: a folder, or "
+                            "s3://BUCKET/PREFIX (endpoint, region and credentials from the "
+                            "standard AWS settings: AWS_ENDPOINT_URL, AWS_REGION, "
+                            "AWS_ACCESS_KEY_ID... or the instance role); default: the data "
+                            "folder")
         parser.add_argument("--master-key-file", type=Path, metavar="PATH",
                             help="the key that seals the sites' pseudonym keys; keep it and its "
                             f"backup apart from the database (default: ${MASTER_KEY_ENV}, else "
@@ -122,7 +129,8 @@ def _settings(args: argparse.Namespace):
 
     from_env = os.environ.get(MASTER_KEY_ENV, "").strip()
     master_key_file = args.master_key_file or (Path(from_env) if from_env else None)
-    return ServiceSettings(data_dir=args.data, db_url=args.db, master_key_file=master_key_file)
+    return ServiceSettings(data_dir=args.data, db_url=args.db, storage=args.storage,
+                           master_key_file=master_key_file)
 
 
 def _open(args: argparse.Namespace):

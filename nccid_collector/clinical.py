@@ -5,8 +5,9 @@ Every envelope reaching :meth:`ClinicalStore.upload_batch` has been checked by t
 values); those refused arrive as ready ``rejected`` results, answered in their place.
 
 Idempotency: a batch is answered once and its results kept under its ``batch_id``; re-sending
-it returns the same results and stores nothing. Within a batch, a record whose content equals
-the newest stored version for that pseudonym and kind is ``unchanged``.
+it returns the same results and stores nothing, whichever replica it reaches (the batch is
+worked under a lock every replica honours, :mod:`db_locks`). Within a batch, a record whose
+content equals the newest stored version for that pseudonym and kind is ``unchanged``.
 
 Corrections and the never-overwrite rule (decision): every version is kept in the database
 (``clinical_records``, the history). A new version is written to today's folder. If today's
@@ -24,12 +25,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, exists, insert, select, update
+from sqlalchemy import Connection, Engine, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from nccid_collector import audit
 from nccid_collector.accounts import Caller
 from nccid_collector.db import clinical_batches, clinical_records
+from nccid_collector.db_locks import held_lock, locked_transaction
 from nccid_collector.settings import ServiceSettings
 from nccid_collector.storage import WarehouseStore
 from nccid_desktop.pseudonym import is_pseudonym
@@ -90,87 +92,116 @@ class ClinicalStore:
 
     def upload_batch(self, caller: Caller, batch_id: str,
                      checked: list[ClinicalEnvelope | RowResult]) -> list[dict]:
-        """Store the envelopes that passed the checks; a refused one is its ready result."""
-        previous = self.previous_results(caller.site, batch_id)
-        if previous is not None:
-            audit.record(self.db, self.settings.now(), caller.username, caller.site,
-                         "clinical_upload", "replayed", len(previous))
-            return previous
-        self.release_held(caller.site)
+        """Store a batch once; the same ``batch_id`` again is answered with the first answer.
+
+        The envelopes passed the route's checks; a refused one arrives as its ready result.
+        The batch is worked under a lock every replica honours, so a batch re-sent to another
+        replica while the first is still working on it waits, then gets the first's answer.
+        """
+        with self.db.connect() as conn:
+            previous = self._batch_results(conn, caller.site, batch_id)
+            if previous is None:
+                with held_lock(conn, "clinical-batch", caller.site, batch_id):
+                    previous = self._batch_results(conn, caller.site, batch_id)
+                    if previous is None:
+                        return self._answer(conn, caller, batch_id, checked)
+            with conn.begin():
+                audit.record(conn, self.settings.now(), caller.username, caller.site,
+                             "clinical_upload", "replayed", len(previous))
+        return previous
+
+    def _answer(self, conn: Connection, caller: Caller, batch_id: str,
+                checked: list[ClinicalEnvelope | RowResult]) -> list[dict]:
+        self._release_held(conn, caller.site)
         results = [(item if isinstance(item, RowResult) else
-                    self._store_one(caller.site, i, item)).to_json()
+                    self._store_one(conn, caller.site, i, item)).to_json()
                    for i, item in enumerate(checked)]
-        try:
-            with self.db.begin() as conn:
-                conn.execute(insert(clinical_batches).values(
-                    site=caller.site, batch_id=batch_id, results=json.dumps(results),
-                    created_at=self.settings.now()))
-        except IntegrityError:  # the same batch answered concurrently: its answer wins
-            return self.previous_results(caller.site, batch_id) or results
         stored = sum(r["status"] == "stored" for r in results)
         rejected = sum(r["status"] == "rejected" for r in results)
         outcome = "ok" if not rejected else ("rejected" if rejected == len(results) else "partial")
-        audit.record(self.db, self.settings.now(), caller.username, caller.site,
-                     "clinical_upload", outcome, stored)
+        try:
+            with conn.begin():
+                conn.execute(insert(clinical_batches).values(
+                    site=caller.site, batch_id=batch_id, results=json.dumps(results),
+                    created_at=self.settings.now()))
+                audit.record(conn, self.settings.now(), caller.username, caller.site,
+                             "clinical_upload", outcome, stored)
+        except IntegrityError:  # answered meanwhile by a process that ignored the lock
+            return self._batch_results(conn, caller.site, batch_id) or results
         return results
 
     def previous_results(self, site: str, batch_id: str) -> list[dict] | None:
         """The answer already given to this batch, if any (a re-sent batch gets it again)."""
         with self.db.connect() as conn:
+            return self._batch_results(conn, site, batch_id)
+
+    @staticmethod
+    def _batch_results(conn: Connection, site: str, batch_id: str) -> list[dict] | None:
+        with conn.begin():
             text = conn.execute(select(clinical_batches.c.results).where(
                 clinical_batches.c.site == site, clinical_batches.c.batch_id == batch_id)).scalar()
         return json.loads(text) if text else None
 
-    def _store_one(self, site: str, index: int, envelope: ClinicalEnvelope) -> RowResult:
+    def _store_one(self, conn: Connection, site: str, index: int,
+                   envelope: ClinicalEnvelope) -> RowResult:
         digest = content_hash(envelope.record)
-        current = self._current(site, envelope.pseudonym, envelope.kind)
-        if current is not None and current.content_hash == digest:
-            if envelope.nhs_index and not current.nhs_index:
-                with self.db.begin() as conn:
-                    conn.execute(update(clinical_records).where(clinical_records.c.id == current.id)
+        # "is this version new?" and recording it are one step for every replica
+        with locked_transaction(conn, "clinical-record", site, envelope.pseudonym, envelope.kind):
+            current = self._current(conn, site, envelope.pseudonym, envelope.kind)
+            if current is not None and current.content_hash == digest:
+                if envelope.nhs_index and not current.nhs_index:
+                    conn.execute(update(clinical_records)
+                                 .where(clinical_records.c.id == current.id)
                                  .values(nhs_index=envelope.nhs_index,
                                          linkage_token=envelope.linkage_token))
-            written = current.path is not None or self._publish(current.id)
-            return RowResult(index, envelope.pseudonym, envelope.kind, "unchanged",
-                             "" if written else HELD_MESSAGE)
-        with self.db.begin() as conn:
-            row_id = conn.execute(insert(clinical_records).values(
-                site=site, pseudonym=envelope.pseudonym, kind=envelope.kind,
-                content_hash=digest, content=json.dumps(envelope.record),
-                nhs_index=envelope.nhs_index, linkage_token=envelope.linkage_token,
-                received_at=self.settings.now(), upload_date=None, path=None,
-            ).returning(clinical_records.c.id)).scalar_one()
-        written = self._publish(row_id)
-        return RowResult(index, envelope.pseudonym, envelope.kind, "stored",
-                         "" if written else HELD_MESSAGE)
+                row_id, is_new = current.id, False
+            else:
+                row_id = conn.execute(insert(clinical_records).values(
+                    site=site, pseudonym=envelope.pseudonym, kind=envelope.kind,
+                    content_hash=digest, content=json.dumps(envelope.record),
+                    nhs_index=envelope.nhs_index, linkage_token=envelope.linkage_token,
+                    received_at=self.settings.now(), upload_date=None, path=None,
+                ).returning(clinical_records.c.id)).scalar_one()
+                is_new = True
+        if is_new:
+            written = self._publish(conn, row_id)
+        else:
+            written = current.path is not None or self._publish(conn, row_id)
+        return RowResult(index, envelope.pseudonym, envelope.kind,
+                         "stored" if is_new else "unchanged", "" if written else HELD_MESSAGE)
 
-    def _current(self, site: str, pseudonym: str, kind: str):
-        with self.db.connect() as conn:
-            return conn.execute(
-                select(clinical_records).where(
-                    clinical_records.c.site == site, clinical_records.c.pseudonym == pseudonym,
-                    clinical_records.c.kind == kind,
-                ).order_by(clinical_records.c.id.desc()).limit(1)
-            ).first()
+    @staticmethod
+    def _current(conn: Connection, site: str, pseudonym: str, kind: str):
+        return conn.execute(
+            select(clinical_records).where(
+                clinical_records.c.site == site, clinical_records.c.pseudonym == pseudonym,
+                clinical_records.c.kind == kind,
+            ).order_by(clinical_records.c.id.desc()).limit(1)
+        ).first()
 
-    def _publish(self, row_id: int) -> bool:
+    def _publish(self, conn: Connection, row_id: int) -> bool:
         """Write one version to today's folder; False when a different file is already there."""
-        with self.db.connect() as conn:
-            row = conn.execute(select(clinical_records).where(clinical_records.c.id == row_id)).one()
+        with conn.begin():
+            row = conn.execute(select(clinical_records)
+                               .where(clinical_records.c.id == row_id)).one()
         today = self.settings.today()
         relative = self.store.clinical_path(row.site, today, row.pseudonym, row.kind)
         record = json.loads(row.content)
-        if not self.store.write_json_new(relative, record):
-            existing = json.loads(self.store.read_bytes(relative))
-            if content_hash(existing) != row.content_hash:
-                return False  # a same-day correction: held until a later folder
-        with self.db.begin() as conn:
+        with locked_transaction(conn, "warehouse-object", relative):  # one writer per name
+            if not self.store.write_json_new(relative, record, lock_held=True):
+                existing = json.loads(self.store.read_bytes(relative))
+                if content_hash(existing) != row.content_hash:
+                    return False  # a same-day correction: held until a later folder
             conn.execute(update(clinical_records).where(clinical_records.c.id == row_id)
                          .values(path=relative, upload_date=today))
         return True
 
     def release_held(self, site: str | None = None) -> int:
         """Write the newest held version of each record whose folder is now free."""
+        with self.db.connect() as conn:
+            return self._release_held(conn, site)
+
+    def _release_held(self, conn: Connection, site: str | None) -> int:
         newer = clinical_records.alias("newer")
         query = select(clinical_records.c.id).where(
             clinical_records.c.path.is_(None),
@@ -181,9 +212,9 @@ class ClinicalStore:
         )
         if site is not None:
             query = query.where(clinical_records.c.site == site)
-        with self.db.connect() as conn:
+        with conn.begin():
             held = [row.id for row in conn.execute(query)]
-        released = sum(self._publish(row_id) for row_id in held)
+        released = sum(self._publish(conn, row_id) for row_id in held)
         if released:
             log.info("released %d held clinical record version(s)", released)
         return released

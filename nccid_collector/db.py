@@ -9,6 +9,7 @@ tokens are ciphertext only the data controller can open.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from sqlalchemy import (
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    text,
 )
 
 from nccid_collector.schema_upgrade import add_missing_columns
@@ -153,24 +155,66 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+#: The address forms README and ``--help`` give, and the driver-qualified ones older set-ups use.
+POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
+#: Preferred first: psycopg 3 is the maintained driver (and SQLAlchemy 2.1's default).
+POSTGRES_DRIVERS = ("psycopg", "psycopg2")
+#: Connections per process. A request holds at most two at once (a clinical batch's own and
+#: one for a warehouse write lock) and the web server runs at most 40 at a time, so more than
+#: 40 connections means a request waiting for its second always gets it.
+POOL_SIZE = 10
+POOL_OVERFLOW = 40
+#: Serialises table creation when several replicas start at once on one PostgreSQL database.
+_SCHEMA_LOCK = 0x6E63636964  # "nccid"
+
+
+def installed_postgres_driver() -> str | None:
+    return next((name for name in POSTGRES_DRIVERS if importlib.util.find_spec(name)), None)
+
+
+def engine_url(url: str) -> str:
+    """The SQLAlchemy URL for a ``--db`` address, naming the PostgreSQL driver installed here.
+
+    ``postgresql://user@host:port/name`` (the documented form), ``postgres://`` and the
+    ``+psycopg`` / ``+psycopg2`` forms all work with whichever driver is installed.
+    """
+    scheme, sep, rest = url.partition("://")
+    if url.startswith("sqlite:"):
+        return url
+    if not sep or scheme.lower() not in POSTGRES_SCHEMES:
+        raise ConfigError("The database must be a sqlite:/// path or a postgresql:// address "
+                          "(postgresql://user@host:port/name).")
+    driver = installed_postgres_driver()
+    if driver is None:
+        raise ConfigError("The PostgreSQL driver is not installed: "
+                          "pip install 'nccid-desktop[service]' (it brings psycopg).")
+    return f"postgresql+{driver}://{rest}"
+
+
 def open_database(url: str) -> Engine:
     """An engine for ``sqlite:///...`` or ``postgresql://...`` with every table created.
 
     Statement parameters are hidden from SQLAlchemy's errors and logs: they can be sealed
     site keys, pseudonyms or NHS indexes, and a failed statement's message reaches the log.
+    On PostgreSQL the tables are created under an advisory lock, so replicas starting at the
+    same moment on an empty database do not trip over each other's ``CREATE TABLE``.
     """
-    if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg2:")):
-        raise ConfigError("The database must be a sqlite:/// path or a postgresql:// address.")
+    url = engine_url(url)
     try:
         if url.startswith("sqlite:"):
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
                                    hide_parameters=True)
             event.listen(engine, "connect", _tune_sqlite)
+            with engine.begin() as conn:
+                metadata.create_all(conn)
+                add_missing_columns(conn, metadata)
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                                   hide_parameters=True)
-        metadata.create_all(engine)
-        add_missing_columns(engine, metadata)
+            engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE,
+                                   max_overflow=POOL_OVERFLOW, hide_parameters=True)
+            with engine.begin() as conn:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+                metadata.create_all(conn)
+                add_missing_columns(conn, metadata)
     except Exception as exc:  # driver errors carry the URL, which may hold a password
         raise ConfigError(
             f"The collection service database cannot be opened ({type(exc).__name__})."

@@ -12,10 +12,12 @@ from sqlalchemy import Engine
 
 from nccid_collector.clinical import ClinicalStore
 from nccid_collector.db import open_database
+from nccid_collector.db_locks import object_writer_lock
+from nccid_collector.objectstore import open_object_store
 from nccid_collector.secrets_at_rest import MasterKey
 from nccid_collector.settings import ServiceSettings
 from nccid_collector.site_secrets import prepare_master_key
-from nccid_collector.storage import WarehouseStore
+from nccid_collector.storage import SPOOL_DIR, WarehouseStore
 from nccid_collector.stow import ImageStore
 from nccid_desktop.errors import ConfigError
 
@@ -31,6 +33,7 @@ class CollectorService:
 
     def close(self) -> None:
         self.db.dispose()
+        self.store.objects.close()
 
 
 def open_service(settings: ServiceSettings) -> CollectorService:
@@ -44,6 +47,25 @@ def open_service(settings: ServiceSettings) -> CollectorService:
     except BaseException:
         db.dispose()
         raise
-    store = WarehouseStore(settings.data_dir)
+    try:
+        store = open_warehouse(settings, object_writer_lock(db))
+    except BaseException:
+        db.dispose()
+        raise
     return CollectorService(settings, db, master_key, store, ClinicalStore(db, store, settings),
                             ImageStore(db, store, settings))
+
+
+def open_warehouse(settings: ServiceSettings, writer_lock=None) -> WarehouseStore:
+    """The warehouse the settings name, checked usable (reachable, writable, create-only).
+
+    ``writer_lock`` serialises the writers of one object name (every replica's, when it comes
+    from the shared database: :func:`db_locks.object_writer_lock`).
+    """
+    objects = open_object_store(settings.storage_address)
+    objects.check()
+    try:
+        return WarehouseStore(objects, spool_dir=settings.data_dir / SPOOL_DIR,
+                              writer_lock=writer_lock)
+    except OSError as exc:
+        raise ConfigError(f"The data folder {settings.data_dir} cannot be written.") from exc

@@ -1,4 +1,5 @@
-"""What a running collection service needs to know: where, which database and key, which limits.
+"""What a running collection service needs to know: where, which database, warehouse and key, which
+limits.
 
 Why a value object with a clock: the security rules (90-day renewal, 15-minute lock-out,
 expiring sessions, upload dates) all depend on the time, and tests must move the clock
@@ -25,6 +26,9 @@ def system_clock() -> float:
 class ServiceSettings:
     data_dir: Path
     db_url: str | None = None
+    #: where the warehouse objects live: a folder path or ``s3://bucket[/prefix]``
+    #: (default: the data folder, as before storage was configurable)
+    storage: str | None = None
     #: the key that seals site secrets; kept outside the database (default: in ``data_dir``)
     master_key_file: Path | None = None
     session_minutes: int = 8 * 60
@@ -42,6 +46,10 @@ class ServiceSettings:
     def master_key_path(self) -> Path:
         return Path(self.master_key_file) if self.master_key_file else (
             self.data_dir / MASTER_KEY_FILE_NAME)
+
+    @property
+    def storage_address(self) -> str:
+        return str(self.storage) if self.storage else str(self.data_dir)
 
     @property
     def database_url(self) -> str:

@@ -1,22 +1,30 @@
-"""The warehouse raw layout on disk, written atomically and never overwritten.
+"""The warehouse raw layout: checked names over an object store, written once, never overwritten.
 
-Why hard links: a file is first written and fsynced under a temporary name in the data
-folder, then linked to its final name. ``os.link`` fails if the name exists, so "write unless
-present" is one atomic step even with several workers, and a crash leaves either no file or a
-complete one, never half a JSON or half a DICOM file where the NCCID loader would read it.
+Why a facade: the service, the administration commands and the tests speak of the raw layout
+(``raw-<site>/<YYYY-MM-DD>/data/<Pseudonym>_<kind>.json`` and
+``raw-<site>/<YYYY-MM-DD>/images/<SOPInstanceUID>.dcm``, nccid-formats.md §4), while where
+the bytes live (a folder or an S3 bucket, :mod:`nccid_collector.objectstore`) is a deployment
+choice. Every name is built here from checked site codes, dates, pseudonyms and UIDs, and every
+write is create-only: an object already present is never overwritten, and a crash leaves
+either nothing or the whole object under its name.
 
-Layout (nccid-formats.md §4): ``raw-<site>/<YYYY-MM-DD>/data/<Pseudonym>_<kind>.json`` and
-``raw-<site>/<YYYY-MM-DD>/images/<SOPInstanceUID>.dcm``.
+Uploaded images are first spooled to local files (``spool_file``): in the warehouse folder
+itself for the folder back end (so publishing is a hard link), in the service's data folder
+otherwise. Spool files left by a crash are swept at start.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
+from nccid_collector.db_locks import process_lock
+from nccid_collector.objectstore import FolderStore, ObjectStore, StoredObject
 from nccid_desktop.keys import check_site_code
 from nccid_desktop.pseudonym import is_pseudonym
 
@@ -31,15 +39,27 @@ def is_uid(value: str) -> bool:
 
 
 class WarehouseStore:
-    """Writes into ``root`` only through names built from checked site codes, dates and UIDs."""
+    """Writes into ``objects`` only through names built from checked site codes, dates and UIDs."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.spool = self.root / SPOOL_DIR
+    def __init__(self, objects: ObjectStore | Path, spool_dir: Path | None = None,
+                 writer_lock: Callable[[str], AbstractContextManager[None]] | None = None) -> None:
+        if not isinstance(objects, ObjectStore):
+            objects = FolderStore(Path(objects))
+        self.objects = objects
+        #: held around every write of one name (the service passes one all replicas share)
+        self.writer_lock = writer_lock or (lambda name: process_lock("warehouse-object", name))
+        chosen = objects.preferred_spool or spool_dir
+        if chosen is None:
+            raise ValueError("a spool folder is needed for this object store")
+        self.spool = Path(chosen)
         self.spool.mkdir(parents=True, exist_ok=True)
 
     def sweep_spool(self, now: float, max_age_seconds: int = STALE_SPOOL_SECONDS) -> int:
-        """Delete spool files left by a crash (old enough that no request still owns them)."""
+        """Delete spool files and unfinished uploads left by a crash (old enough to be orphans).
+
+        ``now`` is the service's clock, compared with the spool files' times; the object
+        store's own leftovers carry the store's times, so they are judged by the real time.
+        """
         removed = 0
         for leftover in self.spool.glob("part-*.tmp"):
             try:
@@ -48,10 +68,10 @@ class WarehouseStore:
                     removed += 1
             except FileNotFoundError:
                 continue
-        return removed
+        return removed + self.objects.sweep(time.time(), max_age_seconds)
 
     def spool_file(self) -> Path:
-        """A fresh temporary path on the same file system as the warehouse."""
+        """A fresh temporary path for one incoming part, where publishing it is cheapest."""
         return self.spool / f"part-{secrets.token_hex(12)}.tmp"
 
     def clinical_path(self, site: str, date: str, pseudonym: str, kind: str) -> str:
@@ -70,46 +90,46 @@ class WarehouseStore:
             raise ValueError("not a warehouse folder")
         return f"raw-{site}/{date}"
 
+    @staticmethod
+    def site_prefix(site: str) -> str:
+        """The prefix of everything one site ever uploaded (every date folder)."""
+        if check_site_code(site) != site:
+            raise ValueError("not a site code")
+        return f"raw-{site}/"
+
     def exists(self, relative: str) -> bool:
-        return (self.root / relative).exists()
+        return self.objects.exists(relative)
 
     def read_bytes(self, relative: str) -> bytes:
-        return (self.root / relative).read_bytes()
+        return self.objects.get_bytes(relative)
 
-    def write_json_new(self, relative: str, record: dict[str, str]) -> bool:
-        """Write ``record`` as a new file; False (and nothing written) when the name exists."""
-        tmp = self.spool_file()
-        with open(tmp, "wb") as handle:
-            handle.write(json.dumps(record, indent=2, ensure_ascii=False).encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        return self.publish_new(tmp, relative)
+    def list(self, prefix: str) -> Iterator[StoredObject]:
+        """Complete warehouse objects under a ``raw-...`` prefix, in name order."""
+        if not prefix.startswith("raw-"):
+            raise ValueError("warehouse listings start at a site folder")
+        return self.objects.list(prefix)
 
-    def publish_new(self, tmp: Path, relative: str) -> bool:
-        """Move a complete, fsynced spool file to ``relative`` unless that name exists."""
-        final = self.root / relative
-        final.parent.mkdir(parents=True, exist_ok=True)
+    def _writing(self, relative: str, lock_held: bool) -> AbstractContextManager[None]:
+        return nullcontext() if lock_held else self.writer_lock(relative)
+
+    def write_json_new(self, relative: str, record: dict[str, str], *,
+                       lock_held: bool = False) -> bool:
+        """Write ``record`` as a new object; False (and nothing written) when the name exists.
+
+        ``lock_held``: the caller already holds this name's writer lock (on its own connection).
+        """
+        with self._writing(relative, lock_held):
+            return self.objects.put_bytes_new(relative, record_bytes(record))
+
+    def publish_new(self, tmp: Path, relative: str, *, lock_held: bool = False) -> bool:
+        """Store a complete spool file as ``relative`` unless that name exists; the file is consumed."""
         try:
-            os.link(tmp, final)
-        except FileExistsError:
-            return False
+            with self._writing(relative, lock_held):
+                return self.objects.put_file_new(relative, tmp)
         finally:
             tmp.unlink(missing_ok=True)
-        _fsync_dir(final.parent)
-        return True
 
 
-def fsync_file(path: Path) -> None:
-    with open(path, "rb+") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def record_bytes(record: dict[str, str]) -> bytes:
+    """A clinical record exactly as the warehouse holds it (UTF-8 JSON, two-space indent)."""
+    return json.dumps(record, indent=2, ensure_ascii=False).encode("utf-8")

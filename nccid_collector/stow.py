@@ -16,13 +16,15 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from nccid_collector.accounts import Caller
 from nccid_collector.db import images
+from nccid_collector.db_locks import locked_transaction
+from nccid_collector.objectstore import StorageError
 from nccid_collector.settings import ServiceSettings
-from nccid_collector.storage import WarehouseStore, fsync_file, is_uid
+from nccid_collector.storage import WarehouseStore, is_uid
 
 log = logging.getLogger(__name__)
 
@@ -88,40 +90,60 @@ class ImageStore:
         return InstanceOutcome(facts.sop_class_uid, facts.sop_instance_uid, True,
                                newly_stored=newly, pseudonym=facts.pseudonym)
 
-    def _existing(self, uid: str):
-        with self.db.connect() as conn:
+    @staticmethod
+    def _existing(conn: Connection, uid: str):
+        with conn.begin():
             return conn.execute(select(images).where(images.c.sop_instance_uid == uid)).first()
 
     def _store(self, site: str, facts: InstanceFacts, spooled: Path, size: int) -> bool:
-        row = self._existing(facts.sop_instance_uid)
-        if row is None:
-            today = self.settings.today()
-            relative = self.store.image_path(site, today, facts.sop_instance_uid)
+        """Record the instance, then publish it under its name's writer lock (every replica's).
+
+        One connection does it all: the lock is a transaction on it, so a replica killed
+        mid-upload releases it, and the row says ``complete`` only once the object is whole.
+        """
+        with self.db.connect() as conn:
+            row = self._existing(conn, facts.sop_instance_uid)
+            if row is None:
+                row = self._record(conn, site, facts, size)
+            if row.site != site:
+                raise Refused("An instance with this SOP Instance UID is held for another site.",
+                              code="held_for_another_site")
+            if row.complete:
+                return False
             try:
-                with self.db.begin() as conn:
-                    conn.execute(insert(images).values(
-                        site=site, sop_instance_uid=facts.sop_instance_uid,
-                        sop_class_uid=facts.sop_class_uid, pseudonym=facts.pseudonym,
-                        study_uid=facts.study_uid, series_uid=facts.series_uid,
-                        modality=facts.modality, size=size, upload_date=today, path=relative,
-                        complete=False, received_at=self.settings.now()))
-            except IntegrityError:
-                row = self._existing(facts.sop_instance_uid)
-                if row is None:
-                    raise Refused("The instance could not be recorded; send it again.",
-                                  PROCESSING_FAILURE, code="processing_failure") from None
-            else:
-                row = self._existing(facts.sop_instance_uid)
-        if row.site != site:
-            raise Refused("An instance with this SOP Instance UID is held for another site.",
-                          code="held_for_another_site")
-        if row.complete:
-            return False
-        fsync_file(spooled)
-        self.store.publish_new(spooled, row.path)  # an existing file is the same instance
-        with self.db.begin() as conn:
-            conn.execute(update(images).where(images.c.id == row.id).values(complete=True))
+                with locked_transaction(conn, "warehouse-object", row.path):
+                    done = conn.execute(select(images.c.complete)
+                                        .where(images.c.id == row.id)).scalar()
+                    if done:
+                        return False
+                    # an existing object is the same instance (sent before a crash)
+                    self.store.publish_new(spooled, row.path, lock_held=True)
+                    conn.execute(update(images).where(images.c.id == row.id)
+                                 .values(complete=True))
+            except StorageError as failed:
+                log.warning("An instance could not be stored: %s", failed.message)
+                raise Refused("The warehouse could not store the instance just now; send it "
+                              "again.", PROCESSING_FAILURE, code="storage_unavailable") from None
         return True
+
+    def _record(self, conn: Connection, site: str, facts: InstanceFacts, size: int):
+        today = self.settings.today()
+        try:
+            with conn.begin():
+                return conn.execute(insert(images).values(
+                    site=site, sop_instance_uid=facts.sop_instance_uid,
+                    sop_class_uid=facts.sop_class_uid, pseudonym=facts.pseudonym,
+                    study_uid=facts.study_uid, series_uid=facts.series_uid,
+                    modality=facts.modality, size=size, upload_date=today,
+                    path=self.store.image_path(site, today, facts.sop_instance_uid),
+                    complete=False, received_at=self.settings.now(),
+                ).returning(*images.c)).one()
+        except IntegrityError:  # recorded meanwhile by another request or replica
+            row = self._existing(conn, facts.sop_instance_uid)
+            if row is None:
+                raise Refused("The instance could not be recorded; send it again.",
+                              PROCESSING_FAILURE, code="processing_failure") from None
+            return row
 
     def known(self, site: str, uids: list[str]) -> list[str]:
         wanted = [u for u in dict.fromkeys(uids) if is_uid(u)]

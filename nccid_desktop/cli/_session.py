@@ -125,6 +125,9 @@ def print_report(report: UploadReport, outbox: Outbox,
     if "image" in kinds:
         print(f"Images: {report.images_stored} stored, {report.images_already_held} already "
               "held.")
+    if report.deferred:
+        print(f"{report.deferred} images could not be taken by the service just now (its "
+              "storage is unavailable); they are kept and sent next time.")
     for problem in report.problems:
         print(f"Not accepted: {problem}")
     left = sum(outbox.count_pending(kind) for kind in kinds)

@@ -212,6 +212,15 @@ class Outbox:
         """The service refused the item; keep the reason (scrubbed), drop the staging file."""
         self._finish([item_id], "failed", scrub(reason)[:500])
 
+    def requeue(self, ids: list[int]) -> None:
+        """The service could not take these items just now (not a refusal): back to
+        ``staged``, staging files kept, so the next run (or ``nccid resume``) sends them."""
+        if not ids:
+            return
+        with transaction(self._db, self._lock) as db:
+            db.executemany("UPDATE items SET state = 'staged', batch_id = NULL, updated_at = ? "
+                           "WHERE id = ?", [(_now(), item_id) for item_id in ids])
+
     def _finish(self, ids: list[int], state: State, reason: str | None) -> None:
         if not ids:
             return

@@ -7,8 +7,11 @@ or GUI provides) and carrying on with the same batch, so nothing queued is lost 
 
 A refusal is final for what it refuses: a refused record or image is marked failed with the
 service's words (naming the row or the de-identified file, and what to do), and the rest of the
-job goes on. When the service refuses a whole request (:class:`RefusedError`), its items are
-sent one by one, so one bad item cannot hold the others back nor be sent again for ever.
+job goes on. An image the service could not take *just now* (its warehouse unavailable, a
+failure on its side: :data:`TRY_AGAIN_CODES`) is not refused: it goes back in the queue and the
+run stops sending images, so it is neither lost nor retried for ever in one run. When the
+service refuses a whole request (:class:`RefusedError`), its items are sent one by one, so
+one bad item cannot hold the others back nor be sent again for ever.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from nccid_desktop.transport.stow import (
 )
 
 log = logging.getLogger(__name__)
+#: Per-image answers that mean "not now", not "never": the image is queued again.
+TRY_AGAIN_CODES = frozenset({"storage_unavailable", "processing_failure"})
 
 RECORD_BATCH_COUNT = 100
 ALL_KINDS: tuple[ItemKind, ...] = ("record", "image")
@@ -50,10 +55,21 @@ class UploadReport:
     images_already_held: int = 0
     problems: list[str] = field(default_factory=list)
     paused: bool = False
+    #: Images the service could not take just now: queued again for the next run.
+    deferred: int = 0
 
     @property
     def failed(self) -> int:
         return len(self.problems)
+
+    def add(self, other: UploadReport) -> None:
+        """Fold another run's counts into this one (a job is sent over several runs)."""
+        self.records_stored += other.records_stored
+        self.records_unchanged += other.records_unchanged
+        self.images_stored += other.images_stored
+        self.images_already_held += other.images_already_held
+        self.deferred += other.deferred
+        self.problems += other.problems
 
 
 @dataclass(frozen=True)
@@ -122,6 +138,8 @@ class Uploader:
             self._skip_known_images(report, cancel, answered)
             while batch := next_batch("image", self.image_batch_count, self.image_batch_bytes):
                 self._with_session(partial(self._send_images, batch, report, cancel, answered))
+                if report.deferred:
+                    break  # the service is struggling: the rest waits for the next run
         log.info("Upload run: %d records stored, %d unchanged, %d images stored, %d already held, "
                  "%d refused%s", report.records_stored, report.records_unchanged,
                  report.images_stored, report.images_already_held, report.failed,
@@ -214,8 +232,12 @@ class Uploader:
             result = self._images_one_by_one(stow, items, refused, cancel)
         self.outbox.acknowledge([i.id for i in batch.items if i.item_key in result.stored])
         report.images_stored += sum(1 for i in batch.items if i.item_key in result.stored)
+        later = [i for i in batch.items if i.item_key not in result.stored
+                 and result.codes.get(i.item_key) in TRY_AGAIN_CODES]
+        self.outbox.requeue([i.id for i in later])
+        report.deferred += len(later)
         for item in batch.items:
-            if item.item_key in result.stored:
+            if item.item_key in result.stored or item in later:
                 continue
             problem = refusal_message(
                 f"Image {item.item_key}.dcm of {item.pseudonym or 'an unknown patient'}",
@@ -223,7 +245,8 @@ class Uploader:
                 result.codes.get(item.item_key))
             report.problems.append(problem)
             self.outbox.fail(item.id, problem)
-        _answer(answered, batch, {i.id for i in batch.items if i.item_key in result.stored})
+        _answer(answered, batch, {i.id for i in batch.items if i.item_key in result.stored},
+                later={i.id for i in later})
 
     @staticmethod
     def _images_one_by_one(stow: StowClient, items: list[StowItem], refused: RefusedError,
@@ -244,7 +267,10 @@ class Uploader:
         return result
 
 
-def _answer(answered: BatchCallback, batch: Batch, acknowledged_ids: set[int]) -> None:
+def _answer(answered: BatchCallback, batch: Batch, acknowledged_ids: set[int],
+            later: Collection[int] = ()) -> None:
+    """Tell the caller what the service holds and what it refused (not what waits for later)."""
     answered(BatchAnswered(
         batch.kind, tuple(i.item_key for i in batch.items if i.id in acknowledged_ids),
-        tuple(i.item_key for i in batch.items if i.id not in acknowledged_ids), batch.size))
+        tuple(i.item_key for i in batch.items
+              if i.id not in acknowledged_ids and i.id not in later), batch.size))

@@ -137,7 +137,7 @@ class ResumeRun:
                 answered: BatchCallback, cancel: CancelToken) -> None:
         report = Uploader(self.client, self.outbox, reauthenticate=self.reauthenticate).run(
             cancel=cancel, kinds=kinds, on_batch=answered, pause=self._pause)
-        _add(outcome.upload, report)
+        outcome.upload.add(report)
 
     def _finish(self, job: JobSummary, bar: OverallBar, outcome: ResumeOutcome,
                 progress: ProgressCallback, cancel: CancelToken) -> JobEnding:
@@ -152,16 +152,8 @@ class ResumeRun:
             send.task(progress, cancel)
         finally:
             self.current = None
-            _add(outcome.upload, send.upload)
+            outcome.upload.add(send.upload)
         return send.ending()
-
-
-def _add(total: UploadReport, report: UploadReport) -> None:
-    total.records_stored += report.records_stored
-    total.records_unchanged += report.records_unchanged
-    total.images_stored += report.images_stored
-    total.images_already_held += report.images_already_held
-    total.problems += report.problems
 
 
 def drop_job(outbox: Outbox, job_id: int) -> JobSummary:

@@ -274,10 +274,7 @@ class SendJob:
         report = Uploader(self.client, self.outbox, reauthenticate=self.reauthenticate,
                           image_batch_count=SEND_BATCH_COUNT).run(
             cancel=cancel, kinds=IMAGES_ONLY, on_batch=self._answered, pause=self._pause)
-        total = self.upload
-        total.images_stored += report.images_stored
-        total.images_already_held += report.images_already_held
-        total.problems += report.problems
+        self.upload.add(report)
 
     def _answered(self, answer: BatchAnswered) -> None:
         for keys, attribute in ((answer.acknowledged, "sent"), (answer.refused, "failed_upload")):

@@ -85,6 +85,18 @@ def dicom_file(path: Path, pseudonym: str, *, study_uid: str | None = None,
     return path
 
 
+def large_dicom_file(path: Path, pseudonym: str, size: int) -> Path:
+    """A de-identified-looking instance with about ``size`` bytes of 8-bit pixels."""
+    columns = 4096
+    rows = max(1, size // columns)
+    dicom_file(path, pseudonym)
+    dataset = pydicom.dcmread(path)
+    dataset.Rows, dataset.Columns = rows, columns
+    dataset.PixelData = bytes(i % 251 for i in range(columns)) * rows
+    dataset.save_as(path, enforce_file_format=True)
+    return path
+
+
 def stow_body(parts: list[bytes], boundary: str = "nccid-test-boundary",
               part_type: str = "application/dicom") -> tuple[bytes, dict[str, str]]:
     """A multipart/related body and its headers, exactly as docs/api.md describes."""

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import sqlalchemy
 
+from nccid_collector.db import engine_url
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
@@ -43,15 +45,17 @@ class PostgresCluster:
         return self.root / "data"
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
+        """The address in the form README and ``--help`` give (no driver named)."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     template: str | None = None
 
-    def new_database(self) -> str:
-        """A fresh database, copied from ``template`` when one was prepared (much faster)."""
+    def new_database(self, *, empty: bool = False) -> str:
+        """A fresh database, copied from ``template`` (with the service's tables) unless
+        ``empty`` or no template was prepared."""
         name = f"t_{secrets.token_hex(6)}"
-        engine = sqlalchemy.create_engine(self.url(), isolation_level="AUTOCOMMIT")
-        source = f' TEMPLATE "{self.template}"' if self.template else ""
+        engine = sqlalchemy.create_engine(engine_url(self.url()), isolation_level="AUTOCOMMIT")
+        source = f' TEMPLATE "{self.template}"' if self.template and not empty else ""
         with engine.connect() as conn:
             conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"{source}'))
         engine.dispose()
@@ -74,7 +78,7 @@ def start_cluster() -> PostgresCluster:
                                 "-A", "trust", "--no-sync", "-E", "UTF8"),
                    capture_output=True, timeout=120, check=True)
     options = (f"-p {cluster.port} -k {root} -h 127.0.0.1 -c fsync=off "
-               "-c synchronous_commit=off -c full_page_writes=off")
+               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=400")
     started = subprocess.run(
         _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(cluster.data), "-o", options,
                      "-l", str(root / "server.log"), "-w", "start"),

@@ -20,19 +20,22 @@ from tests.collector.client import signed_in
 from tests.collector.payloads import batch, dicom_file, envelope, stow_body
 from tests.collector.planted import NHS_FORMS, cases, planted_file
 from tests.collector.service_setup import keys_of
+from tests.collector.warehouse_view import WarehouseView
 
 PLANTED_CASES = list(cases())
 FUZZ = settings(max_examples=30, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))
 
 
-def _written(root: Path) -> list[tuple[Path, bytes]]:
-    return [(p, p.read_bytes()) for p in root.rglob("*") if p.is_file()]
+def _written(root: Path, warehouse: WarehouseView) -> list[tuple[str, bytes]]:
+    """Every file in the service's folder and every object in its warehouse (S3 or folder)."""
+    return ([(p.name, p.read_bytes()) for p in root.rglob("*") if p.is_file()]
+            + list(warehouse.contents().items()))
 
 
-def _identifiers_in(root: Path) -> list[tuple[str, str]]:
+def _identifiers_in(root: Path, warehouse: WarehouseView) -> list[tuple[str, str]]:
     """Planted NHS numbers (any form, UTF-8 or UTF-16 free) in anything the service wrote."""
-    return [(path.name, form) for path, data in _written(root) for form in NHS_FORMS
+    return [(name, form) for name, data in _written(root, warehouse) for form in NHS_FORMS
             if form.encode("utf-8") in data]
 
 
@@ -42,7 +45,7 @@ def pseudonym(service) -> str:
 
 
 def test_every_element_the_profile_covers_is_refused_when_planted(live, service, pseudonym,
-                                                                  tmp_path) -> None:
+                                                                  tmp_path, warehouse) -> None:
     assert len(PLANTED_CASES) > 700
     api = signed_in(live.url, "imager1")
     files = [planted_file(tmp_path, pseudonym, case, n) for n, case in enumerate(PLANTED_CASES)]
@@ -59,9 +62,9 @@ def test_every_element_the_profile_covers_is_refused_when_planted(live, service,
     assert set(refused) == set(sent)
     assert all(code in {"identifying_attribute", "identifier_value", "not_pseudonymised"}
                for code, _ in refused.values())
-    assert list(live.settings.data_dir.glob("raw-*/*/images/*")) == []
+    assert warehouse.keys("raw-*/*/images/*") == []
     assert list(service.store.spool.iterdir()) == []
-    assert _identifiers_in(live.settings.data_dir) == []
+    assert _identifiers_in(live.settings.data_dir, warehouse) == []
     reasons = {r["reason"] for r in audit.entries(service.db, kind="refused")}
     assert len(reasons) > 100, "each rule and attribute has its audit row"
 
@@ -89,7 +92,7 @@ def _body_variants(parts: list[bytes], variant: str) -> tuple[bytes, dict[str, s
 
 
 def test_malformed_and_planted_stow_bodies_never_cause_a_server_error(live, service, pseudonym,
-                                                                     tmp_path) -> None:
+                                                                     tmp_path, warehouse) -> None:
     api = signed_in(live.url, "imager1")
     counter = iter(range(10**6))
 
@@ -117,14 +120,14 @@ def test_malformed_and_planted_stow_bodies_never_cause_a_server_error(live, serv
         assert response.status_code < 500, response.text[:300]
 
     run()
-    for path in live.settings.data_dir.glob("raw-*/*/images/*.dcm"):
-        assert check_conformance(path.read_bytes()).problems == []
-    assert _identifiers_in(live.settings.data_dir) == []
+    for key in warehouse.keys("raw-*/*/images/*.dcm"):
+        assert check_conformance(warehouse.read(key)).problems == []
+    assert _identifiers_in(live.settings.data_dir, warehouse) == []
     assert list(service.store.spool.iterdir()) == []
 
 
-def test_records_with_identifiers_in_any_field_in_any_digits_are_never_stored(live,
-                                                                               service) -> None:
+def test_records_with_identifiers_in_any_field_in_any_digits_are_never_stored(
+        live, service, warehouse) -> None:
     keys = keys_of(service, "RSH")
     nurse = signed_in(live.url, "nurse1")
     counter = iter(range(10**6))
@@ -145,5 +148,5 @@ def test_records_with_identifiers_in_any_field_in_any_digits_are_never_stored(li
         assert result["status"] == "rejected" and result["field"] == field, result
 
     run()
-    assert list(live.settings.data_dir.glob("raw-*/*/data/*")) == []
-    assert _identifiers_in(live.settings.data_dir) == []
+    assert warehouse.keys("raw-*/*/data/*") == []
+    assert _identifiers_in(live.settings.data_dir, warehouse) == []

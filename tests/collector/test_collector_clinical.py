@@ -21,7 +21,7 @@ def _post(api, payload):
     return response.json()["results"]
 
 
-def test_records_land_in_the_raw_layout_without_the_nhs_index(live, service) -> None:
+def test_records_land_in_the_raw_layout_without_the_nhs_index(live, service, warehouse) -> None:
     keys = keys_of(service, "RSH")
     data = envelope(keys, "RR10000001", "data", nhs=VALID_NHS_NUMBERS[0])
     status = envelope(keys, "RR10000002", "status", nhs=VALID_NHS_NUMBERS[1])
@@ -29,12 +29,11 @@ def test_records_land_in_the_raw_layout_without_the_nhs_index(live, service) -> 
     assert [r["status"] for r in results] == ["stored", "stored"]
     assert results[0] == {"index": 0, "pseudonym": data.pseudonym, "kind": "data",
                           "status": "stored", "message": "", "code": None, "field": None}
-    folder = live.settings.data_dir / f"raw-RSH/{TODAY}/data"
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [f"{data.pseudonym}_data.json", f"{status.pseudonym}_status.json"])
-    written = json.loads((folder / f"{data.pseudonym}_data.json").read_text())
-    assert written == data.record
-    text = (folder / f"{data.pseudonym}_data.json").read_text()
+    folder = f"raw-RSH/{TODAY}/data"
+    assert warehouse.keys() == sorted(
+        [f"{folder}/{data.pseudonym}_data.json", f"{folder}/{status.pseudonym}_status.json"])
+    text = warehouse.read(f"{folder}/{data.pseudonym}_data.json").decode("utf-8")
+    assert json.loads(text) == data.record
     assert data.nhs_index not in text and data.linkage_token not in text
     with service.db.connect() as conn:
         row = conn.execute(select(clinical_records).where(
@@ -42,7 +41,7 @@ def test_records_land_in_the_raw_layout_without_the_nhs_index(live, service) -> 
     assert row.nhs_index == data.nhs_index and row.linkage_token == data.linkage_token
 
 
-def test_the_same_batch_twice_stores_nothing_twice(live) -> None:
+def test_the_same_batch_twice_stores_nothing_twice(live, warehouse) -> None:
     api = signed_in(live.url, "nurse1")
     keys = keys_of(live.service, "RSH")
     payload = batch(*(envelope(keys, f"RR2000{i:04d}") for i in range(20)), batch_id="batch-A")
@@ -51,12 +50,13 @@ def test_the_same_batch_twice_stores_nothing_twice(live) -> None:
     assert first == again and {r["status"] for r in first} == {"stored"}
     resent = _post(api, {**payload, "batch_id": "batch-B"})
     assert {r["status"] for r in resent} == {"unchanged"}
-    assert len(list(live.settings.data_dir.glob("raw-RSH/*/data/*.json"))) == 20
+    assert len(warehouse.keys("raw-RSH/*/data/*.json")) == len(warehouse.keys()) == 20
     with live.service.db.connect() as conn:
         assert len(conn.execute(select(clinical_records.c.id)).all()) == 20
 
 
-def test_a_same_day_correction_is_held_then_written_to_the_next_days_folder(live, clock) -> None:
+def test_a_same_day_correction_is_held_then_written_to_the_next_days_folder(live, clock,
+                                                                            warehouse) -> None:
     api = signed_in(live.url, "nurse1")
     keys = keys_of(live.service, "RSH")
     original = envelope(keys, "RR30000001", Age="54")
@@ -65,14 +65,15 @@ def test_a_same_day_correction_is_held_then_written_to_the_next_days_folder(live
     held = _post(api, batch(corrected))[0]
     assert held["status"] == "stored" and "tomorrow" in held["message"]
     name = f"{original.pseudonym}_data.json"
-    today_file = live.settings.data_dir / f"raw-RSH/{TODAY}/data/{name}"
-    assert json.loads(today_file.read_text())["Age"] == "54"  # never overwritten
+    today_file = f"raw-RSH/{TODAY}/data/{name}"
+    assert json.loads(warehouse.read(today_file))["Age"] == "54"  # never overwritten
     clock.advance(days=1)
     api = signed_in(live.url, "nurse1")  # yesterday's session has expired
     _post(api, batch())  # any later batch (or a restart) releases held corrections
-    tomorrow_file = live.settings.data_dir / f"raw-RSH/2026-11-26/data/{name}"
-    assert json.loads(tomorrow_file.read_text())["Age"] == "45"
-    assert json.loads(today_file.read_text())["Age"] == "54"
+    tomorrow_file = f"raw-RSH/2026-11-26/data/{name}"
+    assert json.loads(warehouse.read(tomorrow_file))["Age"] == "45"
+    assert json.loads(warehouse.read(today_file))["Age"] == "54"
+    assert warehouse.keys() == [today_file, tomorrow_file]
     with live.service.db.connect() as conn:
         history = conn.execute(select(clinical_records.c.content).where(
             clinical_records.c.pseudonym == original.pseudonym).order_by(clinical_records.c.id)
@@ -81,7 +82,7 @@ def test_a_same_day_correction_is_held_then_written_to_the_next_days_folder(live
     assert _post(api, batch(corrected))[0]["status"] == "unchanged"
 
 
-def test_a_correction_on_a_later_day_is_written_at_once(live, clock) -> None:
+def test_a_correction_on_a_later_day_is_written_at_once(live, clock, warehouse) -> None:
     api = signed_in(live.url, "nurse1")
     keys = keys_of(live.service, "RSH")
     _post(api, batch(envelope(keys, "RR40000001", Age="54")))
@@ -89,10 +90,10 @@ def test_a_correction_on_a_later_day_is_written_at_once(live, clock) -> None:
     api = signed_in(live.url, "nurse1")
     result = _post(api, batch(envelope(keys, "RR40000001", Age="56")))[0]
     assert result == {**result, "status": "stored", "message": ""}
-    assert len(list(live.settings.data_dir.glob("raw-RSH/*/data/*_data.json"))) == 2
+    assert len(warehouse.keys("raw-RSH/*/data/*_data.json")) == 2
 
 
-def test_refusals_are_per_row_and_explain_without_echoing(live) -> None:
+def test_refusals_are_per_row_and_explain_without_echoing(live, warehouse) -> None:
     api = signed_in(live.url, "nurse1")
     keys = keys_of(live.service, "RSH")
     other_keys = keys_of(live.service, "OTH")
@@ -120,7 +121,7 @@ def test_refusals_are_per_row_and_explain_without_echoing(live) -> None:
     answer = json.dumps(results)
     for planted in (VALID_NHS_NUMBERS[2], "943 476 5919", "Jane Smith", "RR50000007"):
         assert planted not in answer
-    assert len(list(live.settings.data_dir.glob("raw-*/*/data/*.json"))) == 1
+    assert len(warehouse.keys("raw-*/*/data/*.json")) == len(warehouse.keys()) == 1
 
 
 def test_a_malformed_batch_is_a_plain_422(live) -> None:
@@ -130,7 +131,7 @@ def test_a_malformed_batch_is_a_plain_422(live) -> None:
     assert "batch_id" in response.json()["detail"]
 
 
-def test_one_sites_records_are_invisible_to_another(live) -> None:
+def test_one_sites_records_are_invisible_to_another(live, warehouse) -> None:
     rsh = signed_in(live.url, "nurse1")
     oth = signed_in(live.url, "other1")
     keys = keys_of(live.service, "RSH")
@@ -142,4 +143,4 @@ def test_one_sites_records_are_invisible_to_another(live) -> None:
     assert oth_check["results"][0]["clinical_data"] is None
     assert oth.get("/api/v1/summary").json()["patients_data"] == 0
     assert rsh.get("/api/v1/summary").json()["patients_data"] == 1
-    assert not list(live.settings.data_dir.glob("raw-OTH/*/data/*"))
+    assert warehouse.keys("raw-OTH/*/data/*") == [] and len(warehouse.keys()) == 1

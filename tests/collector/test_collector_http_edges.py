@@ -76,7 +76,7 @@ def test_ambiguous_content_types_are_refused(header: str) -> None:
     assert refused.value.status == 400 and refused.value.code == "ambiguous_content_type"
 
 
-def test_ambiguous_stow_requests_are_400_and_audited_over_http(live, tmp_path) -> None:
+def test_ambiguous_stow_requests_are_400_and_audited_over_http(live, tmp_path, warehouse) -> None:
     api = signed_in(live.url, "imager1")
     path = dicom_file(tmp_path / "a.dcm", "Covid1234567890123456")
     body, headers = stow_body([path.read_bytes()])
@@ -101,7 +101,7 @@ def test_ambiguous_stow_requests_are_400_and_audited_over_http(live, tmp_path) -
     connection.endheaders(body)
     response = connection.getresponse()
     assert response.status == 400 and b"ambiguous_content_type" in response.read()
-    assert list(live.settings.data_dir.glob("raw-*/*/images/*")) == []
+    assert warehouse.keys("raw-*/*/images/*") == []
 
 
 def _free_port() -> int:

@@ -24,6 +24,7 @@ from nccid_desktop.pseudonym import pseudonym_for
 from tests.collector.client import signed_in
 from tests.collector.payloads import dicom_file, stow_body
 from tests.collector.service_setup import keys_of
+from tests.collector.warehouse_view import WarehouseView
 from tests.dicom import builders
 
 NHS = "9434765919"
@@ -91,12 +92,14 @@ def _spoiled(folder: Path, pseudonym: str, spoil) -> Path:
     return path
 
 
-def _everything_written(root: Path) -> list[bytes]:
-    return [p.read_bytes() for p in root.rglob("*") if p.is_file() and "logs" not in p.parts]
+def _everything_written(root: Path, warehouse: WarehouseView) -> list[bytes]:
+    """The service's own files (logs aside) and every warehouse object, S3 or folder."""
+    return ([p.read_bytes() for p in root.rglob("*") if p.is_file() and "logs" not in p.parts]
+            + list(warehouse.contents().values()))
 
 
 def test_each_unsafe_instance_is_refused_named_kept_nowhere_and_audited(
-        live, service, pseudonym, tmp_path) -> None:
+        live, service, pseudonym, tmp_path, warehouse) -> None:
     api = signed_in(live.url, "imager1")
     for number, (case, (spoil, code, keyword, planted)) in enumerate(sorted(CASES.items()),
                                                                    start=1):
@@ -111,8 +114,8 @@ def test_each_unsafe_instance_is_refused_named_kept_nowhere_and_audited(
         for value in planted:
             assert value not in response.text, case
             assert not any(value.encode() in data for data in _everything_written(
-                live.settings.data_dir)), case
-        assert list(live.settings.data_dir.glob("raw-*/*/images/*")) == []
+                live.settings.data_dir, warehouse)), case
+        assert warehouse.keys("raw-*/*/images/*") == []
         assert list(service.store.spool.iterdir()) == []
         with service.db.connect() as conn:
             assert conn.execute(select(images.c.id)).all() == []
@@ -139,7 +142,7 @@ def test_the_sites_hospital_pattern_is_refused_in_image_text(live, service, pseu
     assert response.json()["nccid:failures"][0]["code"] == "identifier_value"
 
 
-def test_the_workstations_output_is_stored(live, service, tmp_path) -> None:
+def test_the_workstations_output_is_stored(live, service, tmp_path, warehouse) -> None:
     keys = keys_of(service, "RSH")
     source = builders.ct_slice()
     builders.add_nested_sequences(source)
@@ -151,4 +154,4 @@ def test_the_workstations_output_is_stored(live, service, tmp_path) -> None:
     response = signed_in(live.url, "imager1").post("/dicom-web/studies", data=body,
                                                    headers=headers)
     assert response.status_code == 200, response.text
-    assert len(list(live.settings.data_dir.glob("raw-RSH/*/images/*.dcm"))) == 1
+    assert len(warehouse.keys("raw-RSH/*/images/*.dcm")) == 1

@@ -50,7 +50,8 @@ def _results(api, payload) -> list[dict]:
     return response.json()["results"]
 
 
-def test_each_bad_record_is_rejected_named_and_audited_the_rest_stored(live, service) -> None:
+def test_each_bad_record_is_rejected_named_and_audited_the_rest_stored(live, service,
+                                                                       warehouse) -> None:
     keys = keys_of(service, "RSH")
     good = envelope(keys, "RR10000001", "status")
     bad = []
@@ -69,15 +70,15 @@ def test_each_bad_record_is_rejected_named_and_audited_the_rest_stored(live, ser
             assert value not in json.dumps(results, ensure_ascii=False), case
         expected.append(("nurse1", "clinical_upload", "POST /api/v1/clinical/batches",
                          f"{code}:{field}", "127.0.0.1"))
-    written = list(live.settings.data_dir.glob("raw-RSH/*/data/*.json"))
-    assert [p.name for p in written] == [f"{good.pseudonym}_status.json"]
+    assert warehouse.names("raw-RSH/*/data/*.json") == [f"{good.pseudonym}_status.json"]
     refused = audit.entries(service.db, "RSH", kind="refused")
     repeats = {row: expected.count(row) for row in expected}  # the same refusal: one row
     assert [((r["username"], r["action"], r["route"], r["reason"], r["address"]),
              r["occurrences"]) for r in refused] == list(repeats.items())
 
 
-def test_a_pseudonym_in_other_digits_is_rejected_and_names_no_file(live, service) -> None:
+def test_a_pseudonym_in_other_digits_is_rejected_and_names_no_file(live, service,
+                                                                  warehouse) -> None:
     keys = keys_of(service, "RSH")
     forged = envelope(keys, "RR10000003", "status").to_json()
     forged["pseudonym"] = forged["record"]["Pseudonym"] = "Covid" + ARABIC_INDIC
@@ -85,8 +86,8 @@ def test_a_pseudonym_in_other_digits_is_rejected_and_names_no_file(live, service
                                                       "envelopes": [forged]})[0]
     assert (result["status"], result["code"], result["pseudonym"]) == (
         "rejected", "bad_pseudonym", None)
-    assert list(live.settings.data_dir.rglob("*.json")) == []
-    names = [p.name for p in live.settings.data_dir.rglob("*")]
+    assert list(live.settings.data_dir.rglob("*.json")) == [] and warehouse.keys() == []
+    names = [p.name for p in live.settings.data_dir.rglob("*")] + warehouse.keys()
     assert all(name.isascii() for name in names)
 
 

@@ -27,7 +27,8 @@ from tests.dicom.builders import PATIENT, add_nested_sequences, add_private_tags
 from tests.sheets.builders import hospital_number, main_row, nhs_number, save_workbook
 
 
-def test_sheet_and_images_from_the_app_pipeline_meet_in_the_warehouse(live, tmp_path) -> None:
+def test_sheet_and_images_from_the_app_pipeline_meet_in_the_warehouse(live, tmp_path,
+                                                                      warehouse) -> None:
     nurse = signed_in(live.url, "nurse1")
     keys = SiteKeys.from_json(nurse.get("/api/v1/site/keys").json())
     workbook = save_workbook(tmp_path / "main.xlsx", MAIN, [main_row(seed) for seed in (1, 2, 3)])
@@ -49,9 +50,11 @@ def test_sheet_and_images_from_the_app_pipeline_meet_in_the_warehouse(live, tmp_
     stored = imager.post("/dicom-web/studies", data=body, headers=headers)
     assert stored.status_code == 200, stored.text
 
-    [image] = live.settings.data_dir.glob("raw-RSH/*/images/*.dcm")
-    record = json.loads((live.settings.data_dir / "raw-RSH/2026-11-25/data"
-                         / f"{envelopes[0].pseudonym}_data.json").read_text())
+    [image_key] = warehouse.keys("raw-RSH/*/images/*.dcm")
+    image = tmp_path / "from-warehouse.dcm"
+    image.write_bytes(warehouse.read(image_key))
+    record = json.loads(warehouse.read(f"raw-RSH/2026-11-25/data/{envelopes[0].pseudonym}"
+                                       "_data.json"))
     assert pydicom.dcmread(image).PatientID == record["Pseudonym"] == envelopes[0].pseudonym
     checked = nurse.post("/api/v1/checker",
                          json={"nhs_indexes": [nhs_index(keys, nhs_number(1))]}).json()

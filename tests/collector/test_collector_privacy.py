@@ -39,7 +39,7 @@ def _files_bytes(root: Path) -> list[tuple[Path, bytes]]:
     return [(p, p.read_bytes()) for p in root.rglob("*") if p.is_file()]
 
 
-def test_planted_identifiers_appear_nowhere(live, service, tmp_path, caplog) -> None:
+def test_planted_identifiers_appear_nowhere(live, service, tmp_path, caplog, warehouse) -> None:
     caplog.set_level(logging.DEBUG)
     inputs = tmp_path / "inputs"
     inputs.mkdir()
@@ -75,6 +75,8 @@ def test_planted_identifiers_appear_nowhere(live, service, tmp_path, caplog) -> 
     written = _files_bytes(live.settings.data_dir)
     if live.settings.database_url.startswith("sqlite:"):
         written += _files_bytes(Path(live.settings.database_url.removeprefix("sqlite:///")).parent)
+    written += [(Path(key), data) for key, data in warehouse.contents().items()]
+    assert any(path.name == f"{good.pseudonym}_data.json" for path, _ in written)
     leaks = [(path.name, value) for path, data in written for value in PLANTED
              if value.encode() in data and inputs not in path.parents]
     assert leaks == []

@@ -37,25 +37,29 @@ def _store(service, source):
     return service.images.store_part(_caller(), spooled, source.stat().st_size, facts)
 
 
-def test_a_recorded_instance_without_its_file_is_completed_on_resend(service, tmp_path) -> None:
+def test_a_recorded_instance_without_its_file_is_completed_on_resend(service, tmp_path,
+                                                                     warehouse) -> None:
     pseudonym = pseudonym_for(keys_of(service, "RSH"), hospital_number="RR1")
     source = dicom_file(tmp_path / "a.dcm", pseudonym)
     uid = pydicom.dcmread(source).SOPInstanceUID
     first = _store(service, source)
     assert first.stored and first.newly_stored
-    stored = service.settings.data_dir / f"raw-RSH/{TODAY}/images/{uid}.dcm"
+    stored = f"raw-RSH/{TODAY}/images/{uid}.dcm"
+    assert warehouse.keys() == [stored]
     # as if the service died after recording the instance and before publishing its file
-    stored.unlink()
+    assert service.store.objects.delete(stored)
+    assert warehouse.keys() == []
     with service.db.begin() as conn:
         conn.execute(update(images).values(complete=False))
     assert service.images.known("RSH", [uid]) == []
     again = _store(service, source)
     assert again.stored and again.newly_stored
-    assert stored.read_bytes() == source.read_bytes()
+    assert warehouse.read(stored) == source.read_bytes()
     assert service.images.known("RSH", [uid]) == [uid]
 
 
-def test_a_published_file_whose_row_was_not_finished_is_not_duplicated(service, tmp_path) -> None:
+def test_a_published_file_whose_row_was_not_finished_is_not_duplicated(service, tmp_path,
+                                                                       warehouse) -> None:
     pseudonym = pseudonym_for(keys_of(service, "RSH"), hospital_number="RR1")
     source = dicom_file(tmp_path / "a.dcm", pseudonym)
     _store(service, source)
@@ -63,14 +67,14 @@ def test_a_published_file_whose_row_was_not_finished_is_not_duplicated(service, 
         conn.execute(update(images).values(complete=False))
     again = _store(service, source)
     assert again.stored
-    assert len(list(service.settings.data_dir.glob("raw-RSH/*/images/*.dcm"))) == 1
+    assert len(warehouse.keys("raw-RSH/*/images/*.dcm")) == len(warehouse.keys()) == 1
     with service.db.connect() as conn:
         assert conn.execute(select(images.c.complete)).scalars().all() == [True]
     assert not list(service.store.spool.iterdir())
 
 
 def test_a_restart_releases_held_corrections_and_sweeps_stale_spool_files(service, settings,
-                                                                          clock) -> None:
+                                                                          clock, warehouse) -> None:
     keys = keys_of(service, "RSH")
     caller = Caller(0, "nurse1", "RSH", "", ("nurse",), False)
     service.clinical.upload_batch(caller, "b1", [envelope(keys, "RR9", Age="50")])
@@ -84,5 +88,5 @@ def test_a_restart_releases_held_corrections_and_sweeps_stale_spool_files(servic
     os.utime(fresh, (clock() - 60, clock() - 60))
     running = start_embedded(settings.data_dir, settings=settings)
     running.stop()
-    assert len(list(settings.data_dir.glob("raw-RSH/2026-11-26/data/*_data.json"))) == 1
+    assert len(warehouse.keys("raw-RSH/2026-11-26/data/*_data.json")) == 1
     assert not stale.exists() and fresh.exists()

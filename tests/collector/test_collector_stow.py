@@ -30,7 +30,8 @@ def _uids(answer: dict, tag: str) -> list[str]:
     return [item["00081155"].get("Value", [None])[0] for item in answer.get(tag, {}).get("Value", [])]
 
 
-def test_instances_are_stored_as_part10_files_in_the_raw_layout(live, pseudonym, tmp_path) -> None:
+def test_instances_are_stored_as_part10_files_in_the_raw_layout(live, pseudonym, tmp_path,
+                                                                warehouse) -> None:
     api = signed_in(live.url, "imager1")
     files = [dicom_file(tmp_path / f"{i}.dcm", pseudonym, study_uid="1.2.3.4") for i in range(3)]
     response = _stow(api, files)
@@ -39,19 +40,23 @@ def test_instances_are_stored_as_part10_files_in_the_raw_layout(live, pseudonym,
     answer = response.json()
     sent = [pydicom.dcmread(f).SOPInstanceUID for f in files]
     assert _uids(answer, "00081199") == sent and "00081198" not in answer
-    stored = sorted((live.settings.data_dir / f"raw-RSH/{TODAY}/images").iterdir())
-    assert [p.name for p in stored] == sorted(f"{uid}.dcm" for uid in sent)
+    stored = warehouse.keys(f"raw-RSH/{TODAY}/images/*")
+    assert warehouse.keys() == stored
+    assert [key.rsplit("/", 1)[1] for key in stored] == sorted(f"{uid}.dcm" for uid in sent)
     by_uid = {pydicom.dcmread(f).SOPInstanceUID: f for f in files}
-    for path in stored:
-        assert path.read_bytes() == by_uid[path.stem].read_bytes()
-        assert path.read_bytes()[128:132] == b"DICM"
-        dump = subprocess.run(["dcmdump", str(path)], capture_output=True, text=True, check=True)
+    for key in stored:
+        copy = tmp_path / "read-back.dcm"
+        copy.write_bytes(warehouse.read(key))
+        assert copy.read_bytes() == by_uid[key.rsplit("/", 1)[1][:-4]].read_bytes()
+        assert copy.read_bytes()[128:132] == b"DICM"
+        dump = subprocess.run(["dcmdump", str(copy)], capture_output=True, text=True, check=True)
         assert pseudonym in dump.stdout
-    assert not list((live.settings.data_dir / ".incoming").iterdir())
+    assert not list(live.service.store.spool.iterdir())
+    assert warehouse.unfinished_uploads() == []
 
 
-def test_storing_an_instance_twice_is_a_success_without_a_second_file(live, pseudonym,
-                                                                       tmp_path, clock) -> None:
+def test_storing_an_instance_twice_is_a_success_without_a_second_file(live, pseudonym, tmp_path,
+                                                                       clock, warehouse) -> None:
     api = signed_in(live.url, "imager1")
     path = dicom_file(tmp_path / "a.dcm", pseudonym)
     assert _stow(api, [path]).status_code == 200
@@ -59,7 +64,7 @@ def test_storing_an_instance_twice_is_a_success_without_a_second_file(live, pseu
     api = signed_in(live.url, "imager1")
     again = _stow(api, [path, path])
     assert again.status_code == 200 and len(_uids(again.json(), "00081199")) == 2
-    assert len(list(live.settings.data_dir.glob("raw-RSH/*/images/*.dcm"))) == 1
+    assert len(warehouse.keys("raw-RSH/*/images/*.dcm")) == 1
     uid = pydicom.dcmread(path).SOPInstanceUID
     known = api.post("/api/v1/images/known", json={"sop_instance_uids": [uid, "1.2.999"]})
     assert known.json() == {"known": [uid]}
@@ -73,7 +78,7 @@ def test_storing_an_instance_twice_is_a_success_without_a_second_file(live, pseu
     ({"sop_class": SC_STORAGE, "modality": "OT"}, "secondary capture", "burned_in_text"),
 ])
 def test_unsafe_instances_are_refused_with_a_reason(live, pseudonym, tmp_path, spoil,
-                                                    expected, code) -> None:
+                                                    expected, code, warehouse) -> None:
     api = signed_in(live.url, "imager1")
     bad = dicom_file(tmp_path / "bad.dcm", pseudonym, **spoil)
     good = dicom_file(tmp_path / "good.dcm", pseudonym)
@@ -87,10 +92,10 @@ def test_unsafe_instances_are_refused_with_a_reason(live, pseudonym, tmp_path, s
     assert expected in answer["nccid:failures"][0]["message"]
     assert answer["nccid:failures"][0]["code"] == code
     assert answer["nccid:failures"][0]["sop_instance_uid"] == bad_uid
-    assert len(list(live.settings.data_dir.glob("raw-RSH/*/images/*.dcm"))) == 1
+    assert warehouse.keys() == [f"raw-RSH/{TODAY}/images/{pydicom.dcmread(good).SOPInstanceUID}.dcm"]
 
 
-def test_a_forged_patient_id_is_refused_and_nothing_is_kept(live, tmp_path) -> None:
+def test_a_forged_patient_id_is_refused_and_nothing_is_kept(live, tmp_path, warehouse) -> None:
     api = signed_in(live.url, "imager1")
     forged = dicom_file(tmp_path / "f.dcm", "RR70000009", patient_name="SMITH^JANE")
     response = _stow(api, [forged])
@@ -98,7 +103,7 @@ def test_a_forged_patient_id_is_refused_and_nothing_is_kept(live, tmp_path) -> N
     assert "not a pseudonym" in response.json()["nccid:failures"][0]["message"]
     leftovers = [p for p in live.settings.data_dir.rglob("*") if p.is_file()
                  and b"SMITH^JANE" in p.read_bytes()]
-    assert leftovers == []
+    assert leftovers == [] and warehouse.keys() == []
 
 
 def test_a_non_dicom_part_is_refused(live, pseudonym, tmp_path) -> None:
@@ -123,7 +128,8 @@ def test_wrong_media_type_and_broken_bodies_are_plain_errors(live, pseudonym, tm
     assert empty.status_code == 400
 
 
-def test_images_are_the_imaging_roles_and_the_sites_own(live, pseudonym, tmp_path) -> None:
+def test_images_are_the_imaging_roles_and_the_sites_own(live, pseudonym, tmp_path,
+                                                        warehouse) -> None:
     path = dicom_file(tmp_path / "a.dcm", pseudonym)
     assert _stow(signed_in(live.url, "nurse1"), [path]).status_code == 403
     assert _stow(signed_in(live.url, "imager1"), [path]).status_code == 200
@@ -134,11 +140,11 @@ def test_images_are_the_imaging_roles_and_the_sites_own(live, pseudonym, tmp_pat
     refused = _stow(other, [path])
     assert refused.status_code == 409 and "another site" in refused.json()["nccid:failures"][0][
         "message"]
-    assert not list(live.settings.data_dir.glob("raw-OTH/*/images/*"))
+    assert warehouse.keys("raw-OTH/*/images/*") == [] and len(warehouse.keys()) == 1
 
 
-def test_concurrent_uploads_of_the_same_instances_store_each_once(live, pseudonym,
-                                                                  tmp_path) -> None:
+def test_concurrent_uploads_of_the_same_instances_store_each_once(live, pseudonym, tmp_path,
+                                                                  warehouse) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     api = signed_in(live.url, "imager1")
@@ -147,6 +153,6 @@ def test_concurrent_uploads_of_the_same_instances_store_each_once(live, pseudony
         answers = list(pool.map(lambda _: _stow(api, files), range(4)))
     assert [a.status_code for a in answers] == [200] * 4
     assert all(len(_uids(a.json(), "00081199")) == 12 for a in answers)
-    assert len(list(live.settings.data_dir.glob("raw-RSH/*/images/*.dcm"))) == 12
+    assert len(warehouse.keys("raw-RSH/*/images/*.dcm")) == 12
     uids = [pydicom.dcmread(f).SOPInstanceUID for f in files]
     assert len(live.service.images.known("RSH", uids)) == 12

@@ -40,13 +40,16 @@ def _unfinished_job(context, tmp_path, seeds, monkeypatch):
     return pacs, expected_uids(selection, context.keys)
 
 
-def _answer(button_text: str, seen: list[str]):
+def _answer(button_text: str, seen: list[str], also=None):
+    """Press ``button_text`` on the next message box; keep its text (and ``also()`` then)."""
     def answer() -> None:
         box = QApplication.activeModalWidget()
         if not isinstance(box, QMessageBox):
             QTimer.singleShot(20, answer)
             return
         seen.append(box.text())
+        if also is not None:
+            seen.append(also())
         [button] = [b for b in box.buttons() if b.text().replace("&", "") == button_text]
         button.click()
     return answer
@@ -88,15 +91,19 @@ def test_files_gone_are_said_the_rest_is_sent_and_the_job_can_be_dropped(
     statuses = [page.status_items[key].text() for key in page.status_items]
     assert statuses == [f"Queued (0 of {SLICES} sent)"] * 3, "staged or never, one row each"
     seen: list[str] = []
-    QTimer.singleShot(0, _answer("Drop the job", seen))
-    page.resume()
-    qtbot.waitUntil(lambda: page.worker is None and bool(seen), timeout=60_000)
     panel = page.form.progressPanel
+    QTimer.singleShot(0, _answer("Drop the job", seen, also=lambda: panel.message))
+    page.resume()
+    qtbot.waitUntil(lambda: page.worker is None and len(seen) == 2, timeout=60_000)
     assert panel.state == "error"
-    assert f"{SLICES} files of the job of " in panel.message and "can no longer be found" in panel.message
-    assert str(pacs) not in panel.message and "EXPORTED" not in panel.message
-    assert "Keep the job to finish it when the files are back, or drop it?" in seen[0]
+    asked, shown = seen  # the question, and what the panel said while it was asked
+    assert f"{SLICES} files of the job of " in shown and "can no longer be found" in shown
+    for said in (asked, shown):
+        assert str(pacs) not in said and "EXPORTED" not in said
+    assert "Keep the job to finish it when the files are back, or drop it?" in asked
     qtbot.waitUntil(lambda: signed_context.outbox.jobs.open_jobs() == [], timeout=10_000)
+    qtbot.waitUntil(lambda: panel.message.startswith("Dropped 1 job"), timeout=10_000)
+    assert panel.state == "error" and str(pacs) not in panel.message
     assert signed_context.outbox.jobs.counts_by_state() == {"dropped": 1}
     sent = {u for u in stored(service) if u not in set(before)}
     assert len(sent) == 2 * SLICES and sent < expected

@@ -91,3 +91,26 @@ def test_pause_stops_after_the_batch_in_flight_and_resume_sends_only_the_rest(
     sent_again = {k for a in rest for k in a.acknowledged} & set(first[0].acknowledged)
     assert sent_again == set()
     assert sorted(p.stem for p in collector.raw_files("images")) == sorted(made)
+
+
+def test_images_the_warehouse_cannot_take_now_wait_in_the_queue_and_go_next_run(
+        collector, tmp_path: Path) -> None:
+    """``storage_unavailable`` means "not now", not "never": the images are not refused, the
+    run stops sending images, and the next run (the warehouse writable again) sends them all."""
+    client = _signed_in(collector)
+    outbox = Outbox()
+    made = _stage(outbox, client.site_keys(), tmp_path / "in", records=0, images=6)
+    blocker = collector.data_dir / f"raw-{collector.account.site}"
+    assert not blocker.exists()
+    blocker.write_text("not a folder")  # a real fault: the warehouse folder cannot be made
+    answers: list[BatchAnswered] = []
+    down = Uploader(client, outbox, image_batch_count=2).run(on_batch=answers.append)
+    assert (down.images_stored, down.failed, down.deferred) == (0, 0, 2)
+    assert down.problems == [] and all(not a.refused for a in answers)
+    assert outbox.count_pending("image") == 6, "nothing refused, nothing lost"
+    assert all(path.exists() for path in made.values())
+    blocker.unlink()
+    up = Uploader(client, outbox, image_batch_count=2).run()
+    assert (up.images_stored, up.failed, up.deferred) == (6, 0, 0)
+    assert outbox.count_pending() == 0
+    assert sorted(p.stem for p in collector.raw_files("images")) == sorted(made)
