@@ -68,8 +68,14 @@ def test_the_documented_address_works_for_a_real_command(pg_cluster, tmp_path: P
         engine.dispose()
 
 
-def test_the_psycopg2_form_works_without_psycopg2(pg_cluster, tmp_path: Path, capsys) -> None:
-    """An address written for the old driver keeps working now that only psycopg 3 is here."""
+def test_the_psycopg2_form_works_without_psycopg2(pg_cluster, tmp_path: Path, capsys,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """An address written for the old driver keeps working where only psycopg 3 is installed
+    (psycopg2 made unimportable here, whatever the machine has)."""
+    real_find_spec = database.importlib.util.find_spec
+    monkeypatch.setitem(sys.modules, "psycopg2", None)  # import psycopg2 -> ImportError
+    monkeypatch.setattr(database.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "psycopg2" else real_find_spec(name, *a))
     assert database.importlib.util.find_spec("psycopg2") is None
     url = pg_cluster.new_database().replace("postgresql://", "postgresql+psycopg2://")
     code = main(["add-site", "OTH", "--name", "Other", "--data", str(tmp_path / "svc"),
