@@ -126,5 +126,5 @@ def test_shutdown_cancels_every_running_job(qtbot, qapp):
     assert pool.active == 2
     began = time.monotonic()
     assert pool.shutdown(5000)
-    assert time.monotonic() - began < 2
+    assert time.monotonic() - began < 4, "cancelled, not waited out to the 5 s timeout"
     assert pool.active == 0
