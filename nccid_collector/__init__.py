@@ -11,8 +11,9 @@ the ``[service]`` extra is missing) must run without loading FastAPI, uvicorn or
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from nccid_desktop.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from nccid_collector.server import EmbeddedService, serve, start_embedded
@@ -30,14 +31,4 @@ __all__ = ["CollectorService", "EmbeddedService", "ServiceSettings", "open_servi
            "start_embedded"]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__, globals())
