@@ -25,6 +25,7 @@ from pathlib import Path
 
 from nccid_collector.db_locks import process_lock
 from nccid_collector.objectstore import FolderStore, ObjectStore, StoredObject
+from nccid_collector.objectstore.base import remove_stale_files
 from nccid_desktop.keys import check_site_code
 from nccid_desktop.pseudonym import is_pseudonym
 
@@ -60,15 +61,8 @@ class WarehouseStore:
         ``now`` is the service's clock, compared with the spool files' times; the object
         store's own leftovers carry the store's times, so they are judged by the real time.
         """
-        removed = 0
-        for leftover in self.spool.glob("part-*.tmp"):
-            try:
-                if now - leftover.stat().st_mtime > max_age_seconds:
-                    leftover.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                continue
-        return removed + self.objects.sweep(time.time(), max_age_seconds)
+        return (remove_stale_files(self.spool, "part-*.tmp", now, max_age_seconds)
+                + self.objects.sweep(time.time(), max_age_seconds))
 
     def spool_file(self) -> Path:
         """A fresh temporary path for one incoming part, where publishing it is cheapest."""

@@ -64,6 +64,24 @@ def check_prefix(prefix: str) -> str:
     return prefix
 
 
+def remove_stale_files(folder: Path, pattern: str, now: float, max_age_seconds: int) -> int:
+    """Delete the files in ``folder`` matching ``pattern`` older than ``max_age_seconds``.
+
+    Why a crash leaves them: a write goes to a temporary file first and is renamed into place
+    only when whole, so a killed process leaves its temporary file behind and nothing else.
+    Another process may remove one at the same time: that is not an error.
+    """
+    removed = 0
+    for leftover in folder.glob(pattern):
+        try:
+            if now - leftover.stat().st_mtime > max_age_seconds:
+                leftover.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
 class ObjectStore(ABC):
     """A flat namespace of immutable objects with create-only and atomic-replace writes."""
 

@@ -25,6 +25,7 @@ from nccid_collector.objectstore.base import (
     StoredObject,
     check_key,
     check_prefix,
+    remove_stale_files,
 )
 
 STAGING_DIR = ".incoming"
@@ -189,17 +190,9 @@ class FolderStore(ObjectStore):
         return True
 
     def sweep(self, now: float, max_age_seconds: int) -> int:
-        removed = 0
         if not self.staging.is_dir():
             return 0
-        for leftover in self.staging.glob("obj-*.tmp"):
-            try:
-                if now - leftover.stat().st_mtime > max_age_seconds:
-                    leftover.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                continue
-        return removed
+        return remove_stale_files(self.staging, "obj-*.tmp", now, max_age_seconds)
 
 
 def _is_file(info: os.stat_result) -> bool:
