@@ -15,6 +15,7 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 
 from nccid_desktop.dicom.select.rules import Selection, SeriesDecision
 from nccid_desktop.gui.icons import icon
+from nccid_desktop.uk_dates import uk_date
 from nccid_desktop.workflows.resumed_queue import (
     ResumedQueue,
     patient_label,
@@ -77,12 +78,12 @@ def build_model(selection: Selection) -> tuple[QStandardItemModel, dict[str, QSt
             model.appendRow(row)
             patients[id(patient)] = row[0]
         if id(study) not in studies:
-            row = _row(["Study", study.date.isoformat() if study.date else "", "",
+            row = _row(["Study", uk_date(study.date), "",
                         study.description, "", "", ""])
             patients[id(patient)].appendRow(row)
             studies[id(study)] = row[0]
         row = _row([f"Series {series.number if series.number is not None else '?'}",
-                    series.date.isoformat() if series.date else "", series.modality,
+                    uk_date(series.date), series.modality,
                     series.description, str(series.instance_count), readable_size(series.bytes),
                     series_status(decision)])
         row[0].setData(series.series_uid, SERIES_UID_ROLE)

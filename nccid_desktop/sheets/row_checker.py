@@ -109,8 +109,8 @@ class RowChecker:
                 try:
                     result = checker(value)
                 except BadValue as bad:
-                    self._add(Severity.ERROR, bad.code, message_for(column, bad.code), row,
-                              column)
+                    self._add(Severity.ERROR, bad.code,
+                              message_for(column, bad.code, bad.shown), row, column)
                     if tracked is not None:
                         typed[tracked] = None
                     continue

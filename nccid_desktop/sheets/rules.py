@@ -61,9 +61,13 @@ def expected(column: Column) -> str:
     return noun + _range_words(column)
 
 
-def message_for(column: Column, code: str) -> str:
-    """The sentence for a problem ``code`` found in a cell of ``column``."""
+def message_for(column: Column, code: str, shown: str = "") -> str:
+    """The sentence for a problem ``code`` found in a cell of ``column``; ``shown`` is a date
+    as typed that does not exist (``31/02/2026``), said as such rather than as a bad format."""
     name = column.name
+    if code == "bad_date" and shown:
+        return (f"{shown} is not a real date (no such day or month). Enter {name} as a date "
+                "that exists, as dd/mm/yyyy.")
     if code == "missing":
         return f"{name} is required. Enter {expected(column)}."
     if code == "recommended":

@@ -14,6 +14,8 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from nccid_desktop.uk_dates import typed_date
+
 _NUMBER_TEXT = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _UK_DATE_TEXT = re.compile(
     r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
@@ -28,9 +30,12 @@ _ETHNIC_LETTERS = frozenset("ABCDEFGHJKLMNPRSZ")
 class BadValue(ValueError):
     """A cell value that does not fit its column. ``code`` names the rule it broke."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, *, shown: str = "") -> None:
         super().__init__(code)
         self.code = code
+        #: For a date that does not exist, the day as typed, rebuilt from its numbers alone
+        #: (``31/02/2026``), so the message can say which; blank otherwise.
+        self.shown = shown
 
 
 def is_blank(value: Any) -> bool:
@@ -99,7 +104,7 @@ def _checked_date(year: int, month: int, day: int) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise BadValue("bad_date") from None
+        raise BadValue("bad_date", shown=typed_date(day, month, year)) from None
 
 
 def to_date(value: Any) -> tuple[date, bool]:

@@ -101,7 +101,7 @@ def test_records_and_uploads_drive_the_selection(
     report = _json(capsys, str(export), "--key-file", str(key_file), "--records", str(record))
     cr = report["patients"][0]["studies"][0]["series"][0]
     assert (cr["included"], cr["reason"]) == (False, "Outside the date window")
-    assert cr["detail"] == "Images from 2020-03-10; wanted 2020-12-04 to 2021-01-01"
+    assert cr["detail"] == "Images from 10 Mar 2020; wanted 4 Dec 2020 to 1 Jan 2021"
 
     record.write_text(json.dumps({"Pseudonym": pseudonym, "SubmittingCentre": "RSH",
                                   "SwabDate": "20/03/2020", "SwabStatus": "0"}))
@@ -185,7 +185,7 @@ def test_scan_with_a_sheet_reports_the_link_both_ways(
             "  Covid Status sheet row 3: RR0000\n"
             "  Covid Status sheet row 4: 20304050\n"
             "1 study belongs to no patient on the sheet:\n"
-            "  Patient ORPHAN OLIVE, ID RR5555: study 2020-03-01 XR CHEST\n"
+            "  Patient ORPHAN OLIVE, ID RR5555: study 1 Mar 2020 XR CHEST\n"
             "1 hospital number on the sheet does not look like the images' patient IDs "
             "(RR followed by 4 digits, for example RR1234):\n"
             "  Covid Status sheet row 4: 20304050\n") in out
@@ -218,7 +218,7 @@ def test_the_negative_window_can_be_widened(export: Path, key_file: Path, site_k
                                   "SwabDate": "05/03/2020", "SwabStatus": "0"}))
     args = [str(export), "--key-file", str(key_file), "--records", str(record)]
     cr = _json(capsys, *args)["patients"][0]["studies"][0]["series"][0]
-    assert cr["detail"] == "Images from 2020-03-10; wanted 2020-02-06 to 2020-03-05"
+    assert cr["detail"] == "Images from 10 Mar 2020; wanted 6 Feb 2020 to 5 Mar 2020"
     cr = _json(capsys, *args, "--negative-days-after", "7")["patients"][0]["studies"][0][
         "series"][0]
     assert cr["included"] is True

@@ -275,3 +275,12 @@ def test_row_numbers_are_excel_rows_across_gaps(tmp_path):
     report = validate_workbook(tmp_path / "gaps.xlsx", today=TODAY)
     assert report.rows == 2
     assert [(f.row, f.cell) for f in report.errors] == [(9, "D9")]
+
+
+def test_a_date_that_does_not_exist_is_reported_as_not_real_not_as_a_bad_format(tmp_path):
+    report = check(tmp_path, [main_row(1, **{"Date of admission": "31/02/2026"})])
+    [finding] = report.errors
+    assert finding.code == "bad_date"
+    assert finding.message.startswith("31/02/2026 is not a real date")
+    assert "Date of admission" in finding.message and "dd/mm/yyyy" in finding.message
+    assert "must be a date as" not in finding.message

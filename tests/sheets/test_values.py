@@ -105,3 +105,21 @@ def test_blank_cells():
 def test_warehouse_date_orders():
     assert DateFormatter("%m/%d/%Y")(date(2020, 3, 1)) == "03/01/2020"
     assert DateFormatter("%d/%m/%Y")(date(2020, 3, 1)) == "01/03/2020"
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("31/02/2026", "31/02/2026"), ("29/2/2021", "29/02/2021"), ("03/25/2020", "03/25/2020"),
+    ("2026-02-30", "30/02/2026"),
+])
+def test_a_date_that_does_not_exist_is_named_as_typed_in_uk_order(raw, shown):
+    with pytest.raises(BadValue) as caught:
+        to_date(raw)
+    assert caught.value.code == "bad_date" and caught.value.shown == shown
+    assert str(caught.value) == "bad_date"
+
+
+@pytest.mark.parametrize("raw", ["yesterday", "2020", "01/03/2020x", "12.5"])
+def test_what_is_no_date_at_all_shows_nothing(raw):
+    with pytest.raises(BadValue) as caught:
+        to_date(raw)
+    assert caught.value.shown == ""

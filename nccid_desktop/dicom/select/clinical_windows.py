@@ -16,6 +16,7 @@ from typing import Literal
 
 from nccid_desktop.records import ClinicalEnvelope
 from nccid_desktop.sheets.definitions import MAIN, STATUS
+from nccid_desktop.uk_dates import uk_prose
 
 WindowKind = Literal["positive", "negative"]
 POSITIVE_LOOKBACK_YEARS = 3
@@ -66,8 +67,8 @@ class ClinicalWindow:
         return self.start <= day and (self.end is None or day <= self.end)
 
     def describe(self) -> str:
-        end = f"to {self.end.isoformat()}" if self.end else "onwards"
-        return f"{self.start.isoformat()} {end}"
+        end = f"to {uk_prose(self.end)}" if self.end else "onwards"
+        return f"{uk_prose(self.start)} {end}"
 
     def under(self, policy: WindowPolicy) -> ClinicalWindow:
         """The same test's window under another policy (e.g. a site's wider negative window)."""

@@ -23,6 +23,7 @@ from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import LinkingIdentifier, pseudonym_for
 from nccid_desktop.sheets.definitions import TEMPLATES
 from nccid_desktop.sheets.findings import ValidationReport
+from nccid_desktop.uk_dates import uk_prose
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class LinkReport:
         lines.append(_count(len(self.without_patient), "study belongs", "studies belong")
                      + " to no patient on the sheet" + (":" if self.without_patient else "."))
         for item in self.without_patient:
-            when = item.study.date.isoformat() if item.study.date else "no date"
+            when = uk_prose(item.study.date) if item.study.date else "no date"
             lines.append(f"  Patient {item.patient.display_name or '(no name)'}, ID "
                          f"{item.patient.patient_id or '(none)'}: study {when} "
                          f"{item.study.description}".rstrip())

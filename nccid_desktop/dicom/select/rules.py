@@ -33,6 +33,7 @@ from nccid_desktop.dicom.select.policy import DEFAULT_POLICY, SelectionPolicy
 from nccid_desktop.errors import ConfigError, IdentifierError
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import LinkingIdentifier, pseudonym_for, remap_uid
+from nccid_desktop.uk_dates import uk_prose
 
 #: Every reason a series can carry, by stable code (the GUI and JSON show the text).
 REASONS: dict[str, str] = {
@@ -189,7 +190,7 @@ def _window(case: _Case) -> tuple[str, str] | None:
     if any(w.contains(day) for w in patient_windows):
         return None
     spans = "; ".join(w.describe() for w in patient_windows)
-    return "outside_window", f"Images from {day.isoformat()}; wanted {spans}"
+    return "outside_window", f"Images from {uk_prose(day)}; wanted {spans}"
 
 
 def _uploaded(case: _Case) -> tuple[str, str] | None:

@@ -50,7 +50,7 @@ def test_patients_without_images_and_studies_without_patient(site_keys):
         "  Main sheet row 3: RR0002",
         "  Main sheet row 4: RR0003",
         "1 study belongs to no patient on the sheet:",
-        "  Patient BIRCH BEN, ID RR0009: study 2020-03-01 XR CHEST"]
+        "  Patient BIRCH BEN, ID RR0009: study 1 Mar 2020 XR CHEST"]
     text = report_text(result, selection, links)
     assert "2 patients on the sheet have no images in this export:" in text
     assert text[-1].startswith("Will send")

@@ -60,8 +60,8 @@ def test_every_reason_against_a_ticked_series_is_kept(site_keys):
     assert decision.included
     assert [e.code for e in decision.overridden] == ["not_chest_body_part", "outside_window"]
     assert decision.detail == ("left out as: Body part is not chest (Body part KNEE); Outside "
-                               "the date window (Images from 2020-03-01; wanted 2020-12-04 "
-                               "to 2021-01-01)")
+                               "the date window (Images from 1 Mar 2020; wanted 4 Dec 2020 "
+                               "to 1 Jan 2021)")
 
 
 def test_unlinked_and_undated_series_can_be_ticked_in(site_keys):
@@ -114,7 +114,7 @@ def test_a_policy_may_widen_the_negative_window_past_the_test(site_keys):
     assert decision.included
     too_late = _one(_scan(day=date(2020, 3, 6)),
                     SelectionInputs(keys=site_keys, windows=windows, policy=wider))
-    assert too_late.detail == "Images from 2020-03-06; wanted 2020-01-23 to 2020-03-05"
+    assert too_late.detail == "Images from 6 Mar 2020; wanted 23 Jan 2020 to 5 Mar 2020"
 
 
 def test_the_deidentification_audit_carries_the_overrides(site_keys):

@@ -125,7 +125,7 @@ def test_positive_window_is_three_years_before_the_swab_onwards(
     assert decision.included is included
     if not included:
         assert decision.reason == "Outside the date window"
-        assert decision.detail == "Images from 2017-03-14; wanted 2017-03-15 onwards"
+        assert decision.detail == "Images from 14 Mar 2017; wanted 15 Mar 2017 onwards"
 
 
 @pytest.mark.parametrize(("day", "included"), [
@@ -138,7 +138,7 @@ def test_negative_window_is_the_four_weeks_before_the_test(site_keys: SiteKeys, 
     assert decision.included is included
     assert decision.code == ("will_send" if included else "outside_window")
     if not included:
-        assert decision.detail.endswith("wanted 2020-02-16 to 2020-03-15")
+        assert decision.detail.endswith("wanted 16 Feb 2020 to 15 Mar 2020")
 
 
 def test_leap_day_swab_window_starts_on_the_28th() -> None:
