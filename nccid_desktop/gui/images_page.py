@@ -22,6 +22,7 @@ from nccid_desktop.gui.drop_target import DropTargetMixin
 from nccid_desktop.gui.forms.images_page import Ui_ImagesPage
 from nccid_desktop.gui.images_sending import ImageSending
 from nccid_desktop.gui.images_tree import SERIES_UID_ROLE, build_model
+from nccid_desktop.gui.page_state import PageState
 from nccid_desktop.gui.workers import Worker, workflow_task
 from nccid_desktop.workflows.image_selection import ScanOutcome, choose, scan_and_ask
 from nccid_desktop.workflows.resume import ResumeRun
@@ -45,10 +46,10 @@ class ImagesPage(ImageSending, DropTargetMixin, QWidget):
         self._send_when_loaded = False
         self.worker: Worker | None = None
         self.status_items: dict[str, QStandardItem] = {}
+        self.state: PageState = "empty"
         self.setAcceptDrops(True)
         form = self.form
-        form.sendButton.setEnabled(False)
-        form.seriesTree.hide()
+        self.enter("empty")
         form.browseFolderButton.clicked.connect(self.browse_folder)
         form.browseFilesButton.clicked.connect(self.browse_files)
         form.sendButton.clicked.connect(self.ask_send)
@@ -75,9 +76,9 @@ class ImagesPage(ImageSending, DropTargetMixin, QWidget):
     def scan(self, paths: list[Path]) -> None:
         if self.worker is not None:
             return
-        self.job, self.excluded, self.queue = None, set(), None
-        self.form.sendButton.setEnabled(False)
-        self.form.summary.setText(f"Scanning {plural(len(paths), 'item')}…")
+        self.job, self.excluded, self.queue, self.scanned = None, set(), None, None
+        self.selection = None
+        self.enter("checking", f"Scanning {plural(len(paths), 'item')}…")
         self.form.progressPanel.start("Finding DICOM files…", can_cancel=True)
         keys = self.context.keys
         self.worker = self.context.pool.run(
@@ -116,12 +117,14 @@ class ImagesPage(ImageSending, DropTargetMixin, QWidget):
         included = self.selection.included
         images = sum(d.images_to_send for d in included)
         size = sum(f.size for d in included for f in d.files if f.risk is None)
-        self.form.summary.setText(
-            f"{plural(len(included), 'series')} ({plural(images, 'image')}, {readable_size(size)}) "
-            f"will be sent; {len(self.selection.decisions) - len(included)} left out, each with its "
-            "reason in the Status column.")
-        self.form.sendButton.setEnabled(bool(included) and self.context.keys is not None
-                                        and self.worker is None)
+        left_out = len(self.selection.decisions) - len(included)
+        if included:
+            self.enter("ready", f"{plural(len(included), 'series')} ({plural(images, 'image')}, "
+                       f"{readable_size(size)}) will be sent; {left_out} left out, each with "
+                       "its reason in the Status column.")
+        else:
+            self.enter("problems", f"Nothing here can be sent: all {plural(left_out, 'series')} "
+                       "left out, each with its reason in the Status column.")
 
     def _show_tree(self, model: QStandardItemModel) -> None:
         tree = self.form.seriesTree
@@ -129,6 +132,21 @@ class ImagesPage(ImageSending, DropTargetMixin, QWidget):
         tree.expandAll()
         fit_columns(tree)
         tree.show()
+
+    def enter(self, state: PageState, heading: str = "") -> None:
+        """Show ``state``: the heading, the tree and Send follow from it alone, so the page
+        never says "will be sent" about what was sent, nor shows an old scan under a new one."""
+        self.state = state
+        form = self.form
+        if state in ("empty", "checking"):
+            form.seriesTree.setModel(QStandardItemModel())
+            form.seriesTree.hide()
+            self.status_items = {}
+        form.summary.setText(heading)
+        form.summary.setVisible(bool(heading))
+        form.summary.setAccessibleDescription(heading)
+        form.sendButton.setEnabled(state == "ready" and self.context.keys is not None
+                                   and self.worker is None)
 
     def _tick_changed(self, item: QStandardItem) -> None:
         uid = item.data(SERIES_UID_ROLE)

@@ -9,8 +9,9 @@ answers: the bar, each series' state, and, when a job's files are gone, the offe
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
-from PySide6.QtGui import QStandardItem
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from nccid_desktop.dicom.select.rules import Selection
@@ -18,9 +19,15 @@ from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.forms.images_page import Ui_ImagesPage
 from nccid_desktop.gui.icons import icon
-from nccid_desktop.gui.images_tree import PHASE_ICONS, build_queue_model
+from nccid_desktop.gui.images_tree import (
+    PHASE_ICONS,
+    SERIES_UID_ROLE,
+    STATUS_COLUMN,
+    build_queue_model,
+)
 from nccid_desktop.gui.workers import Worker
 from nccid_desktop.tasks import Progress
+from nccid_desktop.uk_dates import uk_date_time
 from nccid_desktop.workflows.job_ending import JobEnding
 from nccid_desktop.workflows.resume import ResumeOutcome, ResumeRun, drop_job
 from nccid_desktop.workflows.resumed_queue import ResumedQueue, load_queue
@@ -46,6 +53,9 @@ class ImageSending:
     def _show_tree(self, model) -> None:  # provided by the page
         raise NotImplementedError
 
+    def enter(self, state, heading: str = "") -> None:  # provided by the page
+        raise NotImplementedError
+
     def _folders(self) -> WorkFolders:
         return WorkFolders.under(self.context.data_dir)
 
@@ -61,7 +71,9 @@ class ImageSending:
 
     def _run_job(self) -> None:
         assert self.job is not None
-        self.form.sendButton.setEnabled(False)
+        series = plural(len(self.job.decisions), "series")
+        self.enter("uploading", f"De-identifying and sending {series}: each series' progress "
+                   "is in the Status column.")
         self.form.progressPanel.start("De-identifying and sending…", can_pause=True)
         self.worker = self.context.pool.run(
             self.job.task, name="send-images", on_result=self._sent, on_error=self._failed,
@@ -98,9 +110,18 @@ class ImageSending:
         upload = job.upload
         panel = self.form.progressPanel
         sent = plural(job.images_sent, "image")
+        self._show_patients_sent()
         if job.paused:
+            self.enter("failed", f"Paused: {sent} sent so far.")
             panel.pause(f"Paused: {sent} sent so far. Nothing is lost: press Resume to carry on.")
-        elif job.sources_gone:
+            return
+        if upload.problems or job.sources_gone:
+            self.enter("failed", f"{sent} sent on {uk_date_time(datetime.now())}; not all: "
+                       "the Status column says which series and why.")
+        else:
+            self.enter("done", f"{sent} sent on {uk_date_time(datetime.now())}. Drop the next "
+                       "folder to send more.")
+        if job.sources_gone:
             panel.fail(job.ending().describe(), can_retry=True,
                        headline=f"{plural(job.sources_gone, 'file')} no longer found")
             self._offer_drop([job.ending()])
@@ -110,10 +131,31 @@ class ImageSending:
         else:
             panel.succeed(f"{sent} de-identified and sent.", headline=f"{sent} sent")
 
+    def _show_patients_sent(self) -> None:
+        """Each patient row said how many series *will be* sent; now it says how many were."""
+        model = self.form.seriesTree.model()
+        if self.job is None or not isinstance(model, QStandardItemModel):
+            return
+        by_uid = {d.series.series_uid: s for d, s in zip(self.job.decisions,
+                                                         self.job.series.values(), strict=True)}
+        for row in range(model.rowCount()):
+            patient = model.item(row, 0)
+            status = model.item(row, STATUS_COLUMN)
+            if patient is None or status is None:
+                continue
+            uids = [patient.child(s, 0).child(r, 0).data(SERIES_UID_ROLE)
+                    for s in range(patient.rowCount()) for r in range(patient.child(s, 0).rowCount())]
+            sent = sum(1 for uid in uids if uid in by_uid and by_uid[uid].phase == "sent"
+                       and by_uid[uid].sent)
+            status.setText(f"{sent} of {plural(len(uids), 'series')} sent")
+            status.setToolTip(status.text())
+
     def _failed(self, error: NccidError) -> None:
         self.worker, self.resume_run = None, None
         self._show_series_states()
         sending = self.job is not None or self.queue is not None
+        self.enter("failed", "Sending stopped: press Retry when the problem below is solved."
+                   if sending else "The images could not be scanned: see below.")
         self.form.progressPanel.fail(
             str(error), can_retry=sending,
             headline="Sending stopped: nothing is lost" if sending else "Stopped: see below")
@@ -123,12 +165,15 @@ class ImageSending:
         self.worker = None
         self._show_series_states()
         self.job, self.resume_run = None, None
+        self.enter("ready" if self.selection is not None and self.selection.included
+                   else "failed", "Sending cancelled: images already sent stay sent. Press "
+                   "Send to send the rest.")
         self.form.progressPanel.cancelled("Cancelled. Images already sent stay sent; nothing "
                                           "half-done was kept.")
-        self.form.sendButton.setEnabled(self.selection is not None)
 
     def _cancelled(self) -> None:
         self.worker = None
+        self.enter("empty")
         self.form.progressPanel.cancelled("Scan cancelled.")
 
     def pause(self) -> None:
@@ -225,6 +270,7 @@ class ImageSending:
             panel.fail(" ".join([sent] + [e.describe() for e in unfinished]), can_retry=True,
                        headline="Sent what could be sent: see below")
         else:
+            self.enter("done", f"Unfinished work sent on {uk_date_time(datetime.now())}.")
             panel.succeed(sent)
         gone = outcome.sources_gone
         if gone and not paused:

@@ -74,7 +74,9 @@ def build_model(selection: Selection) -> tuple[QStandardItemModel, dict[str, QSt
             label = patient.patient_id or "(no patient ID)"
             if decision.pseudonym:
                 label += f" → {decision.pseudonym}"
-            row = _row([label, "", "", patient.display_name, "", "", ""])
+            # the hospital number and its pseudonym, never the name: the row is read over
+            # shoulders, and the name links nothing the user needs here
+            row = _row([label, "", "", "", "", "", ""])
             model.appendRow(row)
             patients[id(patient)] = row[0]
         if id(study) not in studies:

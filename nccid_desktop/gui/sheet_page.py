@@ -10,6 +10,7 @@ no errors. Upload sends the records the check pseudonymised.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt
@@ -20,11 +21,13 @@ from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.drop_target import DropTargetMixin
 from nccid_desktop.gui.findings_view import FINDING_ROLE, describe_item, fill_findings
 from nccid_desktop.gui.forms.sheet_page import Ui_SheetPage
+from nccid_desktop.gui.page_state import SHOWS_CONTENT, PageState
 from nccid_desktop.gui.sheet_grid import SheetGridModel, fit_grid_columns, grid_position
 from nccid_desktop.gui.workers import Worker, workflow_task
 from nccid_desktop.sheets.definitions import template_by_id
 from nccid_desktop.sheets.findings import Finding, Severity, ValidationReport
 from nccid_desktop.sheets.writer import write_template
+from nccid_desktop.uk_dates import uk_date_time
 from nccid_desktop.workflows.sheet_check import (
     CheckedSheet,
     annotated_copy,
@@ -56,16 +59,14 @@ class SheetPage(DropTargetMixin, QWidget):
         self.path: Path | None = None
         self.checked: CheckedSheet | None = None
         self.worker: Worker | None = None
+        self.state: PageState = "empty"
         form = self.form
         title = {"main": "Upload Covid Data (Positive)",
                  "status": "Upload Covid Status (Negative)"}[template_id]
         form.title.setText(title)
         self.setAccessibleName(title)
         form.intro.setText(INTRO[template_id])
-        form.wrongTemplateBanner.hide()
-        form.findingsTabs.hide()
-        form.sheetGrid.hide()
-        self._set_actions_enabled(False)
+        self.enter("empty")
         self.setAcceptDrops(True)
         form.browseButton.clicked.connect(self.browse)
         form.templateButton.clicked.connect(self.download_template)
@@ -100,10 +101,7 @@ class SheetPage(DropTargetMixin, QWidget):
         self._cancel()
         self.path, self.checked = Path(path), None
         form = self.form
-        form.fileLabel.setText(f"File: {self.path.name}")
-        form.summary.setText("")
-        form.wrongTemplateBanner.hide()
-        self._set_actions_enabled(False)
+        self.enter("checking", f"Checking {self.path.name}…")
         form.progressPanel.start("Checking the sheet…")
         options = self.context.options
         self.worker = self.context.pool.run(
@@ -135,26 +133,22 @@ class SheetPage(DropTargetMixin, QWidget):
         if checked.cells is not None:
             form.sheetGrid.setModel(SheetGridModel(checked.cells, report.findings))
             fit_grid_columns(form.sheetGrid)
-            form.sheetGrid.show()
+            form.sheetGrid.scrollToTop()
         words = check_words(errors, warnings, len(report.valid_rows))
+        self.enter("problems" if errors else "ready", words.summary)
         if errors:
             form.progressPanel.fail(words.message, can_retry=False, headline=words.headline)
         else:
             form.progressPanel.succeed(words.message, headline=words.headline)
-        form.summary.setText(words.summary)
-        form.saveAnnotatedButton.setEnabled(bool(errors or warnings))
-        form.uploadButton.setEnabled(self._may_upload())
 
     def _show_wrong_template(self, finding: Finding, report: ValidationReport) -> None:
         form = self.form
-        form.findingsTabs.hide()
-        form.sheetGrid.hide()
+        self.enter("failed", "This is not the sheet for this section.")
         form.bannerText.setText(finding.message)
         actual = template_by_id(report.template) if report.template else None
         form.switchSectionButton.setText(f"Go to {actual.upload_action}" if actual else "Go back")
         form.switchSectionButton.setEnabled(actual is not None and self.switch_to is not None)
         form.wrongTemplateBanner.show()
-        form.summary.setText("This is not the sheet for this section.")
         form.progressPanel.fail(finding.message, can_retry=False,
                                 headline="Wrong sheet for this section")
 
@@ -201,7 +195,7 @@ class SheetPage(DropTargetMixin, QWidget):
                     and report.valid_rows and self.context.keys is not None)
 
     def refresh_permissions(self) -> None:
-        self.form.uploadButton.setEnabled(self._may_upload())
+        self.form.uploadButton.setEnabled(self.state == "ready" and self._may_upload())
 
     def ask_upload(self) -> None:
         if not self._may_upload() or self.checked is None:
@@ -223,8 +217,9 @@ class SheetPage(DropTargetMixin, QWidget):
             return
         client = self.context.require_client()
         panel = self.form.progressPanel
+        patients = plural(len(self.checked.report.valid_rows), "patient")
+        self.enter("uploading", f"Uploading {patients} from {self._file_name()}…")
         panel.start("Uploading…", total=None)
-        self._set_actions_enabled(False)
         self.worker = self.context.pool.run(
             workflow_task(upload_sheet, self.checked, self.context.keys, client,
                           self.context.outbox, self.context.options.linking),
@@ -235,27 +230,35 @@ class SheetPage(DropTargetMixin, QWidget):
         self.worker = None
         panel = self.form.progressPanel
         if outcome.upload.problems:
+            self.enter("failed", f"{self._file_name()}: not every record was accepted. The "
+                       "message below says which and why.", keep_sheet=True)
             first = outcome.upload.problems[0]
             panel.fail(f"{outcome.message[:-1]}; {plural(outcome.upload.failed, 'record')} "
                        f"refused. {first}", can_retry=False,
                        headline=f"{plural(outcome.upload.failed, 'record')} refused")
         else:
+            self.enter("done", f"{self._file_name()} uploaded on {uk_date_time(datetime.now())}. "
+                       "Drop the next sheet here to check it.")
             panel.succeed(outcome.message, headline=outcome.message.rstrip("."))
-        self.form.uploadButton.setEnabled(False)
-        self.form.saveAnnotatedButton.setEnabled(bool(self.checked and self.checked.report.findings))
 
     def _failed(self, error: NccidError) -> None:
         self.worker = None
         uploading = self.checked is not None and self.checked.report.ok
         headline = ("Not uploaded yet: nothing is lost" if uploading
                     else "The sheet could not be checked")
+        self.enter("failed", f"{self._file_name()} was not uploaded yet. Press Retry when the "
+                   "problem below is solved." if uploading else
+                   f"{self._file_name()} could not be opened or read.", keep_sheet=uploading)
         self.form.progressPanel.fail(str(error), can_retry=uploading, headline=headline)
-        self.form.uploadButton.setEnabled(self._may_upload())
 
     def _was_cancelled(self) -> None:
         self.worker = None
+        if self.checked is not None:
+            self.enter("ready", "Upload cancelled: nothing half-done was kept. Press Upload to "
+                       "try again.")
+        else:
+            self.enter("empty")
         self.form.progressPanel.cancelled()
-        self.form.uploadButton.setEnabled(self._may_upload())
 
     def _cancel(self) -> None:
         if self.worker is not None:
@@ -295,7 +298,33 @@ class SheetPage(DropTargetMixin, QWidget):
                               name="template", on_error=lambda e: panel.fail(str(e), can_retry=False),
                               on_result=lambda p: panel.succeed(f"Blank template saved as {Path(p).name}."))
 
-    def _set_actions_enabled(self, enabled: bool) -> None:
-        self.form.uploadButton.setEnabled(enabled and self._may_upload())
-        self.form.saveAnnotatedButton.setEnabled(enabled)
+    # --- the page's state -------------------------------------------------------------------
+    def _file_name(self) -> str:
+        return self.path.name if self.path else "The sheet"
+
+    def enter(self, state: PageState, heading: str = "", *, keep_sheet: bool = False) -> None:
+        """Show ``state``: what is visible and what may be pressed follow from it alone, so a
+        failed open never leaves the previous sheet on screen (``keep_sheet`` keeps the sheet
+        just checked when only sending it failed)."""
+        self.state = state
+        form = self.form
+        shown = state in SHOWS_CONTENT or keep_sheet
+        if not shown:
+            for tree in (form.problemsTree, form.warningsTree):
+                tree.clear()
+            form.sheetGrid.setModel(None)
+        form.findingsTabs.setVisible(shown and bool(
+            form.problemsTree.topLevelItemCount() or form.warningsTree.topLevelItemCount()))
+        form.sheetGrid.setVisible(shown and form.sheetGrid.model() is not None)
+        form.splitter.setVisible(not (form.findingsTabs.isHidden() and form.sheetGrid.isHidden()))
+        if state != "failed":
+            form.wrongTemplateBanner.hide()
+        form.fileLabel.setText(f"File: {self.path.name}" if self.path and state != "empty" else "")
+        form.fileLabel.setVisible(bool(form.fileLabel.text()))
+        form.summary.setText(heading)
+        form.summary.setVisible(bool(heading))
+        form.summary.setAccessibleDescription(heading)
+        form.uploadButton.setEnabled(state == "ready" and self._may_upload())
+        form.saveAnnotatedButton.setEnabled(state in ("problems", "ready", "done") and bool(
+            self.checked and self.checked.report.findings))
 

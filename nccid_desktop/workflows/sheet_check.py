@@ -100,15 +100,21 @@ class CheckWords:
 
 
 def check_words(errors: int, warnings: int, patients: int) -> CheckWords:
-    """Problems stop the upload and say how many; warnings alone do not look like a failure."""
+    """Problems stop the upload and say how many; warnings alone do not look like a failure.
+
+    Each thing is said once: the line above the problems says what was found, the bar how it
+    ended, and the sentence under the bar only what to do next."""
     to_check = f"{plural(warnings, 'warning')} to check" if warnings else ""
     also = f" {to_check.capitalize()}." if warnings else ""
     if errors:
         verb = "is" if errors == 1 else "are"
-        text = f"There {verb} {plural(errors, 'problem')}. Fix them in Excel and drop the sheet again."
-        return CheckWords(text + also, f"{plural(errors, 'problem')} to fix before upload", text)
-    text = f"No problems found: {plural(patients, 'patient')} ready to upload."
+        found = f"There {verb} {plural(errors, 'problem')} in the sheet.{also}"
+        return CheckWords(found, f"{plural(errors, 'problem')} to fix before upload",
+                          "Fix them in Excel, then drop the sheet here again. Choose a problem "
+                          "to see its cell.")
+    found = f"No problems found: {plural(patients, 'patient')} ready to upload.{also}"
     if warnings:
-        return CheckWords(text + also, f"Ready to upload ({to_check})",
-                          f"{text} {to_check.capitalize()} first.")
-    return CheckWords(text, "Ready to upload", text)
+        return CheckWords(found, f"Ready to upload ({to_check})",
+                          f"Look at the {to_check.removesuffix(' to check')} first, then press "
+                          "Upload.")
+    return CheckWords(found, "Ready to upload", "Press Upload to send them.")

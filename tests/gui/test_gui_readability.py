@@ -193,7 +193,8 @@ def test_the_bar_says_what_the_check_found(qtbot, themed, signed_context, tmp_pa
     assert (panel.state, panel.headline) == ("error", "2 problems to fix before upload")
     assert panel.form.bar.value() == panel.form.bar.maximum()
     assert panel.form.stateIcon.accessibleName() == "Problem"
-    assert panel.message.startswith("There are 2 problems")
+    assert page.form.summary.text().startswith("There are 2 problems")
+    assert panel.message.startswith("Fix them in Excel")  # what to do, not the count again
     assert "2 problems to fix before upload" in panel.form.bar.accessibleDescription()
 
     signed_context.options.hospital_pattern = r"XX\d{8}"  # every row now only warns
@@ -202,7 +203,8 @@ def test_the_bar_says_what_the_check_found(qtbot, themed, signed_context, tmp_pa
     assert warnings and page.checked.report.ok
     assert panel.state == "success" and panel.form.stateIcon.accessibleName() == "Done"
     assert panel.headline == f"Ready to upload ({warnings} warnings to check)"
-    assert panel.message.endswith(f"{warnings} warnings to check first.")
+    assert page.form.summary.text().endswith(f"{warnings} warnings to check.")
+    assert panel.message == f"Look at the {warnings} warnings first, then press Upload."
     assert page.form.uploadButton.isEnabled()
 
     signed_context.options.hospital_pattern = ""
@@ -211,6 +213,8 @@ def test_the_bar_says_what_the_check_found(qtbot, themed, signed_context, tmp_pa
     page.upload()
     qtbot.waitUntil(lambda: page.worker is None and panel.state in DONE, timeout=20_000)
     assert (panel.state, panel.headline) == ("success", "4 patients uploaded")
+    assert page.state == "done" and "ready to upload" not in page.form.summary.text()
+    assert "uploaded on" in page.form.summary.text()
 
 
 def test_wrong_sheet_says_so_in_the_bar(qtbot, themed, signed_context, tmp_path):

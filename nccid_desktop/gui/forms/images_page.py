@@ -101,6 +101,10 @@ class Ui_ImagesPage(object):
 
         self.pageLayout.addWidget(self.progressPanel)
 
+        self.emptySpace = QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding)
+
+        self.pageLayout.addItem(self.emptySpace)
+
         self.pageLayout.setStretch(4, 1)
         QWidget.setTabOrder(self.browseFolderButton, self.browseFilesButton)
         QWidget.setTabOrder(self.browseFilesButton, self.seriesTree)

@@ -175,6 +175,10 @@ class Ui_SheetPage(object):
 
         self.pageLayout.addWidget(self.progressPanel)
 
+        self.emptySpace = QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding)
+
+        self.pageLayout.addItem(self.emptySpace)
+
         self.pageLayout.setStretch(6, 1)
         QWidget.setTabOrder(self.browseButton, self.templateButton)
         QWidget.setTabOrder(self.templateButton, self.switchSectionButton)
