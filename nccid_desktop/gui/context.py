@@ -38,6 +38,8 @@ class AppContext:
     keys: SiteKeys | None = None
     data_dir: Path = field(default_factory=user_data_dir)
     windows: dict[str, tuple[ClinicalWindow, ...]] | None = None
+    #: Demo mode's sample sheets and images, where Browse starts (None outside demo mode).
+    samples: Path | None = None
     _outbox: Outbox | None = None
 
     @property

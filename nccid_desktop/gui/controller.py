@@ -12,6 +12,7 @@ from nccid_desktop.errors import ConfigError
 from nccid_desktop.gui.context import AppContext, SiteOptions
 from nccid_desktop.gui.icons import icon
 from nccid_desktop.gui.main_window import MainWindow
+from nccid_desktop.gui.settings_page import DEMO_SERVER_NOTE
 from nccid_desktop.gui.signin_dialog import SignInDialog
 from nccid_desktop.gui.style import apply_theme
 from nccid_desktop.gui.workers import WorkerPool
@@ -26,6 +27,8 @@ class AppController:
         self.pool = WorkerPool(app)
         self.settings = config.resolve()
         self.window: MainWindow | None = None
+        #: Demo mode signs in by itself once, at start; after a sign-out the user decides.
+        self._auto_sign_in = demo is not None
 
     def options(self) -> SiteOptions:
         settings = self.settings
@@ -46,7 +49,7 @@ class AppController:
     def new_context(self) -> AppContext:
         data_dir = user_data_dir() / ("demo" if self.demo else "")
         return AppContext(self.pool, self.options(), demo=self.demo is not None,
-                          data_dir=data_dir)
+                          data_dir=data_dir, samples=self.demo.samples if self.demo else None)
 
     def sign_in(self) -> bool:
         try:
@@ -68,7 +71,10 @@ class AppController:
                                       f"password {self.demo.password}. Sample sheets and images "
                                       f"are in: {self.demo.samples}")
             dialog.form.password.setText(self.demo.password)
-            dialog.form.serverLocked.setText("Set by demo mode (a service on this computer)")
+            dialog.form.serverLocked.setText(DEMO_SERVER_NOTE)
+            if self._auto_sign_in:
+                self._auto_sign_in = False
+                QTimer.singleShot(0, dialog.sign_in)
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.result_value is None:
             return False
         client, _signed, keys = dialog.result_value

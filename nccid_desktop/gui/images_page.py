@@ -23,6 +23,7 @@ from nccid_desktop.gui.forms.images_page import Ui_ImagesPage
 from nccid_desktop.gui.images_sending import ImageSending
 from nccid_desktop.gui.images_tree import SERIES_UID_ROLE, build_model
 from nccid_desktop.gui.page_state import PageState
+from nccid_desktop.gui.start_folder import remember_folder, start_folder
 from nccid_desktop.gui.workers import Worker, workflow_task
 from nccid_desktop.workflows.image_selection import ScanOutcome, choose, scan_and_ask
 from nccid_desktop.workflows.resume import ResumeRun
@@ -60,14 +61,18 @@ class ImagesPage(ImageSending, DropTargetMixin, QWidget):
 
     # --- choosing what to scan -------------------------------------------------------------
     def browse_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose the exported images folder")
+        folder = QFileDialog.getExistingDirectory(self, "Choose the exported images folder",
+                                                  str(start_folder(self.context)))
         if folder:
+            remember_folder(self.context, Path(folder))
             self.scan([Path(folder)])
 
     def browse_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Choose DICOM files or zips", "",
+        files, _ = QFileDialog.getOpenFileNames(self, "Choose DICOM files or zips",
+                                                str(start_folder(self.context)),
                                                 "DICOM files and zips (*)")
         if files:
+            remember_folder(self.context, Path(files[0]))
             self.scan([Path(f) for f in files])
 
     def handle_drop(self, paths: list[Path]) -> None:

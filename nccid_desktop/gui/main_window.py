@@ -48,7 +48,9 @@ class MainWindow(QMainWindow):
             "checker": CheckerPage(context),
             "summary": SummaryPage(context),
             "guidance": GuidancePage(),
-            "settings": SettingsPage(context.pool, settings, on_saved=self._settings_saved),
+            "settings": SettingsPage(context.pool, settings, on_saved=self._settings_saved,
+                                     fixed={"server_url": context.options.server_url}
+                                     if context.demo else None),
         }
         form = self.form
         for key in SECTION_KEYS:

@@ -23,6 +23,7 @@ from nccid_desktop.tasks import Progress
 
 LINKING_LABELS = {"hospital": "The hospital number", "nhs": "The NHS/CHI number"}
 DIAGNOSTICS_NAME = "nccid-diagnostics.zip"
+DEMO_SERVER_NOTE = "Set by demo mode (a service on this computer)"
 
 
 def connection_test_task(options: dict[str, str]):
@@ -37,13 +38,16 @@ def connection_test_task(options: dict[str, str]):
 class SettingsPage(QWidget):
     def __init__(self, pool: WorkerPool, effective: config.EffectiveSettings | None = None,
                  on_saved: Callable[[config.EffectiveSettings], None] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, fixed: dict[str, str] | None = None) -> None:
+        """``fixed``: values this session sets and the user cannot change or save (demo
+        mode's own service), shown as such so Test connection tests what is really used."""
         super().__init__(parent)
         self.form = Ui_SettingsPage()
         self.form.setupUi(self)
         self.pool = pool
         self.effective = effective or config.resolve()
         self.on_saved = on_saved
+        self.fixed = dict(fixed or {})
         form = self.form
         for value, label in LINKING_LABELS.items():
             form.linking.addItem(label, value)
@@ -63,25 +67,34 @@ class SettingsPage(QWidget):
     def show_values(self) -> None:
         note = config.LOCKED_NOTE
         for name, (edit, lock) in self.fields.items():
-            locked = self.effective.locked(name)
-            value = self.effective.value(name)
+            fixed = name in self.fixed and not self.effective.locked(name)
+            locked = self.effective.locked(name) or fixed
+            value = self.fixed[name] if fixed else self.effective.value(name)
             if isinstance(edit, QComboBox):
                 edit.setCurrentIndex(max(0, edit.findData(value)))
             else:
                 edit.setText("" if name == "proxy" and value == "system" else value)
                 edit.setReadOnly(locked)
-            edit.setEnabled(not locked)
+            # a locked line edit stays enabled (read-only, styled): disabled text is grey on
+            # grey, and a locked value must still be readable and copyable
+            edit.setEnabled(not (locked and isinstance(edit, QComboBox)))
+            edit.setProperty("locked", locked)
             lock.setVisible(locked)
-            lock.setText(note)
+            lock.setText(DEMO_SERVER_NOTE if fixed else note)
             lock.setProperty("lock", True)
-            base = edit.accessibleName().removesuffix(f" ({note.lower()})")
-            edit.setAccessibleName(f"{base} ({note.lower()})" if locked else base)
+            base = edit.accessibleName().split(" (")[0]
+            edit.setAccessibleName(f"{base} ({lock.text().lower()})" if locked else base)
         self.form.message.setText("")
 
-    def field_values(self) -> dict[str, str]:
-        """What the unlocked fields say now (saved or not)."""
+    def field_values(self, *, with_fixed: bool = False) -> dict[str, str]:
+        """What the unlocked fields say now (saved or not); ``with_fixed`` adds the values
+        this session fixes (they are tested, never saved)."""
         values = {}
         for name, (edit, _lock) in self.fields.items():
+            if name in self.fixed:
+                if with_fixed and not self.effective.locked(name):
+                    values[name] = self.fixed[name]
+                continue
             if not self.effective.locked(name):
                 values[name] = (str(edit.currentData()) if isinstance(edit, QComboBox)
                                 else edit.text().strip())
@@ -111,7 +124,7 @@ class SettingsPage(QWidget):
         self.form.supportMessage.setText(str(error))
 
     def test_connection(self) -> None:
-        options = {k: v for k, v in self.field_values().items() if v}
+        options = {k: v for k, v in self.field_values(with_fixed=True).items() if v}
         self._busy(True)
         self.form.connectionReport.clear()
         self.pool.run(connection_test_task(options), name="test-connection",

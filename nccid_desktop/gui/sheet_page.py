@@ -23,6 +23,7 @@ from nccid_desktop.gui.findings_view import FINDING_ROLE, describe_item, fill_fi
 from nccid_desktop.gui.forms.sheet_page import Ui_SheetPage
 from nccid_desktop.gui.page_state import SHOWS_CONTENT, PageState
 from nccid_desktop.gui.sheet_grid import SheetGridModel, fit_grid_columns, grid_position
+from nccid_desktop.gui.start_folder import remember_folder, start_folder
 from nccid_desktop.gui.workers import Worker, workflow_task
 from nccid_desktop.sheets.definitions import template_by_id
 from nccid_desktop.sheets.findings import Finding, Severity, ValidationReport
@@ -85,9 +86,11 @@ class SheetPage(DropTargetMixin, QWidget):
 
     # --- choosing a file -------------------------------------------------------------------
     def browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose the spreadsheet", "",
+        path, _ = QFileDialog.getOpenFileName(self, "Choose the spreadsheet",
+                                              str(start_folder(self.context)),
                                               "Excel workbooks (*.xlsx *.xlsm)")
         if path:
+            remember_folder(self.context, Path(path))
             self.load(Path(path))
 
     def accepts_drop(self, path: Path) -> bool:

@@ -80,7 +80,8 @@ def test_every_policy_field_can_be_locked_and_linking_is_saved(qtbot, pool, tmp_
     form = page.form
     for edit, lock in (page.fields["linking"], page.fields["ca_bundle"], page.fields["proxy"],
                        page.fields["hospital_pattern"]):
-        assert not edit.isEnabled() and lock.isVisible(), edit.objectName()
+        locked = not edit.isEnabled() if edit is form.linking else edit.isReadOnly()
+        assert locked and lock.isVisible(), edit.objectName()
     assert form.linking.currentData() == "nhs" and form.proxy.text() == "none"
     assert form.server.isEnabled() and not form.serverLock.isVisible()
     form.site.setText("rxx")
