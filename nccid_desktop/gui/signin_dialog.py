@@ -55,6 +55,8 @@ class SignInDialog(QDialog):
         form.username.setText(username)
         form.errorMessage.hide()
         self.setMinimumWidth(form.server.fontMetrics().averageCharWidth() * WIDTH_IN_CHARACTERS)
+        for edit in (form.server, form.username, form.password):
+            edit.setMinimumHeight(edit.sizeHint().height())  # never squashed by an error
         form.signInButton.clicked.connect(self.sign_in)
         form.quitButton.clicked.connect(self.reject)
         (form.password if username else form.username).setFocus()
@@ -93,6 +95,7 @@ class SignInDialog(QDialog):
     def show_error(self, message: str) -> None:
         self.form.errorMessage.setText(message)
         self.form.errorMessage.show()
+        self.adjustSize()  # the dialog grows to fit the message instead of squashing the boxes
 
     def _busy(self, busy: bool) -> None:
         self.form.signInButton.setEnabled(not busy)

@@ -41,6 +41,11 @@ def test_wrong_password_is_explained_in_words(qtbot, pool, service):
     assert "password" in dialog.form.errorMessage.text().lower()
     assert dialog.result_value is None
     assert dialog.form.signInButton.isEnabled()
+    qtbot.wait(50)
+    for edit in (dialog.form.server, dialog.form.username, dialog.form.password):
+        assert edit.height() >= edit.sizeHint().height(), edit.objectName()  # not squashed
+    message = dialog.form.errorMessage
+    assert message.height() >= message.heightForWidth(message.width())  # the message is whole
 
 
 def test_unreachable_server_says_so(qtbot, pool):
