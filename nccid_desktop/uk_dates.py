@@ -33,6 +33,15 @@ def uk_date_time(moment: datetime) -> str:
     return f"{uk_prose(moment)} {moment.hour:02d}:{moment.minute:02d}"
 
 
+def uk_prose_of(text: str) -> str:
+    """A date the service sent as ISO text (``2026-12-03``, or a timestamp), said the UK way;
+    anything that is not such a date is returned as it came."""
+    try:
+        return uk_prose(datetime.fromisoformat(text.strip()))
+    except ValueError:
+        return text
+
+
 def typed_date(day: int, month: int, year: int) -> str:
     """Day, month and year as the user typed them, ``31/02/2026``, even when no such day
     exists (built from the numbers alone, so nothing else in a cell can slip into a message)."""

@@ -19,6 +19,7 @@ from nccid_desktop.identifiers import check_nhs_number
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import nhs_index
 from nccid_desktop.transport.client import CheckerResult, CollectorClient
+from nccid_desktop.uk_dates import uk_prose_of
 from nccid_desktop.workflows.words import plural
 
 
@@ -57,7 +58,8 @@ class CheckerPage(QWidget):
         self.context = context
         self.valid: list[TypedNumber] = []
         self.form.progressPanel.reset()
-        fit_columns(self.form.results)
+        # the received dates take the room; the counts are as wide as their headers
+        fit_columns(self.form.results, stretch=(2, 3))
         self.form.numbers.textChanged.connect(self.recheck)
         self.form.checkButton.clicked.connect(self.check)
         self.form.progressPanel.retryRequested.connect(self.check)
@@ -94,11 +96,16 @@ class CheckerPage(QWidget):
         table.setRowCount(len(results))
         for row, (typed, result) in enumerate(zip(numbers, results, strict=True)):
             cells = [str(typed.line), typed.text,
-                     f"Received {result.clinical_data}" if result.clinical_data else "Not received",
-                     f"Received {result.status}" if result.status else "Not received",
+                     f"Received {uk_prose_of(result.clinical_data)}" if result.clinical_data
+                     else "Not received",
+                     f"Received {uk_prose_of(result.status)}" if result.status
+                     else "Not received",
                      str(result.studies), str(result.images)]
             for column, text in enumerate(cells):
-                table.setItem(row, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                table.setItem(row, column, item)
+        table.resizeColumnsToContents()
         found = sum(1 for r in results if r.clinical_data or r.status or r.images)
         self.form.progressPanel.succeed(f"{found} of {plural(len(results), 'patient')} have "
                                         "something at NCCID.", headline="Check finished")

@@ -10,7 +10,16 @@ than cut with "…". Qt's tree measures rows without the column's width, so it n
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    QTimer,
+)
 from PySide6.QtWidgets import (
     QHeaderView,
     QStyle,
@@ -23,16 +32,88 @@ from PySide6.QtWidgets import (
 _TALL = 1 << 20
 
 
-def fit_columns(view: QTableView | QTreeView) -> None:
-    """Size every column to its header and contents; the last one fills the rest."""
+#: The stretched columns (statuses, messages) keep at least this many average characters;
+#: the other columns give up width first (their long texts end in "…", whole in a tooltip).
+MIN_STRETCH_CHARACTERS = 24
+#: A column that gives up width keeps at least this many characters (and its header).
+MIN_COLUMN_CHARACTERS = 13
+
+
+def fit_columns(view: QTableView | QTreeView, stretch: tuple[int, ...] = ()) -> None:
+    """Size every column to its header and contents; the ``stretch`` columns (by default
+    the last one) share the rest of the width, never less than
+    :data:`MIN_STRETCH_CHARACTERS` each: when the contents are too wide for the view, the
+    widest other columns are narrowed instead of pushing the statuses out of sight.
+    Refitted whenever the view changes width or its contents change."""
     header = view.horizontalHeader() if isinstance(view, QTableView) else view.header()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
-    if header.count():
-        header.setSectionResizeMode(header.count() - 1, QHeaderView.ResizeMode.Stretch)
+    fitter = view.findChild(ColumnFitter)
+    if fitter is None:
+        fitter = ColumnFitter(view, header)
+    fitter.stretch = stretch
+    header.setStretchLastSection(not stretch)
+    fitter.fit()
     if isinstance(view, QTreeView) and not isinstance(view.itemDelegate(), WrappingDelegate):
         view.setItemDelegate(WrappingDelegate(view))
         header.sectionResized.connect(lambda *_: view.doItemsLayout())
+
+
+class ColumnFitter(QObject):
+    """Keeps a view's columns fitted as the window is resized and rows arrive."""
+
+    def __init__(self, view: QTableView | QTreeView, header: QHeaderView) -> None:
+        super().__init__(view)
+        self.view, self.header = view, header
+        self.stretch: tuple[int, ...] = ()
+        self._fitting = False
+        view.viewport().installEventFilter(self)
+        self._model: QAbstractItemModel | None = None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self.fit)
+        return False
+
+    def _watch_model(self) -> None:
+        model = self.view.model()
+        if model is not None and model is not self._model:
+            self._model = model
+            for signal in (model.rowsInserted, model.modelReset, model.dataChanged):
+                signal.connect(lambda *_: QTimer.singleShot(0, self.fit))
+
+    def fit(self) -> None:
+        if self._fitting:
+            return
+        self._fitting = True
+        try:
+            self._fit()
+        finally:
+            self._fitting = False
+
+    def _fit(self) -> None:
+        view, header = self.view, self.header
+        self._watch_model()
+        count = header.count()
+        if not count:
+            return
+        stretched = self.stretch or (count - 1,)
+        average = view.fontMetrics().averageCharWidth()
+        widths = {c: max(header.sectionSizeHint(c), view.sizeHintForColumn(c))
+                  for c in range(count) if c not in stretched and not header.isSectionHidden(c)}
+        floors = {c: max(header.sectionSizeHint(c), average * MIN_COLUMN_CHARACTERS)
+                  for c in widths}
+        room = view.viewport().width() - average * MIN_STRETCH_CHARACTERS * len(stretched)
+        excess = sum(widths.values()) - room
+        for column in sorted(widths, key=lambda c: widths[c] - floors[c], reverse=True):
+            if excess <= 0:
+                break
+            give = min(excess, max(0, widths[column] - floors[column]))
+            widths[column] -= give
+            excess -= give
+        for column, width in widths.items():
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, width)
+        for column in stretched:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
 
 
 class WrappingDelegate(QStyledItemDelegate):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
@@ -21,7 +21,12 @@ from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.drop_target import DropTargetMixin
 from nccid_desktop.gui.forms.images_page import Ui_ImagesPage
 from nccid_desktop.gui.images_sending import ImageSending
-from nccid_desktop.gui.images_tree import SERIES_UID_ROLE, build_model
+from nccid_desktop.gui.images_tree import (
+    DETAILS_ROLE,
+    SERIES_UID_ROLE,
+    STATUS_COLUMN,
+    build_model,
+)
 from nccid_desktop.gui.page_state import PageState
 from nccid_desktop.gui.start_folder import remember_folder, start_folder
 from nccid_desktop.gui.workers import Worker, workflow_task
@@ -30,6 +35,8 @@ from nccid_desktop.workflows.resume import ResumeRun
 from nccid_desktop.workflows.resumed_queue import ResumedQueue
 from nccid_desktop.workflows.send_job import SendJob
 from nccid_desktop.workflows.words import plural, readable_size
+
+CHOOSE_A_SERIES = "Choose a series to read why it will or will not be sent, in full."
 
 
 class ImagesPage(ImageSending, DropTargetMixin, QWidget):
@@ -137,6 +144,19 @@ class ImagesPage(ImageSending, DropTargetMixin, QWidget):
         tree.expandAll()
         fit_columns(tree)
         tree.show()
+        tree.selectionModel().currentChanged.connect(self._row_chosen)
+        self.form.seriesDetail.setText(CHOOSE_A_SERIES)
+        self.form.seriesDetail.show()
+
+    def _row_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        """The details line says the chosen series' whole reason, technical detail and all
+        (the Status column keeps to plain words)."""
+        model = self.form.seriesTree.model()
+        status = current.siblingAtColumn(STATUS_COLUMN) if current.isValid() else current
+        details = current.data(DETAILS_ROLE) if current.isValid() else None
+        if not details and status.isValid() and model is not None:
+            details = status.data()
+        self.form.seriesDetail.setText(str(details) if details else CHOOSE_A_SERIES)
 
     def enter(self, state: PageState, heading: str = "") -> None:
         """Show ``state``: the heading, the tree and Send follow from it alone, so the page
@@ -146,6 +166,7 @@ class ImagesPage(ImageSending, DropTargetMixin, QWidget):
         if state in ("empty", "checking"):
             form.seriesTree.setModel(QStandardItemModel())
             form.seriesTree.hide()
+            form.seriesDetail.hide()
             self.status_items = {}
         form.summary.setText(heading)
         form.summary.setVisible(bool(heading))

@@ -25,13 +25,15 @@ from nccid_desktop.workflows.resumed_queue import (
 )
 from nccid_desktop.workflows.words import readable_size
 
-__all__ = ["COLUMNS", "PHASE_ICONS", "SERIES_UID_ROLE", "STATUS_COLUMN", "build_model",
-           "build_queue_model", "readable_size", "series_status"]
+__all__ = ["COLUMNS", "DETAILS_ROLE", "PHASE_ICONS", "SERIES_UID_ROLE", "STATUS_COLUMN", "build_model",
+           "build_queue_model", "readable_size", "series_details", "series_status"]
 
 COLUMNS = ("Patient / study / series", "Date", "Modality", "Description", "Images", "Size",
            "Status")
 STATUS_COLUMN = COLUMNS.index("Status")
 SERIES_UID_ROLE = Qt.ItemDataRole.UserRole + 1
+#: The full reason of a series (with its technical detail), shown when the row is chosen.
+DETAILS_ROLE = Qt.ItemDataRole.UserRole + 2
 USER_CHOICE = {"will_send", "excluded_by_user"}
 #: The icon beside a series' state while it is sent (the words say the same).
 PHASE_ICONS = {"waiting": "idle", "queued": "idle", "deidentifying": "working", "sending": "working",
@@ -55,6 +57,16 @@ def _row(texts: list[str]) -> list[QStandardItem]:
 
 
 def series_status(decision: SeriesDecision) -> str:
+    """What the Status column says: the reason in plain words (the technical detail, such
+    as the modality code, is in :func:`series_details`, shown when the series is chosen)."""
+    text = decision.reason
+    if decision.warnings:
+        text += ". " + " ".join(decision.warnings)
+    return text
+
+
+def series_details(decision: SeriesDecision) -> str:
+    """The whole story of one series, for its tooltip and the details line under the tree."""
     text = decision.reason + (f" ({decision.detail})" if decision.detail else "")
     if decision.warnings:
         text += ". " + " ".join(decision.warnings)
@@ -96,6 +108,10 @@ def build_model(selection: Selection) -> tuple[QStandardItemModel, dict[str, QSt
             row[0].setAccessibleText("Send this series" if decision.included
                                      else "Left out by you")
         row[STATUS_COLUMN].setIcon(icon(_status_icon(decision)))
+        details = series_details(decision)
+        for item in row:
+            item.setData(details, DETAILS_ROLE)
+        row[STATUS_COLUMN].setToolTip(details)
         studies[id(study)].appendRow(row)
         status_items[series.series_uid] = row[STATUS_COLUMN]
     _summarise(model, selection)

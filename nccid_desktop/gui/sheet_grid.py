@@ -23,6 +23,10 @@ from nccid_desktop.sheets.grid_cells import SheetCells
 HEADER_ROW = 0
 #: A grid column is as wide as its contents, up to this many average characters.
 MAX_COLUMN_CHARACTERS = 18
+#: Lines a header of the sheet may wrap onto in the grid.
+HEADER_LINES = 4
+#: A cell longer than this may not fit its column: it gets its text as a tooltip.
+LONG_CELL = 12
 _ERROR_BRUSH = QBrush(QColor("#ffc7ce"))
 _WARNING_BRUSH = QBrush(QColor("#ffeb9c"))
 Index = QModelIndex | QPersistentModelIndex
@@ -30,12 +34,19 @@ Index = QModelIndex | QPersistentModelIndex
 
 def fit_grid_columns(grid: QTableView) -> None:
     """Columns as wide as what they show (the rows in view), but never so wide that one long
-    header pushes the rest of the sheet out of sight; the header's tooltip has it whole."""
+    header pushes the rest of the sheet out of sight. The headers (Excel's row 1) wrap onto
+    up to :data:`HEADER_LINES` lines so "Hospital (Internal) Number" reads whole; a longer
+    one ends in "…" and its tooltip has it whole."""
     grid.resizeColumnsToContents()
     widest = grid.fontMetrics().averageCharWidth() * MAX_COLUMN_CHARACTERS
     for column in range(grid.model().columnCount()):
         if grid.columnWidth(column) > widest:
             grid.setColumnWidth(column, widest)
+    if grid.model().rowCount() > HEADER_ROW:
+        grid.setWordWrap(True)
+        grid.resizeRowToContents(HEADER_ROW)
+        tallest = grid.fontMetrics().lineSpacing() * HEADER_LINES + 8
+        grid.setRowHeight(HEADER_ROW, min(grid.rowHeight(HEADER_ROW), tallest))
 
 
 def grid_position(finding: Finding) -> tuple[int | None, int | None]:
@@ -72,8 +83,9 @@ class SheetGridModel(QAbstractTableModel):
             return self._text(row, column)
         mark = self.marks.get((row, column))
         if mark is None:
-            if role == Qt.ItemDataRole.ToolTipRole and row == HEADER_ROW:
-                return self._text(row, column) or None
+            if role == Qt.ItemDataRole.ToolTipRole:
+                text = self._text(row, column)
+                return text if text and (row == HEADER_ROW or len(text) > LONG_CELL) else None
             return None
         if role == Qt.ItemDataRole.DecorationRole:
             return icon("error" if mark.severity is Severity.ERROR else "warning")

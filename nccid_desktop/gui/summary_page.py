@@ -10,6 +10,7 @@ from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.columns import fit_columns
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.forms.summary_page import Ui_SummaryPage
+from nccid_desktop.uk_dates import uk_prose_of
 
 KIND_WORDS = {"data": "Clinical data (positive)", "status": "Covid status (negative)",
               "images": "Images"}
@@ -45,10 +46,14 @@ class SummaryPage(QWidget):
         recent = summary.get("recent") or []
         form.recent.setRowCount(len(recent))
         for row, entry in enumerate(recent):
-            cells = [str(entry.get("date", "")), KIND_WORDS.get(entry.get("kind"), ""),
-                     str(entry.get("count", ""))]
+            cells = [uk_prose_of(str(entry.get("date", ""))),
+                     KIND_WORDS.get(entry.get("kind"), ""), str(entry.get("count", ""))]
             for column, text in enumerate(cells):
-                form.recent.setItem(row, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                form.recent.setItem(row, column, item)
+        form.recent.resizeColumnsToContents()
+        form.recent.resizeRowsToContents()
         form.progressPanel.succeed("Up to date.", headline="Up to date")
         form.refreshButton.setEnabled(True)
 

@@ -77,10 +77,17 @@ class Ui_ImagesPage(object):
         self.seriesTree.setObjectName(u"seriesTree")
         self.seriesTree.setUniformRowHeights(False)
         self.seriesTree.setWordWrap(True)
-        self.seriesTree.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.seriesTree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.seriesTree.setAlternatingRowColors(True)
 
         self.pageLayout.addWidget(self.seriesTree)
+
+        self.seriesDetail = QLabel(ImagesPage)
+        self.seriesDetail.setObjectName(u"seriesDetail")
+        self.seriesDetail.setWordWrap(True)
+        self.seriesDetail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.pageLayout.addWidget(self.seriesDetail)
 
         self.actions = QHBoxLayout()
         self.actions.setObjectName(u"actions")
@@ -142,6 +149,9 @@ class Ui_ImagesPage(object):
 #endif // QT_CONFIG(accessibility)
 #if QT_CONFIG(accessibility)
         self.seriesTree.setAccessibleDescription(QCoreApplication.translate("ImagesPage", u"Untick a series to leave it out; the status column says why a series will or will not be sent", None))
+#endif // QT_CONFIG(accessibility)
+#if QT_CONFIG(accessibility)
+        self.seriesDetail.setAccessibleName(QCoreApplication.translate("ImagesPage", u"The chosen series in full", None))
 #endif // QT_CONFIG(accessibility)
         self.sendButton.setText(QCoreApplication.translate("ImagesPage", u"De-identify and &send\u2026", None))
 #if QT_CONFIG(accessibility)

@@ -54,11 +54,13 @@ class Ui_MainWindow(object):
 
         self.userLabel = QLabel(self.header)
         self.userLabel.setObjectName(u"userLabel")
+        self.userLabel.setWordWrap(True)
 
         self.headerLayout.addWidget(self.userLabel)
 
         self.siteLabel = QLabel(self.header)
         self.siteLabel.setObjectName(u"siteLabel")
+        self.siteLabel.setWordWrap(True)
 
         self.headerLayout.addWidget(self.siteLabel)
 
@@ -129,9 +131,15 @@ class Ui_MainWindow(object):
 #if QT_CONFIG(accessibility)
         self.appTitle.setAccessibleName(QCoreApplication.translate("MainWindow", u"NCCID Desktop", None))
 #endif // QT_CONFIG(accessibility)
-        self.demoBadge.setText(QCoreApplication.translate("MainWindow", u"Demo mode: made-up data, local service", None))
+        self.demoBadge.setText(QCoreApplication.translate("MainWindow", u"Demo: made-up data", None))
+#if QT_CONFIG(tooltip)
+        self.demoBadge.setToolTip(QCoreApplication.translate("MainWindow", u"Demo mode: made-up patients, sent to a collection service on this computer", None))
+#endif // QT_CONFIG(tooltip)
 #if QT_CONFIG(accessibility)
         self.demoBadge.setAccessibleName(QCoreApplication.translate("MainWindow", u"Demo mode", None))
+#endif // QT_CONFIG(accessibility)
+#if QT_CONFIG(accessibility)
+        self.demoBadge.setAccessibleDescription(QCoreApplication.translate("MainWindow", u"Made-up patients, sent to a collection service on this computer", None))
 #endif // QT_CONFIG(accessibility)
 #if QT_CONFIG(accessibility)
         self.userLabel.setAccessibleName(QCoreApplication.translate("MainWindow", u"Signed-in user", None))

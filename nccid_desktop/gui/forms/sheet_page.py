@@ -86,9 +86,15 @@ class Ui_SheetPage(object):
 
         self.switchSectionButton = QPushButton(self.wrongTemplateBanner)
         self.switchSectionButton.setObjectName(u"switchSectionButton")
+        sizePolicy = QSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        sizePolicy.setHorizontalStretch(0)
+        sizePolicy.setVerticalStretch(0)
+        sizePolicy.setHeightForWidth(self.switchSectionButton.sizePolicy().hasHeightForWidth())
+        self.switchSectionButton.setSizePolicy(sizePolicy)
 
         self.bannerLayout.addWidget(self.switchSectionButton)
 
+        self.bannerLayout.setStretch(0, 1)
 
         self.pageLayout.addWidget(self.wrongTemplateBanner)
 
