@@ -95,7 +95,7 @@ def _button_problem(button: QAbstractButton) -> str | None:
     if not text:
         return None
     natural = button.sizeHint().width()
-    if isinstance(button, QPushButton) and button.width() > max(2 * natural, natural + 150):
+    if isinstance(button, QPushButton) and button.width() > max(1.5 * natural, natural + 80):
         return f"stretched to {button.width()} px for a text that needs {natural}"
     metrics = button.fontMetrics()
     needed = metrics.horizontalAdvance(text)
