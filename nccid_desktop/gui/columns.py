@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     QTimer,
+    Slot,
 )
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -65,20 +66,29 @@ class ColumnFitter(QObject):
         self.view, self.header = view, header
         self.stretch: tuple[int, ...] = ()
         self._fitting = False
-        view.viewport().installEventFilter(self)
         self._model: QAbstractItemModel | None = None
+        # one pending refit at a time, owned by the fitter: it dies with the view
+        self._later = QTimer(self)
+        self._later.setSingleShot(True)
+        self._later.setInterval(0)
+        self._later.timeout.connect(self.fit)
+        view.viewport().installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize:
-            QTimer.singleShot(0, self.fit)
+            self._later.start()
         return False
+
+    @Slot()
+    def schedule(self) -> None:
+        self._later.start()
 
     def _watch_model(self) -> None:
         model = self.view.model()
         if model is not None and model is not self._model:
             self._model = model
             for signal in (model.rowsInserted, model.modelReset, model.dataChanged):
-                signal.connect(lambda *_: QTimer.singleShot(0, self.fit))
+                signal.connect(self.schedule)
 
     def fit(self) -> None:
         if self._fitting:

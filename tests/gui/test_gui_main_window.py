@@ -102,10 +102,10 @@ def test_settings_fixed_by_policy_are_locked_and_say_so(qtbot, signed_context, t
     window = _window(qtbot, signed_context, config.resolve())
     window.open_section("settings")
     form = window.page("settings").form
-    assert form.server.text() == "https://nccid.example.nhs.uk" and not form.server.isEnabled()
+    assert form.server.text() == "https://nccid.example.nhs.uk" and form.server.isReadOnly()
     assert form.serverLock.isVisible() and form.serverLock.text() == "Set by your IT department"
     assert "set by your it department" in form.server.accessibleName()
-    assert not form.site.isEnabled() and form.siteLock.isVisible()
+    assert form.site.isReadOnly() and form.siteLock.isVisible()
     assert form.proxy.text() == "http://proxy.trust.nhs.uk:8080"  # an unlocked policy default
     assert form.proxy.isEnabled() and not form.proxyLock.isVisible()
     form.hospitalPattern.setText("RR[0-9")
