@@ -16,6 +16,7 @@ from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from nccid_desktop.dicom.select.rules import Selection
+from nccid_desktop.gui.announce import announce
 from nccid_desktop.gui.columns import fit_columns
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.drop_target import DropTargetMixin
@@ -170,7 +171,7 @@ class ImagesPage(ImageSending, DropTargetMixin, QWidget):
             self.status_items = {}
         form.summary.setText(heading)
         form.summary.setVisible(bool(heading))
-        form.summary.setAccessibleDescription(heading)
+        announce(form.summary, heading)
         form.sendButton.setEnabled(state == "ready" and self.context.keys is not None
                                    and self.worker is None)
 

@@ -13,6 +13,7 @@ from typing import Literal
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
+from nccid_desktop.gui.announce import announce, announce_value
 from nccid_desktop.gui.forms.progress_panel import Ui_ProgressPanel
 from nccid_desktop.gui.icons import icon
 from nccid_desktop.gui.style import set_state_property
@@ -83,13 +84,14 @@ class ProgressPanel(QWidget):
             if bar.maximum() != progress.total:
                 bar.setRange(0, progress.total)
             bar.setValue(min(progress.done, progress.total))
+            announce_value(bar, bar.value())
         if progress.message:
             self.form.stateText.setText(progress.message)
 
     def say(self, message: str) -> None:
         """Change the sentence while working (say, "Pausing after the batch in flight")."""
         self.form.stateText.setText(message)
-        self.form.stateText.setAccessibleDescription(f"{_ICONS[self.state][1]}: {message}")
+        announce(self.form.stateText, f"{_ICONS[self.state][1]}: {message}")
 
     def succeed(self, message: str, *, headline: str | None = None) -> None:
         """Green and full; ``headline`` is what the bar itself says (default "Done")."""
@@ -133,10 +135,10 @@ class ProgressPanel(QWidget):
         form.stateIcon.setAccessibleName(word)
         form.stateIcon.setToolTip(word)
         form.stateText.setText(message)
-        form.stateText.setAccessibleDescription(f"{word}: {message}")
         bar_text = headline if headline is not None else _BAR_FORMAT[state]
         form.bar.setFormat(bar_text)
-        form.bar.setAccessibleDescription(f"{word}: {headline}" if headline else word)
+        announce(form.bar, f"{word}: {headline}" if headline else word)
+        announce(form.stateText, f"{word}: {message}")
         set_state_property(form.bar, "state", state)
         set_state_property(form.stateText, "state", state)
         working = state == "working"

@@ -17,6 +17,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QTreeWidgetItem, QWidget
 
 from nccid_desktop.errors import NccidError
+from nccid_desktop.gui.announce import announce
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.drop_target import DropTargetMixin
 from nccid_desktop.gui.findings_view import FINDING_ROLE, describe_item, fill_findings
@@ -326,7 +327,7 @@ class SheetPage(DropTargetMixin, QWidget):
         form.fileLabel.setVisible(bool(form.fileLabel.text()))
         form.summary.setText(heading)
         form.summary.setVisible(bool(heading))
-        form.summary.setAccessibleDescription(heading)
+        announce(form.summary, heading)
         form.uploadButton.setEnabled(state == "ready" and self._may_upload())
         form.saveAnnotatedButton.setEnabled(state in ("problems", "ready", "done") and bool(
             self.checked and self.checked.report.findings))

@@ -53,5 +53,8 @@ class Ui_GuidancePage(object):
 #if QT_CONFIG(accessibility)
         self.guidanceText.setAccessibleName(QCoreApplication.translate("GuidancePage", u"Guidance text", None))
 #endif // QT_CONFIG(accessibility)
+#if QT_CONFIG(accessibility)
+        self.guidanceText.setAccessibleDescription(QCoreApplication.translate("GuidancePage", u"How to use the app, and answers to common questions", None))
+#endif // QT_CONFIG(accessibility)
     # retranslateUi
 
