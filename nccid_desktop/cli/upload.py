@@ -49,6 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     images.add_argument("--sheet", nargs="+", type=Path, default=[], metavar="XLSX",
                         help="Main or Covid Status workbooks whose test dates choose the images, "
                         "besides the records the service already holds")
+    images.add_argument("--exclude-series", nargs="+", default=[], metavar="UID",
+                        help="leave these series out (their UIDs as 'nccid scan' shows them)")
+    images.add_argument("--selection", type=Path, metavar="JSON",
+                        help="the series to send and leave out: a 'nccid scan --format json' "
+                        "report with its \"included\" flags edited (or {\"included\": [...], "
+                        "\"excluded\": [...]})")
     connection_options(images)
     images.set_defaults(handler=_upload_images)
     check = subparsers.add_parser("check", help="what the service holds for NHS/CHI numbers")
@@ -91,8 +97,10 @@ def _upload_images(args: argparse.Namespace) -> int:
     from nccid_desktop.transport.outbox import Outbox
     from nccid_desktop.workflows.image_selection import choose, scan_and_ask, sheet_windows
     from nccid_desktop.workflows.send_job import SendJob
+    from nccid_desktop.workflows.series_choice import from_options, resolve
     from nccid_desktop.workflows.work_folders import WorkFolders
 
+    choice = from_options(args.selection, args.exclude_series)  # bad input before signing in
     missing = [str(p) for p in args.paths + args.sheet if not p.exists()]
     if missing:
         raise DicomError(f"Not found: {', '.join(missing)}")
@@ -100,7 +108,8 @@ def _upload_images(args: argparse.Namespace) -> int:
     keys, linking = session.keys(), session.linking
     scanned = scan_and_ask(args.paths, keys, session.client, progress=printer())
     windows = sheet_windows(args.sheet, keys, linking, on_problems=_sheet_problems)
-    selection = choose(scanned, keys, linking, windows)
+    included, excluded = resolve(choice, scanned.result, keys)
+    selection = choose(scanned, keys, linking, windows, excluded, included)
     end_progress_line()
     checked = scanned.service_windows is not None or windows is not None
     for line in selection_lines(selection, checked=checked):

@@ -11,21 +11,18 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.forms.change_password import Ui_ChangePasswordDialog
-from nccid_desktop.gui.workers import WorkerPool
+from nccid_desktop.gui.workers import WorkerPool, workflow_task
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.transport.client import CollectorClient, SignedIn
+from nccid_desktop.workflows.password_change import (
+    FORCED_REASON,
+    VOLUNTARY_REASON,
+    PasswordChanged,
+    change_password,
+    check_entries,
+)
 
-FORCED_REASON = ("Your password has expired (or was set by an administrator). Choose a new "
-                 "password to carry on.")
-VOLUNTARY_REASON = "Enter your current password, then the new one twice."
-
-
-def change_password_task(client: CollectorClient, old: str, new: str):
-    def task(progress, cancel) -> tuple[SignedIn, SiteKeys]:
-        signed = client.change_password(old, new)
-        return signed, client.site_keys()
-
-    return task
+__all__ = ["FORCED_REASON", "VOLUNTARY_REASON", "ChangePasswordDialog"]
 
 
 class ChangePasswordDialog(QDialog):
@@ -51,19 +48,19 @@ class ChangePasswordDialog(QDialog):
 
     def change(self) -> None:
         form = self.form
-        new = form.newPassword.text()
-        if new != form.confirmPassword.text():
-            self.show_error("The two new passwords are not the same. Type them again.")
-            return
-        if not new or not form.currentPassword.text():
-            self.show_error("Enter your current password and the new one.")
+        entries = (form.currentPassword.text(), form.newPassword.text(),
+                   form.confirmPassword.text())
+        try:
+            check_entries(*entries)
+        except NccidError as error:
+            self.show_error(str(error))
             return
         form.changeButton.setEnabled(False)
-        self.pool.run(change_password_task(self.client, form.currentPassword.text(), new),
+        self.pool.run(workflow_task(change_password, self.client, *entries),
                       name="change-password", on_result=self._changed, on_error=self._failed)
 
-    def _changed(self, value: tuple[SignedIn, SiteKeys]) -> None:
-        self.signed_in, self.keys = value
+    def _changed(self, value: PasswordChanged) -> None:
+        self.signed_in, self.keys = value.signed_in, value.keys
         for field in (self.form.currentPassword, self.form.newPassword, self.form.confirmPassword):
             field.clear()
         self.accept()

@@ -53,17 +53,19 @@ def scan_and_ask(paths: Iterable[Path], keys: SiteKeys | None, client: Collector
 
 
 def choose(outcome: ScanOutcome, keys: SiteKeys | None, linking: LinkingIdentifier,
-           windows: Windows | None = None, excluded: frozenset[str] = frozenset()) -> Selection:
+           windows: Windows | None = None, excluded: frozenset[str] = frozenset(),
+           included: frozenset[str] = frozenset()) -> Selection:
     """The selection rules' decision for every series (cheap: headers are already read).
 
     ``windows`` are those of sheets checked here, merged with the service's; ``excluded``
-    holds the source Series Instance UIDs the user left out.
+    holds the source Series Instance UIDs the user left out, ``included`` those the user
+    ticked back in (see :mod:`nccid_desktop.workflows.series_choice`).
     """
     return select(outcome.result, SelectionInputs(
         keys=keys, linking=linking,
         windows=merge_windows(outcome.service_windows, windows) if keys is not None else None,
         uploaded_uids=outcome.uploaded_uids if keys is not None else frozenset(),
-        excluded_series=excluded))
+        excluded_series=excluded, included_series=included))
 
 
 def sheet_envelopes(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdentifier, *,
