@@ -24,7 +24,7 @@ from nccid_desktop.cli._session import (
     print_report,
     printer,
 )
-from nccid_desktop.errors import DicomError, IdentifierError, NccidError, SheetError
+from nccid_desktop.errors import DicomError, IdentifierError, SheetError
 
 if TYPE_CHECKING:
     from nccid_desktop.dicom.select.rules import Selection
@@ -171,12 +171,11 @@ def selection_lines(selection: Selection, *, checked: bool = True) -> list[str]:
 
 
 def _numbers(args: argparse.Namespace) -> list[str]:
+    from nccid_desktop.workflows.numbers_file import read_numbers_file
+
     numbers = list(args.numbers)
     if args.file:
-        try:
-            numbers += [line.strip() for line in args.file.read_text().splitlines() if line.strip()]
-        except (OSError, UnicodeDecodeError) as error:
-            raise NccidError(f"The file {args.file} cannot be read.") from error
+        numbers += read_numbers_file(args.file)
     if not numbers:
         raise IdentifierError("Give NHS/CHI numbers, or --file with one a line.")
     return numbers

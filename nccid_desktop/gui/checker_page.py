@@ -8,19 +8,28 @@ index here and sends only that. The numbers themselves stay on the user's screen
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from PySide6.QtWidgets import QTableWidgetItem, QWidget
+from PySide6.QtWidgets import QFileDialog, QTableWidgetItem, QWidget
 
 from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.columns import fit_columns
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.forms.checker_page import Ui_CheckerPage
+from nccid_desktop.gui.start_folder import remember_folder, start_folder
+from nccid_desktop.gui.workers import workflow_task
 from nccid_desktop.identifiers import check_nhs_number
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import nhs_index
 from nccid_desktop.transport.client import CheckerResult, CollectorClient
 from nccid_desktop.uk_dates import uk_prose_of
+from nccid_desktop.workflows.numbers_file import read_numbers_file
 from nccid_desktop.workflows.words import plural
+
+
+def read_numbers(path: Path, *, progress: object = None, cancel: object = None) -> list[str]:
+    """The file's lines, in a worker (the same reading as ``nccid check --file``)."""
+    return read_numbers_file(path)
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,7 @@ class CheckerPage(QWidget):
         fit_columns(self.form.results, stretch=(2, 3))
         self.form.numbers.textChanged.connect(self.recheck)
         self.form.checkButton.clicked.connect(self.check)
+        self.form.fromFileButton.clicked.connect(self.ask_numbers_file)
         self.form.progressPanel.retryRequested.connect(self.check)
         self.recheck()
 
@@ -78,6 +88,32 @@ class CheckerPage(QWidget):
                     f"line {t.line}: {t.problem}" for t in bad[:3])
         self.form.typedStatus.setText(text)
         self.form.checkButton.setEnabled(bool(self.valid) and self.context.keys is not None)
+
+    def ask_numbers_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a file of NHS/CHI numbers",
+                                              str(start_folder(self.context)),
+                                              "Text files (*.txt *.csv);;All files (*)")
+        if path:
+            remember_folder(self.context, Path(path))
+            self.check_file(Path(path))
+
+    def check_file(self, path: Path) -> None:
+        """What ``nccid check --file`` does: read the numbers (in the background), then
+        check the valid ones; the invalid lines are named as when typed."""
+        panel = self.form.progressPanel
+        panel.start(f"Reading {path.name}…", can_cancel=False)
+        self.context.pool.run(workflow_task(read_numbers, path), name="numbers-file",
+                              on_result=self._numbers_read,
+                              on_error=lambda e: panel.fail(str(e), can_retry=False,
+                                                            headline="Could not read the file"))
+
+    def _numbers_read(self, numbers: list[str]) -> None:
+        self.form.numbers.setPlainText("\n".join(numbers))
+        if self.valid and self.context.keys is not None:
+            self.check()
+        else:
+            self.form.progressPanel.fail(self.form.typedStatus.text(), can_retry=False,
+                                         headline="No valid numbers in the file")
 
     def check(self) -> None:
         if not self.valid or self.context.keys is None:

@@ -21,6 +21,7 @@ from nccid_desktop.gui.columns import fit_columns
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.drop_target import DropTargetMixin
 from nccid_desktop.gui.forms.images_page import Ui_ImagesPage
+from nccid_desktop.gui.images_extras import ImageExtras
 from nccid_desktop.gui.images_sending import ImageSending
 from nccid_desktop.gui.images_tree import (
     DETAILS_ROLE,
@@ -40,13 +41,14 @@ from nccid_desktop.workflows.words import plural, readable_size
 CHOOSE_A_SERIES = "Choose a series to read why it will or will not be sent, in full."
 
 
-class ImagesPage(ImageSending, DropTargetMixin, QWidget):
+class ImagesPage(ImageSending, ImageExtras, DropTargetMixin, QWidget):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.form = Ui_ImagesPage()
         self.form.setupUi(self)
         self.context = context
         self.scanned: ScanOutcome | None = None
+        self.scanned_paths: list[Path] = []
         self.selection: Selection | None = None
         self.excluded: set[str] = set()
         self.job: SendJob | None = None
@@ -62,6 +64,8 @@ class ImagesPage(ImageSending, DropTargetMixin, QWidget):
         form.browseFolderButton.clicked.connect(self.browse_folder)
         form.browseFilesButton.clicked.connect(self.browse_files)
         form.sendButton.clicked.connect(self.ask_send)
+        form.saveReportButton.clicked.connect(self.ask_save_report)
+        form.deidFolderButton.clicked.connect(self.ask_deidentify_to_folder)
         panel = form.progressPanel
         panel.cancelRequested.connect(self.cancel)
         panel.pauseRequested.connect(self.pause)
@@ -90,6 +94,7 @@ class ImagesPage(ImageSending, DropTargetMixin, QWidget):
         if self.worker is not None:
             return
         self.job, self.excluded, self.queue, self.scanned = None, set(), None, None
+        self.scanned_paths = list(paths)
         self.selection = None
         self.enter("checking", f"Scanning {plural(len(paths), 'item')}…")
         self.form.progressPanel.start("Finding DICOM files…", can_cancel=True)
@@ -174,6 +179,9 @@ class ImagesPage(ImageSending, DropTargetMixin, QWidget):
         announce(form.summary, heading)
         form.sendButton.setEnabled(state == "ready" and self.context.keys is not None
                                    and self.worker is None)
+        scanned = state in ("ready", "problems", "done") and self.scanned is not None
+        form.saveReportButton.setEnabled(scanned)
+        form.deidFolderButton.setEnabled(scanned and self.context.keys is not None)
 
     def _tick_changed(self, item: QStandardItem) -> None:
         uid = item.data(SERIES_UID_ROLE)

@@ -66,6 +66,11 @@ class Ui_CheckerPage(object):
 
         self.actions.addItem(self.actionSpacer)
 
+        self.fromFileButton = QPushButton(CheckerPage)
+        self.fromFileButton.setObjectName(u"fromFileButton")
+
+        self.actions.addWidget(self.fromFileButton)
+
         self.checkButton = QPushButton(CheckerPage)
         self.checkButton.setObjectName(u"checkButton")
 
@@ -105,7 +110,8 @@ class Ui_CheckerPage(object):
 #if QT_CONFIG(shortcut)
         self.numbersLabel.setBuddy(self.numbers)
 #endif // QT_CONFIG(shortcut)
-        QWidget.setTabOrder(self.numbers, self.checkButton)
+        QWidget.setTabOrder(self.numbers, self.fromFileButton)
+        QWidget.setTabOrder(self.fromFileButton, self.checkButton)
         QWidget.setTabOrder(self.checkButton, self.results)
 
         self.retranslateUi(CheckerPage)
@@ -129,6 +135,13 @@ class Ui_CheckerPage(object):
 #endif // QT_CONFIG(accessibility)
 #if QT_CONFIG(accessibility)
         self.typedStatus.setAccessibleName(QCoreApplication.translate("CheckerPage", u"Number check", None))
+#endif // QT_CONFIG(accessibility)
+        self.fromFileButton.setText(QCoreApplication.translate("CheckerPage", u"Check numbers from a &file\u2026", None))
+#if QT_CONFIG(accessibility)
+        self.fromFileButton.setAccessibleName(QCoreApplication.translate("CheckerPage", u"Check numbers from a file", None))
+#endif // QT_CONFIG(accessibility)
+#if QT_CONFIG(accessibility)
+        self.fromFileButton.setAccessibleDescription(QCoreApplication.translate("CheckerPage", u"Read NHS or CHI numbers from a text file, one a line, into the box above", None))
 #endif // QT_CONFIG(accessibility)
         self.checkButton.setText(QCoreApplication.translate("CheckerPage", u"&Check", None))
 #if QT_CONFIG(accessibility)

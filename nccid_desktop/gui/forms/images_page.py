@@ -91,6 +91,16 @@ class Ui_ImagesPage(object):
 
         self.actions = QHBoxLayout()
         self.actions.setObjectName(u"actions")
+        self.saveReportButton = QPushButton(ImagesPage)
+        self.saveReportButton.setObjectName(u"saveReportButton")
+
+        self.actions.addWidget(self.saveReportButton)
+
+        self.deidFolderButton = QPushButton(ImagesPage)
+        self.deidFolderButton.setObjectName(u"deidFolderButton")
+
+        self.actions.addWidget(self.deidFolderButton)
+
         self.actionSpacer = QSpacerItem(0, 0, QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
 
         self.actions.addItem(self.actionSpacer)
@@ -115,7 +125,9 @@ class Ui_ImagesPage(object):
         self.pageLayout.setStretch(4, 1)
         QWidget.setTabOrder(self.browseFolderButton, self.browseFilesButton)
         QWidget.setTabOrder(self.browseFilesButton, self.seriesTree)
-        QWidget.setTabOrder(self.seriesTree, self.sendButton)
+        QWidget.setTabOrder(self.seriesTree, self.saveReportButton)
+        QWidget.setTabOrder(self.saveReportButton, self.deidFolderButton)
+        QWidget.setTabOrder(self.deidFolderButton, self.sendButton)
 
         self.retranslateUi(ImagesPage)
     # setupUi
@@ -158,6 +170,20 @@ class Ui_ImagesPage(object):
 #endif // QT_CONFIG(accessibility)
 #if QT_CONFIG(accessibility)
         self.seriesDetail.setAccessibleName(QCoreApplication.translate("ImagesPage", u"The chosen series in full", None))
+#endif // QT_CONFIG(accessibility)
+        self.saveReportButton.setText(QCoreApplication.translate("ImagesPage", u"Save scan &report\u2026", None))
+#if QT_CONFIG(accessibility)
+        self.saveReportButton.setAccessibleName(QCoreApplication.translate("ImagesPage", u"Save scan report", None))
+#endif // QT_CONFIG(accessibility)
+#if QT_CONFIG(accessibility)
+        self.saveReportButton.setAccessibleDescription(QCoreApplication.translate("ImagesPage", u"Save what the scan found and why each series will or will not be sent, without patient identifiers", None))
+#endif // QT_CONFIG(accessibility)
+        self.deidFolderButton.setText(QCoreApplication.translate("ImagesPage", u"De-identify to a f&older\u2026", None))
+#if QT_CONFIG(accessibility)
+        self.deidFolderButton.setAccessibleName(QCoreApplication.translate("ImagesPage", u"De-identify to a folder", None))
+#endif // QT_CONFIG(accessibility)
+#if QT_CONFIG(accessibility)
+        self.deidFolderButton.setAccessibleDescription(QCoreApplication.translate("ImagesPage", u"De-identify copies of the scanned files into a folder, without sending them", None))
 #endif // QT_CONFIG(accessibility)
         self.sendButton.setText(QCoreApplication.translate("ImagesPage", u"De-identify and &send\u2026", None))
 #if QT_CONFIG(accessibility)
