@@ -183,6 +183,7 @@ def _numbers(args: argparse.Namespace) -> list[str]:
 
 def _check(args: argparse.Namespace) -> int:
     from nccid_desktop.pseudonym import nhs_index
+    from nccid_desktop.uk_dates import uk_prose_of
     from nccid_desktop.workflows.words import plural
 
     numbers = _numbers(args)
@@ -200,8 +201,9 @@ def _check(args: argparse.Namespace) -> int:
             print(f"#{position}: not a valid NHS/CHI number (check the digits)")
             continue
         r = next(results)
-        print(f"#{position}: clinical data {r.clinical_data or 'not received'}; "
-              f"status {r.status or 'not received'}; {plural(r.studies, 'study')}, "
+        data = f"received {uk_prose_of(r.clinical_data)}" if r.clinical_data else "not received"
+        status = f"received {uk_prose_of(r.status)}" if r.status else "not received"
+        print(f"#{position}: clinical data {data}; status {status}; {plural(r.studies, 'study')}, "
               f"{plural(r.images, 'image')}")
     return 0
 

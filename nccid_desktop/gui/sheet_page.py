@@ -23,6 +23,7 @@ from nccid_desktop.gui.drop_target import DropTargetMixin
 from nccid_desktop.gui.findings_view import FINDING_ROLE, describe_item, fill_findings
 from nccid_desktop.gui.forms.sheet_page import Ui_SheetPage
 from nccid_desktop.gui.page_state import SHOWS_CONTENT, PageState
+from nccid_desktop.gui.remembered_splitter import remember_splitter
 from nccid_desktop.gui.sheet_grid import SheetGridModel, fit_grid_columns, grid_position
 from nccid_desktop.gui.start_folder import remember_folder, start_folder
 from nccid_desktop.gui.workers import Worker, workflow_task
@@ -69,6 +70,8 @@ class SheetPage(DropTargetMixin, QWidget):
         self.setAccessibleName(title)
         form.intro.setText(INTRO[template_id])
         self.enter("empty")
+        # the sheet gets more of the room than the problems list; the user's drag is kept
+        remember_splitter(form.splitter, f"sheet-{template_id}", context.data_dir, (2, 3))
         self.setAcceptDrops(True)
         form.browseButton.clicked.connect(self.browse)
         form.templateButton.clicked.connect(self.download_template)

@@ -113,3 +113,19 @@ def test_after_sending_nothing_says_will_be_sent(qtbot, signed_context, demo):
     page.hide()
     page.show()  # coming back to the page must not bring the old words back
     assert "will be sent" not in page.form.summary.text()
+
+
+def test_the_sheet_gets_more_room_and_the_splitter_is_remembered(qtbot, signed_context,
+                                                                 tmp_path):
+    page = _sheet_page(qtbot, signed_context)
+    _check(qtbot, page, save_workbook(tmp_path / "bad.xlsx", MAIN,
+                                      [main_row(1, Age="forty"), main_row(2)]))
+    splitter = page.form.splitter
+    problems, grid = splitter.sizes()
+    assert grid > problems  # the problems pane no longer leaves the grid narrow
+    splitter.moveSplitter(problems - 60, 1)
+    moved = splitter.sizes()
+    again = _sheet_page(qtbot, signed_context)  # a new page, as after a restart
+    _check(qtbot, again, tmp_path / "bad.xlsx")
+    assert abs(again.form.splitter.sizes()[0] - moved[0]) <= 2, (again.form.splitter.sizes(),
+                                                                moved)

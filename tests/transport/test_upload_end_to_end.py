@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -85,8 +86,9 @@ def test_sheet_and_images_arrive_in_the_raw_layout_and_meet(tmp_path: Path, sign
     assert main(["check", nhs_number(1), nhs_number(4), "1234567890"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert "status 20" in lines[0] and "1 study, 3 images" in lines[0]
-    assert "status 20" in lines[1] and "0 studies, 0 images" in lines[1]
+    uk_date = re.compile(r"status received \d{1,2} [A-Z][a-z]{2} 20\d\d;")  # "3 Dec 2026"
+    assert uk_date.search(lines[0]) and "1 study, 3 images" in lines[0]
+    assert uk_date.search(lines[1]) and "0 studies, 0 images" in lines[1]
     assert "not a valid NHS/CHI number" in lines[2]
     assert nhs_number(1) not in out, "the checker never echoes a number"
 
