@@ -24,16 +24,15 @@ from nccid_desktop.gui.findings_view import FINDING_ROLE, describe_item, fill_fi
 from nccid_desktop.gui.forms.sheet_page import Ui_SheetPage
 from nccid_desktop.gui.page_state import SHOWS_CONTENT, PageState
 from nccid_desktop.gui.remembered_splitter import remember_splitter
+from nccid_desktop.gui.sheet_files import SheetFiles
 from nccid_desktop.gui.sheet_grid import SheetGridModel, fit_grid_columns, grid_position
 from nccid_desktop.gui.start_folder import remember_folder, start_folder
 from nccid_desktop.gui.workers import Worker, workflow_task
 from nccid_desktop.sheets.definitions import template_by_id
 from nccid_desktop.sheets.findings import Finding, Severity, ValidationReport
-from nccid_desktop.sheets.writer import write_template
 from nccid_desktop.uk_dates import uk_date_time
 from nccid_desktop.workflows.sheet_check import (
     CheckedSheet,
-    annotated_copy,
     check_sheet,
     check_words,
 )
@@ -49,7 +48,7 @@ INTRO = {
 }
 
 
-class SheetPage(DropTargetMixin, QWidget):
+class SheetPage(SheetFiles, DropTargetMixin, QWidget):
     def __init__(self, context: AppContext, template_id: str,
                  switch_to: Callable[[str, Path], None] | None = None,
                  parent: QWidget | None = None) -> None:
@@ -270,40 +269,6 @@ class SheetPage(DropTargetMixin, QWidget):
     def _cancel(self) -> None:
         if self.worker is not None:
             self.worker.cancel()
-
-    def ask_annotated_copy(self) -> None:
-        if self.path is None:
-            return
-        suggested = str(self.path.with_name(f"{self.path.stem} - problems highlighted.xlsx"))
-        target, _ = QFileDialog.getSaveFileName(self, "Save a copy with problems highlighted",
-                                                suggested, "Excel workbook (*.xlsx)")
-        if target:
-            self.save_annotated_copy(Path(target))
-
-    def save_annotated_copy(self, destination: Path) -> None:
-        if self.path is None:
-            return
-        panel = self.form.progressPanel
-        panel.start("Saving a copy with the problems highlighted…")
-        self.context.pool.run(
-            workflow_task(annotated_copy, self.path, self.template.id,
-                          self.context.options.hospital_pattern, destination),
-            name="annotate", on_error=lambda e: panel.fail(str(e), can_retry=False),
-            on_result=lambda p: panel.succeed(f"Copy saved as {Path(p).name}, problems "
-                                              "highlighted in red, warnings in amber."))
-
-    def download_template(self) -> None:
-        name = f"NCCID {self.template.title} template v{self.template.version}.xlsx"
-        target, _ = QFileDialog.getSaveFileName(self, "Save the blank template", name,
-                                                "Excel workbook (*.xlsx)")
-        if target:
-            self.save_template(Path(target))
-
-    def save_template(self, destination: Path) -> None:
-        panel = self.form.progressPanel
-        self.context.pool.run(lambda _p, _c: write_template(self.template, destination),
-                              name="template", on_error=lambda e: panel.fail(str(e), can_retry=False),
-                              on_result=lambda p: panel.succeed(f"Blank template saved as {Path(p).name}."))
 
     # --- the page's state -------------------------------------------------------------------
     def _file_name(self) -> str:
