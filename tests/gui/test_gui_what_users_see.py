@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SIZES = ("1024x700", "1366x768", "1920x1080")
 CASES = {
     "offscreen-100%": ("offscreen", "1", SIZES),
-    "offscreen-200%": ("offscreen", "2", ("1024x700",)),
+    "offscreen-200%": ("offscreen", "2", SIZES),
     "xvfb-100%": ("xcb", "1", SIZES),
-    "xvfb-200%": ("xcb", "2", ("1024x700",)),
+    "xvfb-200%": ("xcb", "2", SIZES),
 }
 
 
@@ -37,7 +37,7 @@ def _run(platform: str, scale: str, sizes: tuple[str, ...], tmp_path: Path) -> l
         xvfb = shutil.which("xvfb-run")
         assert xvfb, "xvfb-run is part of the test environment (docs: system packages)"
         env.pop("DISPLAY", None)
-        command = [xvfb, "-a", "-s", "-screen 0 2200x1500x24", *command]
+        command = [xvfb, "-a", "-s", "-screen 0 4000x2300x24", *command]  # 1920x1080 at 200%
     child = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240,
                            cwd=ROOT)
     assert child.returncode == 0, child.stderr[-3000:]
