@@ -29,6 +29,20 @@ class ConfigError(NccidError):
     """A settings, policy or key file is missing or malformed."""
 
 
+class BadInputError(ConfigError):
+    """The command was asked for something it cannot do as given (options that do not go
+    together, a value out of range): bad input, exit code 2."""
+
+    exit_code = 2
+
+
+class InputNotFoundError(NccidError):
+    """A file or folder the user named does not exist: bad input, exit code 2 in every
+    command. The message names the path (the user chose it; nothing read from inside it)."""
+
+    exit_code = 2
+
+
 class NotInstalledError(ConfigError):
     """A part this command needs is not installed here (e.g. the collection service)."""
 
@@ -41,6 +55,20 @@ class KeyFileError(ConfigError):
 
 class IdentifierError(NccidError):
     """An NHS/CHI or hospital number is not valid (the message never repeats it)."""
+
+
+class DiskFullError(NccidError):
+    """A folder's disk has (or would have) too little free space for the work asked.
+
+    Why its own kind: the work stops cleanly (nothing half-written kept or journaled as done)
+    and finishes with Resume once space is freed, so the user is told which folder and how
+    much to free, not "something unexpected went wrong".
+    """
+
+    def __init__(self, message: str, folder: object = None, needed_bytes: int = 0) -> None:
+        super().__init__(message)
+        self.folder = folder
+        self.needed_bytes = needed_bytes
 
 
 class SheetError(NccidError):

@@ -131,9 +131,9 @@ def load_key_file(path: Path, site: str | None = None) -> SiteKeys:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise KeyFileError(f"The site key file {path.name} was not found.") from exc
+        raise KeyFileError(f"The site key file {path} was not found.") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise KeyFileError(f"The site key file {path.name} cannot be read.") from exc
+        raise KeyFileError(f"The site key file {path} cannot be read.") from exc
     keys = SiteKeys.from_json(data)
     if site is not None and check_site_code(site) != keys.site:
         raise KeyFileError(

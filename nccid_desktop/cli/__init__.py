@@ -15,17 +15,31 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
 
 from nccid_desktop import __version__
-from nccid_desktop.errors import NccidError
+from nccid_desktop.errors import ConfigError, NccidError
 
 log = logging.getLogger(__name__)
 
 #: Exit code for a failure the app did not foresee (details in the log).
 UNEXPECTED_EXIT = 70
+#: Exit code when the reader of our output went away (``nccid scan ... | head``): what a
+#: shell reports for a command ended by SIGPIPE (128 + 13), without a message.
+CLOSED_PIPE_EXIT = 141
+
+EXIT_CODES = """exit codes (the same in every command):
+  0    done, nothing to report
+  1    problems found (a sheet's errors, images held back or refused, work left to resume,
+       the service unreachable or a disk full): the message says what to do
+  2    bad input or usage: a file or folder that does not exist or cannot be read as what
+       it should be, options that do not go together
+  130  cancelled (Ctrl+C)
+  141  the output was closed early (e.g. piped into head); nothing is said
+  70   something unexpected went wrong; details are in the log"""
 
 
 def _command_modules() -> list[str]:
@@ -39,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="nccid",
         description="NCCID Desktop: validate, pseudonymise, de-identify and upload to the "
         "National COVID-19 Chest Imaging Database.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"nccid {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -61,10 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError:
         log_path = None
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
     except NccidError as error:
         print(f"nccid: {error}", file=sys.stderr)
-        return error.exit_code
+        return exit_code_for(error)
     except KeyboardInterrupt:
         print("nccid: cancelled.", file=sys.stderr)
         return 130
@@ -74,3 +93,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(scrub(f"nccid: something unexpected went wrong ({type(error).__name__}).{where}"),
               file=sys.stderr)
         return UNEXPECTED_EXIT
+
+
+def exit_code_for(error: NccidError) -> int:
+    """One code per kind of failure in every command (see ``EXIT_CODES``).
+
+    Why here and not only on the classes: a settings, policy or key file that is missing or
+    malformed is bad input to ``nccid`` (2), whatever other front ends make of it.
+    """
+    if isinstance(error, ConfigError):
+        return 2
+    return error.exit_code
+
+
+def _closed_pipe() -> int:
+    """The reader went away: end quietly, as Unix tools do.
+
+    Why point stdout at /dev/null: whatever is still buffered would be flushed again when the
+    interpreter exits, and fail again with "Exception ignored ... BrokenPipeError".
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout without a descriptor (tests capture it)
+        pass
+    return CLOSED_PIPE_EXIT

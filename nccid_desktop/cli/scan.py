@@ -58,9 +58,9 @@ def _records_in(path: Path) -> list[Any]:
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(f"The records file {path.name} was not found.") from exc
+        raise ConfigError(f"The records file {path} was not found.") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"The records file {path.name} is not readable JSON.") from exc
+        raise ConfigError(f"The records file {path} is not readable JSON.") from exc
     items = data if isinstance(data, list) else [data]
     envelopes = []
     for item in items:
@@ -71,7 +71,7 @@ def _records_in(path: Path) -> list[Any]:
         try:
             envelopes.append(ClinicalEnvelope.from_json(item))
         except NccidError as exc:
-            raise ConfigError(f"The records file {path.name} holds a record that is not an "
+            raise ConfigError(f"The records file {path} holds a record that is not an "
                               f"NCCID clinical record: {exc}") from exc
     return envelopes
 
@@ -82,7 +82,7 @@ def _uploaded_uids(path: Path | None) -> frozenset[str]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"The uploaded-UIDs file {path.name} cannot be read.") from exc
+        raise ConfigError(f"The uploaded-UIDs file {path} cannot be read.") from exc
     return frozenset(line.strip() for line in lines if line.strip())
 
 

@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from nccid_desktop.errors import NccidError, SheetError
+from nccid_desktop.errors import BadInputError, NccidError, SheetError
 
 #: The template ids of ``nccid_desktop.sheets.definitions.TEMPLATES`` (a test keeps them equal).
 TEMPLATE_CHOICES = ("main", "status")
@@ -95,14 +95,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _template(args: argparse.Namespace) -> int:
     if args.which == UPGRADE:
         if args.old is None:
-            raise NccidError("Name the sheet to upgrade: nccid template upgrade OLD.xlsx "
+            raise BadInputError("Name the sheet to upgrade: nccid template upgrade OLD.xlsx "
                              "-o NEW.xlsx")
         from nccid_desktop.sheets.upgrade import save_as_current
 
         print(save_as_current(args.old, args.output).describe())
         return 0
     if args.old is not None:
-        raise NccidError("A blank template takes no input file; to copy a filled-in sheet "
+        raise BadInputError("A blank template takes no input file; to copy a filled-in sheet "
                          "into the current template use: nccid template upgrade OLD.xlsx "
                          "-o NEW.xlsx")
     from nccid_desktop.sheets.definitions import template_by_id
@@ -133,9 +133,9 @@ def _unreadable_json(path: Path, error: SheetError) -> dict:
 
 def _validate(args: argparse.Namespace) -> int:
     if len(args.files) > 2:
-        raise NccidError("Give one sheet, or a Main and a Covid Status sheet together.")
+        raise BadInputError("Give one sheet, or a Main and a Covid Status sheet together.")
     if args.annotate is not None and len(args.files) > 1:
-        raise NccidError("--annotate takes one sheet at a time.")
+        raise BadInputError("--annotate takes one sheet at a time.")
     reports: list[Any] = []
     worst = 0
     for path in args.files:
@@ -175,7 +175,7 @@ def _check_together(args: argparse.Namespace, reports: list[Any]) -> None:
         return  # an unreadable sheet is already reported; there is nothing to compare
     by_template = {r.template: r for r in readable}
     if set(by_template) != {"main", "status"}:
-        raise NccidError("Two sheets are checked together only as one Main and one Covid "
+        raise BadInputError("Two sheets are checked together only as one Main and one Covid "
                          "Status sheet.")
     keys = None
     if args.key_file is not None:

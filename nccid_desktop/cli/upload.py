@@ -24,7 +24,7 @@ from nccid_desktop.cli._session import (
     print_report,
     printer,
 )
-from nccid_desktop.errors import DicomError, IdentifierError, SheetError
+from nccid_desktop.errors import BadInputError, IdentifierError, InputNotFoundError, SheetError
 
 if TYPE_CHECKING:
     from nccid_desktop.dicom.select.rules import Selection
@@ -84,7 +84,7 @@ def _upload_sheet(args: argparse.Namespace) -> int:
         for finding in report.errors[:SHOWN_FINDINGS]:
             where = finding.cell or (f"row {finding.row}" if finding.row else "sheet")
             print(f"  {where}: {finding.message}")
-        return SheetError.exit_code
+        return 1  # problems found (2 is for a file that cannot be read as a sheet at all)
     outbox = Outbox()
     outcome = upload_sheet(checked, keys, session.client, outbox, linking,
                            reauthenticate=session.sign_in, progress=printer())
@@ -103,7 +103,7 @@ def _upload_images(args: argparse.Namespace) -> int:
     choice = from_options(args.selection, args.exclude_series)  # bad input before signing in
     missing = [str(p) for p in args.paths + args.sheet if not p.exists()]
     if missing:
-        raise DicomError(f"Not found: {', '.join(missing)}")
+        raise InputNotFoundError(f"Not found: {', '.join(missing)}")
     session = Session(args)
     keys, linking = session.keys(), session.linking
     scanned = scan_and_ask(args.paths, keys, session.client, progress=printer())
@@ -177,7 +177,7 @@ def _numbers(args: argparse.Namespace) -> list[str]:
     if args.file:
         numbers += read_numbers_file(args.file)
     if not numbers:
-        raise IdentifierError("Give NHS/CHI numbers, or --file with one a line.")
+        raise BadInputError("Give NHS/CHI numbers, or --file with one a line.")
     return numbers
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
-from nccid_desktop.errors import NccidError, SheetError
+from nccid_desktop.errors import BadInputError, NccidError, SheetError
 from nccid_desktop.limits import current_limits
 from nccid_desktop.sheets.findings import Finding, Severity, ValidationReport
 from nccid_desktop.sheets.workbook import DAMAGED, READ_ERRORS, load_bounded
@@ -35,9 +35,10 @@ def annotate_copy(source: Path | str, report: ValidationReport, destination: Pat
     """Write ``destination``: ``source`` with the report's findings marked on their cells."""
     source, destination = Path(source), Path(destination)
     if destination.suffix.lower() != ".xlsx":
-        raise NccidError("The annotated copy must be saved as an .xlsx file.")
+        raise BadInputError("The annotated copy must be saved as an .xlsx file.")
     if destination.resolve() == source.resolve():
-        raise NccidError("The annotated copy must not replace the original: choose another name.")
+        raise BadInputError("The annotated copy must not replace the original: choose another "
+                            "name.")
     try:
         with source.open("rb") as handle:  # every part within the size limits, as when checked
             workbook = load_bounded(handle, source, current_limits(), read_only=False)

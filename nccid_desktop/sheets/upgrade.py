@@ -17,7 +17,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
-from nccid_desktop.errors import NccidError, SheetError
+from nccid_desktop.errors import BadInputError, NccidError, SheetError
 from nccid_desktop.sheets.definitions import TEMPLATES, Template
 from nccid_desktop.sheets.layout import plan_layout
 from nccid_desktop.sheets.reader import choose_sheet, iter_data_rows
@@ -50,10 +50,10 @@ class UpgradeResult:
 
 def _check_destination(source: Path, destination: Path) -> None:
     if destination.suffix.lower() != ".xlsx":
-        raise NccidError("The new template must be saved as an .xlsx file.")
+        raise BadInputError("The new template must be saved as an .xlsx file.")
     if destination.resolve() == source.resolve():
-        raise NccidError("Save the new template under another name: it must not replace the "
-                         "original.")
+        raise BadInputError("Save the new template under another name: it must not replace the "
+                            "original.")
 
 
 def save_as_current(source: Path | str, destination: Path | str, *,

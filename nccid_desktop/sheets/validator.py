@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
-from nccid_desktop.errors import NccidError, SheetError
+from nccid_desktop.errors import ConfigError, SheetError
 from nccid_desktop.logsafe import register_sensitive
 from nccid_desktop.sheets.definitions import TEMPLATES, Template, template_by_id
 from nccid_desktop.sheets.findings import (
@@ -122,7 +122,7 @@ def _compile_pattern(pattern: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern)
     except re.error:
-        raise NccidError("The hospital number pattern is not a valid regular expression.") \
+        raise ConfigError("The hospital number pattern is not a valid regular expression.") \
             from None
 
 

@@ -50,11 +50,11 @@ def _sniff(path: Path) -> None:
     """Raise a specific SheetError for inputs that are clearly not an ``.xlsx`` workbook."""
     try:
         if path.is_dir():
-            raise SheetError("That is a folder, not a spreadsheet: choose the .xlsx file.")
+            raise SheetError(f"{path} is a folder, not a spreadsheet: choose the .xlsx file.")
         with path.open("rb") as handle:
             head = handle.read(4096)
     except FileNotFoundError:
-        raise SheetError("The spreadsheet file was not found.") from None
+        raise SheetError(f"The spreadsheet file {path} was not found.") from None
     except PermissionError:
         raise SheetError("The spreadsheet cannot be opened: you do not have permission to "
                          "read it. If it is open in Excel, close it and try again.") from None

@@ -19,7 +19,7 @@ from nccid_desktop.dicom.deid.audit import audit_record, default_audit_path, wri
 from nccid_desktop.dicom.deid.one_file import DeidContext
 from nccid_desktop.dicom.deid.pipeline import BatchReport, deidentify_batch
 from nccid_desktop.dicom.scan.sources import SourceFile, iter_sources
-from nccid_desktop.errors import DicomError
+from nccid_desktop.errors import BadInputError, InputNotFoundError
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import LinkingIdentifier
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, ProgressCallback, no_progress
@@ -55,14 +55,14 @@ def deidentify_to_folder(paths: Sequence[Path], out_dir: Path, keys: SiteKeys,
                          cancel: CancelToken = NEVER_CANCELLED) -> DeidFolderOutcome:
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
-        raise DicomError(f"Not found: {', '.join(str(p) for p in missing)}")
+        raise InputNotFoundError(f"Not found: {', '.join(str(p) for p in missing)}")
     if workers is not None and workers < 1:
-        raise DicomError("--workers must be 1 or more.")
+        raise BadInputError("--workers must be 1 or more.")
     quarantine = quarantine_dir or out_dir.resolve().parent / "quarantine"
     started = datetime.now(UTC)
     sources = list(iter_sources([str(p) for p in paths], cancel))
     if not sources:
-        raise DicomError("No files were found in the folders and files given.")
+        raise InputNotFoundError("No files were found in the folders and files given.")
     report = deidentify_batch(sources, out_dir, DeidContext(keys, linking),
                               quarantine_dir=quarantine, workers=workers, cancel=cancel,
                               progress=progress)

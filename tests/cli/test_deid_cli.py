@@ -96,19 +96,19 @@ def test_text_summary_explains_quarantine_reasons(export, tmp_path, key_file, ca
     assert "1 files skipped (not DICOM or unreadable)" in out
 
 
-def test_wrong_site_and_missing_folder_are_plain_errors(export, tmp_path, key_file, capsys):
+def test_wrong_site_and_missing_folder_are_plain_errors_of_bad_input(export, tmp_path, key_file, capsys):
     code = main(["deid", str(export), "--out", str(tmp_path / "s"), "--key-file",
                  str(key_file), "--site", "XYZ"])
     err = capsys.readouterr().err
-    assert code == 1 and "belongs to site RSH, not XYZ" in err and "Traceback" not in err
+    assert code == 2 and "belongs to site RSH, not XYZ" in err and "Traceback" not in err
     code = main(["deid", str(tmp_path / "nowhere"), "--out", str(tmp_path / "s"),
                  "--key-file", str(key_file), "--site", "RSH"])
-    assert code == 1 and "Not found" in capsys.readouterr().err
+    assert code == 2 and "Not found" in capsys.readouterr().err
     empty = tmp_path / "empty"
     empty.mkdir()
     code = main(["deid", str(empty), "--out", str(tmp_path / "s"), "--key-file",
                  str(key_file), "--site", "RSH"])
-    assert code == 1 and "No files were found" in capsys.readouterr().err
+    assert code == 2 and "No files were found" in capsys.readouterr().err
 
 
 def test_real_command_in_a_subprocess(export, tmp_path, key_file):

@@ -20,7 +20,7 @@ def test_keys_generate_writes_a_site_file_and_a_separate_controller_key(tmp_path
 
 
 def test_bad_site_code_is_a_plain_error(tmp_path: Path, capsys) -> None:
-    assert main(["keys", "generate", "--site", "R/S", "-o", str(tmp_path / "k.json")]) == 1
+    assert main(["keys", "generate", "--site", "R/S", "-o", str(tmp_path / "k.json")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("nccid: ") and "Traceback" not in err
 

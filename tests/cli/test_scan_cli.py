@@ -135,14 +135,13 @@ def test_sheet_links_patients(export: Path, key_file: Path, tmp_path: Path,
     assert dx["reason"] == "Not linked to a clinical record"
 
 
-def test_errors_are_plain_and_name_no_path(tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_are_plain_and_name_the_path_on_screen(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "FOTHERINGAY MARGARET"
-    assert main(["scan", str(missing)]) == 1
+    assert main(["scan", str(missing)]) == 2
     err = capsys.readouterr().err
-    assert "Item 1 of the 1 folders or files given does not exist." in err
-    assert "FOTHERINGAY" not in err
-    assert main(["scan", str(tmp_path), "--records", str(tmp_path / "r.json")]) == 1
+    assert f"The folder or file {missing} does not exist" in err
+    assert main(["scan", str(tmp_path), "--records", str(tmp_path / "r.json")]) == 2
     assert "need the site key file" in capsys.readouterr().err
 
 
@@ -222,5 +221,5 @@ def test_the_negative_window_can_be_widened(export: Path, key_file: Path, site_k
     cr = _json(capsys, *args, "--negative-days-after", "7")["patients"][0]["studies"][0][
         "series"][0]
     assert cr["included"] is True
-    assert main(["scan", *args, "--negative-days-after", "40"]) == 1
+    assert main(["scan", *args, "--negative-days-after", "40"]) == 2
     assert "from 0 to 28" in capsys.readouterr().err

@@ -136,13 +136,13 @@ def test_pseudonymise_refuses_errors_and_unconfirmed_warnings(tmp_path, key_file
 def test_pseudonymise_with_a_key_file_of_another_site(tmp_path, key_file, capsys):
     path = save_workbook(tmp_path / "s.xlsx", STATUS, [status_row(1)])
     assert main(["pseudonymise", str(path), "--key-file", str(key_file), "--site", "ABC",
-                 "--out", str(tmp_path / "o")]) == 1
+                 "--out", str(tmp_path / "o")]) == 2
     assert "belongs to site RSH" in capsys.readouterr().err
 
 
 def test_bad_hospital_pattern_is_a_plain_error(tmp_path, capsys):
     path = save_workbook(tmp_path / "s.xlsx", STATUS, [status_row(1)])
-    assert main(["validate", str(path), "--hospital-pattern", "RR[0-9"]) == 1
+    assert main(["validate", str(path), "--hospital-pattern", "RR[0-9"]) == 2
     assert "not a valid regular expression" in capsys.readouterr().err
 
 
@@ -198,7 +198,7 @@ def test_validate_two_sheets_together_finds_a_patient_on_both(tmp_path, key_file
     assert "error   B3 (row 3): This patient is also on the Covid Status sheet (row 2, cell B2)" \
         in out
     assert hospital_number(2) not in out
-    assert main(["validate", str(main_path), str(main_path), *TODAY]) == 1
+    assert main(["validate", str(main_path), str(main_path), *TODAY]) == 2
     assert "one Main and one Covid Status sheet" in capsys.readouterr().err
 
 
@@ -221,11 +221,11 @@ def test_template_upgrade_copies_a_portal_sheet_into_the_current_template(tmp_pa
 
 def test_template_upgrade_refusals_are_plain(tmp_path, capsys):
     old = save_workbook(tmp_path / "old.xlsx", STATUS, [status_row(1)])
-    assert main(["template", "upgrade", "-o", str(tmp_path / "n.xlsx")]) == 1
+    assert main(["template", "upgrade", "-o", str(tmp_path / "n.xlsx")]) == 2
     assert "Name the sheet to upgrade" in capsys.readouterr().err
-    assert main(["template", "upgrade", str(old), "-o", str(old)]) == 1
+    assert main(["template", "upgrade", str(old), "-o", str(old)]) == 2
     assert "must not replace the original" in capsys.readouterr().err
     garbage = tmp_path / "garbage.xlsx"
     garbage.write_bytes(b"\x00" * 64)
     assert main(["template", "upgrade", str(garbage), "-o", str(tmp_path / "n.xlsx")]) == 2
-    assert main(["template", "main", str(old), "-o", str(tmp_path / "n.xlsx")]) == 1
+    assert main(["template", "main", str(old), "-o", str(tmp_path / "n.xlsx")]) == 2

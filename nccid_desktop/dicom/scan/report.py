@@ -165,6 +165,7 @@ def report_json(result: ScanResult, selection: Selection, *, keys: SiteKeys | No
         "patients": patients,
         "held_back": held_back,
         "skipped": skipped,
+        "warnings": [text] if (text := nothing_found(result)) else [],
     }
     if links is not None:
         numbers = {id(p): i for i, p in enumerate(result.patients, start=1)}
@@ -195,6 +196,17 @@ def _series_line(decision: SeriesDecision) -> list[str]:
     return [line, f"      {reason}", *(f"      ! {warning}" for warning in decision.warnings)]
 
 
+def nothing_found(result: ScanResult) -> str:
+    """The warning for a scan that found no DICOM file at all ('' otherwise): an empty or
+    wrong folder must not read like a scan that went well and has nothing to send."""
+    if result.instance_count or result.held_back:
+        return ""
+    others = len(result.skipped)
+    skipped = (f" ({_plural(others, 'other file')} skipped)" if others
+               else " (the folders given hold no files)")
+    return f"No DICOM files were found{skipped}: check that this is the PACS export folder."
+
+
 def report_text(result: ScanResult, selection: Selection,
                 links: LinkReport | None = None) -> list[str]:
     """Lines for the user's own screen: names, IDs and paths are shown, as PACS shows them
@@ -209,6 +221,9 @@ def report_text(result: ScanResult, selection: Selection,
     if counts:
         lines.append("Skipped: " + ", ".join(f"{n} {SKIP_LABELS[k]}" for k, n in counts.items())
                      + ".")
+    nothing = nothing_found(result)
+    if nothing:
+        lines.append(nothing)
     held = Counter(f.hold or "" for f in result.held_back)
     for code, count in held.items():
         lines.append(f"Held back: {_plural(count, 'image')}. {HOLD_REASONS.get(code, '')}")

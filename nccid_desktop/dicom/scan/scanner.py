@@ -32,7 +32,7 @@ from nccid_desktop.dicom.scan.model import (
 )
 from nccid_desktop.dicom.scan.shared_uids import SameImage, settle_shared_uids
 from nccid_desktop.dicom.scan.sources import SourceFile, iter_sources
-from nccid_desktop.errors import DicomError
+from nccid_desktop.errors import InputNotFoundError
 from nccid_desktop.limits import DEFAULT_LIMITS, Limits, current_limits
 from nccid_desktop.logsafe import register_sensitive
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
@@ -56,9 +56,9 @@ def find_sources(paths: Sequence[str | os.PathLike[str]], *, progress: ProgressC
     """Every candidate file under ``paths``; a path that does not exist is the user's error."""
     for position, raw in enumerate(paths, start=1):
         if not Path(raw).exists():
-            # The path itself may contain a patient's name: say which argument, not what.
-            raise DicomError(f"Item {position} of the {len(paths)} folders or files given "
-                             "does not exist.")
+            # The user chose the path, so it is named (to them; it is never logged).
+            raise InputNotFoundError(f"The folder or file {raw} does not exist (item "
+                                     f"{position} of the {len(paths)} given).")
     sources: list[SourceFile] = []
     for source in iter_sources(paths, cancel):
         sources.append(source)
@@ -199,8 +199,8 @@ def scan(paths: Sequence[str | os.PathLike[str]], *, workers: int | None = None,
 
     Non-DICOM, damaged and unreadable files, and files over the size limits (default: the
     machine policy's), are counted in ``ScanResult.skipped`` with a reason; they never stop
-    the scan. Raises :class:`CancelledError` when cancelled and :class:`DicomError` when a
-    given path does not exist.
+    the scan. Raises :class:`CancelledError` when cancelled and :class:`InputNotFoundError`
+    when a given path does not exist.
     """
     limits = limits or current_limits()
     sources = find_sources(paths, progress=progress, cancel=cancel)

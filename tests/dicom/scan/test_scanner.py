@@ -12,7 +12,7 @@ from pydicom.data import get_testdata_file
 from nccid_desktop.dicom.scan import scanner as scan_module
 from nccid_desktop.dicom.scan.headers import looks_like_raw_dataset, parse_dicom_date
 from nccid_desktop.dicom.scan.scanner import find_sources, scan
-from nccid_desktop.errors import CancelledError, DicomError
+from nccid_desktop.errors import CancelledError, InputNotFoundError
 from nccid_desktop.logsafe import configure_logging
 from nccid_desktop.tasks import CancelToken, Progress
 from tests.dicom._scan_builders import (
@@ -188,12 +188,14 @@ def test_unicode_patient_name_is_decoded(tmp_path: Path) -> None:
     assert scan([tmp_path]).patients[0].display_name == "Øster Åsa"
 
 
-def test_missing_path_is_a_plain_error_without_the_path(tmp_path: Path) -> None:
+def test_missing_path_is_bad_input_named_for_the_user(tmp_path: Path) -> None:
+    """The user chose the path, so the message names it (on their screen; never logged)."""
     missing = tmp_path / "SMITHERSON JANE"
-    with pytest.raises(DicomError) as caught:
+    with pytest.raises(InputNotFoundError) as caught:
         scan([tmp_path, missing])
-    assert "SMITHERSON" not in str(caught.value)
-    assert "Item 2 of the 2" in str(caught.value)
+    assert str(missing) in str(caught.value)
+    assert "item 2 of the 2" in str(caught.value)
+    assert caught.value.exit_code == 2
 
 
 def test_looks_like_raw_dataset() -> None:
