@@ -8,6 +8,11 @@ column or cell, never echoed).
 
 from __future__ import annotations
 
+import errno
+
+#: The errnos of a full disk or a full quota.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
+
 
 class NccidError(Exception):
     """Base of every error the app expects and explains.
@@ -69,6 +74,11 @@ class DiskFullError(NccidError):
         super().__init__(message)
         self.folder = folder
         self.needed_bytes = needed_bytes
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether an ``OSError`` says the disk (or the user's quota) is full."""
+    return isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS
 
 
 class SheetError(NccidError):

@@ -38,11 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _resume(args: argparse.Namespace) -> int:
     from nccid_desktop.paths import user_data_dir
     from nccid_desktop.tasks import NEVER_CANCELLED
-    from nccid_desktop.transport.outbox import Outbox
+    from nccid_desktop.workflows.disk_space import open_outbox
     from nccid_desktop.workflows.resume import ResumeRun, drop_job, unfinished
     from nccid_desktop.workflows.work_folders import WorkFolders
 
-    outbox = Outbox()
+    outbox = open_outbox()
     if args.drop is not None:
         job = drop_job(outbox, args.drop)
         print(f"Dropped {job.label}: its files not yet de-identified will not be looked for "

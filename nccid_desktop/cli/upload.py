@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _upload_sheet(args: argparse.Namespace) -> int:
-    from nccid_desktop.transport.outbox import Outbox
+    from nccid_desktop.workflows.disk_space import open_outbox
     from nccid_desktop.workflows.sheet_check import check_sheet
     from nccid_desktop.workflows.sheet_upload import upload_sheet
 
@@ -85,7 +85,7 @@ def _upload_sheet(args: argparse.Namespace) -> int:
             where = finding.cell or (f"row {finding.row}" if finding.row else "sheet")
             print(f"  {where}: {finding.message}")
         return 1  # problems found (2 is for a file that cannot be read as a sheet at all)
-    outbox = Outbox()
+    outbox = open_outbox()
     outcome = upload_sheet(checked, keys, session.client, outbox, linking,
                            reauthenticate=session.sign_in, progress=printer())
     return print_report(outcome.upload, outbox, ("record",))
@@ -94,7 +94,7 @@ def _upload_sheet(args: argparse.Namespace) -> int:
 def _upload_images(args: argparse.Namespace) -> int:
     from nccid_desktop.paths import user_data_dir
     from nccid_desktop.tasks import NEVER_CANCELLED
-    from nccid_desktop.transport.outbox import Outbox
+    from nccid_desktop.workflows.disk_space import open_outbox
     from nccid_desktop.workflows.image_selection import choose, scan_and_ask, sheet_windows
     from nccid_desktop.workflows.send_job import SendJob
     from nccid_desktop.workflows.series_choice import from_options, resolve
@@ -117,7 +117,7 @@ def _upload_images(args: argparse.Namespace) -> int:
     if not selection.files_to_send():
         print("No images to send.")
         return 0
-    outbox, folders = Outbox(), WorkFolders.under(user_data_dir())
+    outbox, folders = open_outbox(), WorkFolders.under(user_data_dir())
     job = SendJob.plan_send(selection, keys, linking, session.client, outbox, folders,
                             reauthenticate=session.sign_in)
     with pause_on_ctrl_c(job) as interrupted:

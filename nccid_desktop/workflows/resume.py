@@ -32,6 +32,7 @@ from nccid_desktop.transport.uploader import (
     Uploader,
     UploadReport,
 )
+from nccid_desktop.workflows.disk_space import stop_cleanly_when_full
 from nccid_desktop.workflows.job_ending import JobEnding
 from nccid_desktop.workflows.send_job import SendJob
 from nccid_desktop.workflows.send_progress import OverallBar
@@ -107,6 +108,13 @@ class ResumeRun:
         return self._pause.cancelled
 
     def task(self, progress: ProgressCallback, cancel: CancelToken) -> ResumeOutcome:
+        """Finish what is left; a full disk stops it with the folder and how much to free."""
+        folders = (self.outbox.folder, self.outbox.staging, self.folders.work,
+                   self.folders.quarantine)
+        with stop_cleanly_when_full(folders, self.outbox.jobs.bytes_to_do):
+            return self._run(progress, cancel)
+
+    def _run(self, progress: ProgressCallback, cancel: CancelToken) -> ResumeOutcome:
         outcome = ResumeOutcome()
         self.outbox.recover()
         bar = OverallBar(progress)

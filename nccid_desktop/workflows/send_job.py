@@ -20,7 +20,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from nccid_desktop.dicom.deid.one_file import DeidContext, FileOutcome
+from nccid_desktop.dicom.deid.one_file import DISK_FULL, DeidContext, FileOutcome
 from nccid_desktop.dicom.deid.pipeline import deidentify_batch
 from nccid_desktop.dicom.select.rules import Selection, SeriesDecision
 from nccid_desktop.errors import CancelledError, JournalError
@@ -43,6 +43,12 @@ from nccid_desktop.transport.uploader import (
     Reauthenticate,
     Uploader,
     UploadReport,
+)
+from nccid_desktop.workflows.disk_space import (
+    check_space,
+    disk_full_error,
+    job_needs,
+    stop_cleanly_when_full,
 )
 from nccid_desktop.workflows.job_ending import JobEnding
 from nccid_desktop.workflows.job_plan import (
@@ -158,8 +164,32 @@ class SendJob:
         self._user_cancelled = True
 
     def task(self, progress: ProgressCallback, cancel: CancelToken) -> SendJob:
-        """Work through what is left of the job (a worker task: progress, cancel)."""
+        """Work through what is left of the job (a worker task: progress, cancel).
+
+        A disk too small for what is left stops the run before anything is de-identified; a
+        disk that fills up during the run stops it after the last file written whole. Either
+        way the job stays open and the error names the folder and how much to free.
+        """
+        folders = (self.outbox.folder, self.outbox.staging, self.folders.work,
+                   self.folders.quarantine)
+        with stop_cleanly_when_full(folders, self._bytes_left):
+            return self._run(progress, cancel)
+
+    def _bytes_left(self) -> int:
+        return sum(self.plan.files[i].source.size for i in self.position.to_do())
+
+    def _check_space(self) -> None:
+        """Stop before de-identifying when a folder's disk cannot hold what is left."""
+        to_do = self.position.to_do()
+        if not to_do:
+            return
+        check_space(job_needs(staging=self.outbox.staging, work=self.folders.work,
+                              journal=self.outbox.folder, to_do_bytes=self._bytes_left(),
+                              to_do_files=len(to_do), chunk_bytes=CHUNK_BYTES))
+
+    def _run(self, progress: ProgressCallback, cancel: CancelToken) -> SendJob:
         self.journal()
+        self._check_space()
         self._pause = EitherToken(self.pause_with)  # a Pause holds for one run
         self.paused, self.upload = False, UploadReport()
         if self.bar.send_total < 0:
@@ -215,12 +245,16 @@ class SendJob:
             quarantine_dir=self.folders.quarantine,
             workers=1 if len(files) < INLINE_DEID_BELOW else None,
             progress=self.bar.deidentifying(sizes, base), cancel=EitherToken(cancel, self._pause))
-        done = chunk[:len(report.outcomes)]
-        vanished = absent(self.plan.files, [i for i, outcome in zip(done, report.outcomes,
+        outcomes = report.outcomes
+        full = next((n for n, o in enumerate(outcomes) if o.code == DISK_FULL), None)
+        if full is not None:  # that file and those after it are done again on Resume
+            outcomes = outcomes[:full]
+        done = chunk[:len(outcomes)]
+        vanished = absent(self.plan.files, [i for i, outcome in zip(done, outcomes,
                                                                     strict=False)
                                             if outcome.status == "unreadable"])
         staged = sum(self._stage(index, outcome, vanished)
-                     for index, outcome in zip(done, report.outcomes, strict=False))
+                     for index, outcome in zip(done, outcomes, strict=False))
         self._record(done, vanished)
         processed_size = sum(sizes[:len(done)])
         self.bar.deid_done = base + processed_size
@@ -231,6 +265,8 @@ class SendJob:
         log.info("De-identified %d files (%s); %d left", len(done),
                  ", ".join(f"{k} {v}" for k, v in report.counts.items()),
                  self.position.left())
+        if full is not None:
+            raise disk_full_error(run_dir.parent, self._bytes_left())
         if report.cancelled and cancel.cancelled:
             raise CancelledError("De-identified files are kept and will be sent on resume.")
         return len(done)

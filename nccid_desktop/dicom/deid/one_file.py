@@ -50,6 +50,7 @@ from nccid_desktop.dicom.deid.staging import stage, store_quarantine
 from nccid_desktop.dicom.scan.model import HOLD_REASONS
 from nccid_desktop.dicom.scan.sources import IMAGE_SETTING, READ_ERRORS, SUBJECT, SourceFile
 from nccid_desktop.dicom.verify.verifier import SourceIdentity, verify_output
+from nccid_desktop.errors import is_disk_full
 from nccid_desktop.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["DeidContext", "FileOutcome", "InMemory", "Quarantined", "deidentify_dataset",
@@ -64,6 +65,9 @@ log = logging.getLogger(__name__)
 Status = Literal["deidentified", "duplicate", "held_back", "quarantined", "refused",
                  "unreadable", "failed"]
 UID_CONFLICT = "uid_conflict"
+#: A write failed because the disk is full: not the file's fault, so a send job stops before
+#: it and resumes it once space is freed (never journaled as done, never quarantined).
+DISK_FULL = "disk_full"
 _PREAMBLE = bytes(128)
 
 
@@ -296,6 +300,10 @@ def _verify_and_write(done: InMemory, data: bytes, out_dir: Path,
         placed = stage(target, done.output)
     except OSError as exc:
         log.warning("Writing a de-identified file failed: %s", type(exc).__name__)
+        if is_disk_full(exc):  # not this file's fault: the job stops and resumes it
+            return FileOutcome("failed", DISK_FULL,
+                               f"The disk holding {out_dir} is full: nothing half-written "
+                               "was kept.", bytes=len(data), source_key=content_key(data))
         return FileOutcome("failed", "write_error",
                            f"The de-identified file could not be written "
                            f"({type(exc).__name__}).",
