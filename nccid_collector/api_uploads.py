@@ -68,10 +68,15 @@ class ClinicalBatchOut(BaseModel):
 class KnownIn(BaseModel):
     sop_instance_uids: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
         max_length=MAX_UIDS)
+    #: The pseudonym each instance would be sent under (same order): with them, ``known`` is
+    #: what is held for the same patient and ``other_patient`` what is held for another.
+    pseudonyms: list[Annotated[str, StringConstraints(max_length=64)]] | None = Field(
+        default=None, max_length=MAX_UIDS)
 
 
 class KnownOut(BaseModel):
     known: list[str]
+    other_patient: list[str] = []
 
 
 class CheckerIn(BaseModel):
@@ -157,10 +162,17 @@ def clinical_windows(caller: ActiveCaller, service: Service) -> dict:
 def images_known(body: KnownIn, caller: ActiveCaller, service: Service) -> dict:
     if not caller.may("imaging"):
         raise forbidden("upload images")
-    known = service.images.known(caller.site, body.sop_instance_uids)
+    other: list[str] = []
+    if body.pseudonyms is None:
+        known = service.images.known(caller.site, body.sop_instance_uids)
+    elif len(body.pseudonyms) != len(body.sop_instance_uids):
+        raise ServiceProblem(422, "bad_request", "Give one pseudonym per SOP Instance UID.")
+    else:
+        known, other = service.images.known_by_patient(caller.site, body.sop_instance_uids,
+                                                       body.pseudonyms)
     audit.record(service.db, service.settings.now(), caller.username, caller.site,
                  "images_known", "ok", len(known))
-    return {"known": known}
+    return {"known": known, "other_patient": other}
 
 
 @router.post("/api/v1/checker", response_model=CheckerOut, name="checker")

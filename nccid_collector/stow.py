@@ -33,6 +33,12 @@ CANNOT_UNDERSTAND = 0xC000
 PROCESSING_FAILURE = 0x0110
 
 
+#: What a site is told when an image's SOP Instance UID is already held for another patient.
+HELD_FOR_ANOTHER_PATIENT = ("A different patient's image is already held under this SOP "
+                            "Instance UID: two images share one identifier. Ask PACS to "
+                            "re-export them.")
+
+
 class Refused(Exception):
     """An instance the service will not store; the UIDs are named when they could be read."""
 
@@ -108,6 +114,8 @@ class ImageStore:
             if row.site != site:
                 raise Refused("An instance with this SOP Instance UID is held for another site.",
                               code="held_for_another_site")
+            if row.pseudonym != facts.pseudonym:  # never "already held": that image is lost
+                raise Refused(HELD_FOR_ANOTHER_PATIENT, code="uid_held_for_another_patient")
             if row.complete:
                 return False
             try:
@@ -144,6 +152,25 @@ class ImageStore:
                 raise Refused("The instance could not be recorded; send it again.",
                               PROCESSING_FAILURE, code="processing_failure") from None
             return row
+
+    def known_by_patient(self, site: str, uids: list[str], pseudonyms: list[str]
+                         ) -> tuple[list[str], list[str]]:
+        """Of these instances (each with the pseudonym it would be sent under): those held
+        for the same patient (already sent), and those held for another patient (two
+        different images share one identifier: the desktop holds its file back)."""
+        wanted = {u: p for u, p in zip(uids, pseudonyms, strict=False) if is_uid(u)}
+        held: dict[str, str] = {}
+        with self.db.connect() as conn:
+            names = list(wanted)
+            for start in range(0, len(names), 500):
+                chunk = names[start:start + 500]
+                rows = conn.execute(select(images.c.sop_instance_uid, images.c.pseudonym)
+                                    .where(images.c.site == site, images.c.complete.is_(True),
+                                           images.c.sop_instance_uid.in_(chunk)))
+                held.update((uid, pseudonym) for uid, pseudonym in rows)
+        same = [u for u in wanted if u in held and held[u] == wanted[u]]
+        other = [u for u in wanted if u in held and held[u] != wanted[u]]
+        return same, other
 
     def known(self, site: str, uids: list[str]) -> list[str]:
         wanted = [u for u in dict.fromkeys(uids) if is_uid(u)]

@@ -28,6 +28,7 @@ from nccid_desktop.errors import BadInputError, IdentifierError, InputNotFoundEr
 
 if TYPE_CHECKING:
     from nccid_desktop.dicom.select.rules import Selection
+    from nccid_desktop.workflows.send_job import SendJob
 
 SHOWN_FINDINGS = 20
 INTERRUPTED = 130
@@ -106,7 +107,7 @@ def _upload_images(args: argparse.Namespace) -> int:
         raise InputNotFoundError(f"Not found: {', '.join(missing)}")
     session = Session(args)
     keys, linking = session.keys(), session.linking
-    scanned = scan_and_ask(args.paths, keys, session.client, progress=printer())
+    scanned = scan_and_ask(args.paths, keys, session.client, progress=printer(), linking=linking)
     windows = sheet_windows(args.sheet, keys, linking, on_problems=_sheet_problems)
     included, excluded = resolve(choice, scanned.result, keys)
     selection = choose(scanned, keys, linking, windows, excluded, included)
@@ -123,10 +124,7 @@ def _upload_images(args: argparse.Namespace) -> int:
     with pause_on_ctrl_c(job) as interrupted:
         job.task(printer(), NEVER_CANCELLED)
     end_progress_line()
-    held_back = sum(sum(s.counts.values()) - s.deidentified for s in job.series.values())
-    if held_back:
-        print(f"{held_back} files were not sent (quarantined or not DICOM); see the quarantine "
-              f"folder {folders.quarantine}.")
+    not_sent_lines(job, folders.quarantine)
     ending = job.ending()
     if ending.sources_gone:
         print(f"{ending.describe()} To drop it: nccid resume --drop {ending.job.id}")
@@ -138,13 +136,34 @@ def _upload_images(args: argparse.Namespace) -> int:
     return code
 
 
+def not_sent_lines(job: SendJob, quarantine: Path) -> None:
+    """The files of the job not sent, counted by reason (held back, duplicates, quarantined,
+    refused, not DICOM), so the counts printed add up to the files written and sent."""
+    from collections import Counter
+
+    held_back = sum(sum(s.counts.values()) - s.deidentified for s in job.series.values())
+    if not held_back:
+        return
+    reasons: Counter[str] = Counter()
+    for state in job.series.values():
+        reasons.update(state.reasons)
+    print(f"{held_back} files were not sent:")
+    for reason, count in reasons.most_common():
+        print(f"  {count}: {reason}")
+    print(f"Quarantined and refused files are kept in {quarantine}.")
+
+
 def _sheet_problems(path: Path, errors: int) -> None:
     print(f"nccid: {path.name} has {errors} problem(s); rows with problems are not linked. "
           "Check it with the sheet validator.", file=sys.stderr)
 
 
 def selection_lines(selection: Selection, *, checked: bool = True) -> list[str]:
-    """What will be sent and, by reason, what was left out: counts only, no identifiers."""
+    """What will be sent and, by reason, what was left out or held back: counts only, no
+    identifiers."""
+    from collections import Counter
+
+    from nccid_desktop.dicom.scan.model import HOLD_REASONS
     from nccid_desktop.workflows.words import plural
 
     chosen = selection.included
@@ -160,7 +179,12 @@ def selection_lines(selection: Selection, *, checked: bool = True) -> list[str]:
         lines.append(f"Left out {plural(sum(c[0] for c in left_out.values()), 'series')}:")
         lines += [f"  {plural(series, 'series')} ({plural(images, 'image')}): {reason}"
                   for reason, (series, images) in sorted(left_out.items(), key=lambda kv: -kv[1][0])]
-    again = sum(d.series.instance_count - len(d.files) for d in chosen)
+    held = Counter(f.hold for d in selection.decisions for f in d.series.held_back_files)
+    for code, count in held.items():
+        lines.append(f"Held back {plural(count, 'image')} (never sent): "
+                     f"{HOLD_REASONS.get(code or '', '')}")
+    again = sum(d.series.instance_count - len(d.files) - len(d.series.held_back_files)
+                for d in chosen)
     if again:
         lines.append(f"{plural(again, 'image')} of the selected series were already uploaded "
                      "and are not sent again.")

@@ -100,7 +100,8 @@ class ImagesPage(ImageSending, ImageExtras, DropTargetMixin, QWidget):
         self.form.progressPanel.start("Finding DICOM files…", can_cancel=True)
         keys = self.context.keys
         self.worker = self.context.pool.run(
-            workflow_task(scan_and_ask, paths, keys, self.context.client if keys else None),
+            workflow_task(scan_and_ask, paths, keys, self.context.client if keys else None,
+                          linking=self.context.options.linking),
             name="scan", on_result=self._scanned, on_error=self._failed,
             on_progress=self.form.progressPanel.update_progress, on_cancelled=self._cancelled)
 

@@ -172,6 +172,22 @@ class CollectorClient:
             known.update(str(uid) for uid in (data.get("known") or []))
         return known
 
+    def held_images(self, sop_instance_uids: Sequence[str], pseudonyms: Sequence[str],
+                    cancel: CancelToken = NEVER_CANCELLED) -> tuple[set[str], set[str]]:
+        """Of these instances (each with the pseudonym it would be sent under): those the
+        service holds for the same patient (to skip), and those it holds for another patient
+        (two different images share one identifier: to hold back)."""
+        same: set[str] = set()
+        other: set[str] = set()
+        for start in range(0, len(sop_instance_uids), 1000):
+            chunk = list(sop_instance_uids[start:start + 1000])
+            data = self._json("POST", "/api/v1/images/known", cancel=cancel,
+                              json={"sop_instance_uids": chunk,
+                                    "pseudonyms": list(pseudonyms[start:start + 1000])})
+            same.update(str(uid) for uid in (data.get("known") or []))
+            other.update(str(uid) for uid in (data.get("other_patient") or []))
+        return same, other
+
     def clinical_windows(self, cancel: CancelToken = NEVER_CANCELLED
                          ) -> dict[str, tuple[ClinicalWindow, ...]] | None:
         """Per pseudonym, the date windows of the records the service holds for the site, so

@@ -75,7 +75,9 @@ class Batch:
         return sum(item.size for item in self.items)
 
 
-StageOutcome = Literal["staged", "already-queued", "already-sent", "replaced"]
+#: ``conflict``: a different image with the same SOP Instance UID was already staged or sent
+#: from this outbox; the new one is not staged (two images never go under one identifier).
+StageOutcome = Literal["staged", "already-queued", "already-sent", "replaced", "conflict"]
 
 
 @dataclass(frozen=True)
@@ -119,35 +121,46 @@ class Outbox:
 
     def stage_image(self, sop_instance_uid: str, pseudonym: str, source: Path,
                     *, move: bool = False, expected_size: int | None = None,
-                    series: StagedSeries | None = None, job: JobLink | None = None
-                    ) -> StageOutcome:
+                    series: StagedSeries | None = None, job: JobLink | None = None,
+                    content_key: str = "") -> StageOutcome:
         """Queue one de-identified instance (copied, or moved when it is already ours).
 
         ``expected_size`` is what the de-identifier wrote and verified: a file of another size
         (cut short by a power cut after its rename, say) is refused, never sent. ``series``
         is the instance's de-identified study, series and modality when the caller has them;
         otherwise they are read from the staged file's header. ``job`` links the image to the
-        send job (and series) it came from.
+        send job (and series) it came from. ``content_key`` (a hash of the file's bytes) tells
+        the same image staged again (nothing to do) from a different image under the same
+        identifier (``conflict``: not staged); without it only the identifier is compared.
         """
         source = Path(source)
         if expected_size is not None and source.stat().st_size != expected_size:
             raise DicomError("A de-identified copy is incomplete (the computer may have stopped "
                              "while writing it). De-identify that folder again.")
         return self._stage("image", sop_instance_uid, pseudonym, source=source, move=move,
-                           series=series, job=job)
+                           series=series, job=job, content_key=content_key)
 
     def _stage(self, kind: ItemKind, key: str, pseudonym: str, *, data: bytes | None = None,
                source: Path | None = None, move: bool = False,
-               series: StagedSeries | None = None, job: JobLink | None = None) -> StageOutcome:
-        content_hash = hashlib.sha256(data).hexdigest() if data is not None else key
+               series: StagedSeries | None = None, job: JobLink | None = None,
+               content_key: str = "") -> StageOutcome:
+        content_hash = (hashlib.sha256(data).hexdigest() if data is not None
+                        else content_key or key)
         with self._lock:
             previous = self._db.execute(
                 "SELECT id, state, content_hash, staging_path FROM items WHERE kind = ? "
                 "AND item_key = ? ORDER BY id DESC LIMIT 1", (kind, key)).fetchone()
-        if previous and previous[2] == content_hash and previous[1] != "failed":
-            if move and source is not None:
+        if previous and previous[1] != "failed":
+            # An image staged without its content's hash (older journals) compares by
+            # identifier only, as it always did.
+            same = previous[2] == content_hash or (
+                kind == "image" and key in (previous[2], content_hash))
+            if (same or kind == "image") and move and source is not None:
                 source.unlink(missing_ok=True)
-            return "already-queued" if previous[1] in PENDING else "already-sent"
+            if not same and kind == "image":
+                return "conflict"
+            if same:
+                return "already-queued" if previous[1] in PENDING else "already-sent"
         folder = self.staging / ("records" if kind == "record" else "images")
         target = folder / f"{uuid.uuid4().hex}{'.json' if kind == 'record' else '.dcm'}"
         if data is not None:

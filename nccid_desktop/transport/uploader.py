@@ -43,6 +43,10 @@ RECORD_BATCH_COUNT = 100
 ALL_KINDS: tuple[ItemKind, ...] = ("record", "image")
 RECORDS_ONLY: tuple[ItemKind, ...] = ("record",)
 IMAGES_ONLY: tuple[ItemKind, ...] = ("image",)
+#: Said of a queued image whose identifier the service holds for another patient.
+HELD_FOR_ANOTHER_PATIENT = ("A different patient's image is already held under this SOP "
+                            "Instance UID: two images share one identifier. Ask PACS to "
+                            "re-export them.")
 
 
 @dataclass
@@ -212,14 +216,32 @@ class Uploader:
         if not staged:
             return
         known: set[str] = set()
-        self._with_session(lambda: known.update(
-            self.client.known_sop_instances([i.item_key for i in staged], cancel)))
+        other: set[str] = set()
+
+        def ask() -> None:
+            same, clash = self.client.held_images([i.item_key for i in staged],
+                                                  [i.pseudonym for i in staged], cancel)
+            known.update(same)
+            other.update(clash)
+
+        self._with_session(ask)
         held = [item for item in staged if item.item_key in known]
         self.outbox.acknowledge([item.id for item in held])
         report.images_already_held += len(held)
         if held:
             answered(BatchAnswered("image", tuple(i.item_key for i in held), (),
                                    sum(i.size for i in held)))
+        # Held for another patient: never "already held" (this image would be lost unsaid).
+        clashing = [item for item in staged if item.item_key in other]
+        for item in clashing:
+            problem = refusal_message(
+                f"Image {item.item_key}.dcm of {item.pseudonym or 'an unknown patient'}",
+                HELD_FOR_ANOTHER_PATIENT, "uid_held_for_another_patient")
+            report.problems.append(problem)
+            self.outbox.fail(item.id, problem)
+        if clashing:
+            answered(BatchAnswered("image", (), tuple(i.item_key for i in clashing),
+                                   sum(i.size for i in clashing)))
 
     def _send_images(self, batch: Batch, report: UploadReport, cancel: CancelToken,
                      answered: BatchCallback) -> None:

@@ -26,6 +26,9 @@ from nccid_desktop.transport.client import CollectorClient
 from nccid_desktop.workflows.service_knowledge import Windows, ask_service, merge_windows
 from nccid_desktop.workflows.sheet_check import check_sheet
 
+#: The hold code of an image whose identifier the service holds for another patient.
+UID_HELD_BY_SERVICE = "uid_held_by_service"
+
 #: Told when a ``--sheet`` has problems: its name and how many (rows with problems are not
 #: linked). The front end decides how to say it.
 SheetProblems = Callable[[Path, int], None]
@@ -42,14 +45,17 @@ class ScanOutcome:
 
 def scan_and_ask(paths: Iterable[Path], keys: SiteKeys | None, client: CollectorClient | None,
                  *, workers: int | None = None, progress: ProgressCallback = no_progress,
-                 cancel: CancelToken = NEVER_CANCELLED) -> ScanOutcome:
+                 cancel: CancelToken = NEVER_CANCELLED,
+                 linking: LinkingIdentifier = "hospital") -> ScanOutcome:
     """Scan what was dropped, then ask the service which images it holds and which patients
-    have clinical records (with their test dates)."""
+    have clinical records (with their test dates). An image whose identifier the service
+    holds for another patient is held back (``uid_held_by_service``), never taken as sent."""
     result = scan(list(paths), workers=workers, progress=progress, cancel=cancel)
     if keys is None or client is None or not result.instance_count:
         return ScanOutcome(result, frozenset())
-    known = ask_service(client, keys, result, progress, cancel)
-    return ScanOutcome(result, known.uploaded_uids, known.windows)
+    known = ask_service(client, keys, result, progress, cancel, linking)
+    held = result.with_holds(dict.fromkeys(known.other_patient, UID_HELD_BY_SERVICE))
+    return ScanOutcome(held, known.uploaded_uids, known.windows)
 
 
 def choose(outcome: ScanOutcome, keys: SiteKeys | None, linking: LinkingIdentifier,

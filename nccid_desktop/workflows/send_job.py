@@ -22,6 +22,7 @@ from pathlib import Path
 
 from nccid_desktop.dicom.deid.one_file import DISK_FULL, DeidContext, FileOutcome
 from nccid_desktop.dicom.deid.pipeline import deidentify_batch
+from nccid_desktop.dicom.scan.model import HOLD_REASONS
 from nccid_desktop.dicom.select.rules import Selection, SeriesDecision
 from nccid_desktop.errors import CancelledError, JournalError
 from nccid_desktop.keys import SiteKeys
@@ -70,6 +71,8 @@ INLINE_DEID_BELOW = 40
 #: pool is a small cost, small enough that sending starts early in a large job.
 CHUNK_FILES = 500
 CHUNK_BYTES = 256 * 1024 * 1024
+#: The hold code of an image whose identifier the outbox already holds for a different image.
+UID_IN_OUTBOX = "uid_in_outbox"
 #: Images per STOW request: Pause takes effect between two requests.
 SEND_BATCH_COUNT = DEFAULT_BATCH_COUNT
 
@@ -278,13 +281,21 @@ class SendJob:
         if index in vanished:
             state.missing += 1
             return 0
-        state.counts[outcome.status] += 1
         if outcome.status == "deidentified" and outcome.output and outcome.sop_instance_uid:
-            self.outbox.stage_image(outcome.sop_instance_uid, outcome.pseudonym or "",
-                                    outcome.output, move=True, expected_size=outcome.bytes,
-                                    job=JobLink(self.job_id, number))
-            self._series_of[outcome.sop_instance_uid] = number
-            return outcome.bytes
+            staged = self.outbox.stage_image(
+                outcome.sop_instance_uid, outcome.pseudonym or "", outcome.output, move=True,
+                expected_size=outcome.bytes, job=JobLink(self.job_id, number),
+                content_key=outcome.output_key)
+            if staged != "conflict":
+                state.counts[outcome.status] += 1
+                self._series_of[outcome.sop_instance_uid] = number
+                return outcome.bytes
+            log.warning("Send job %d: an image was held back: a different image with its "
+                        "identifier was sent or queued before", self.job_id)
+            state.counts["held_back"] += 1
+            state.reasons[HOLD_REASONS[UID_IN_OUTBOX]] += 1
+            return 0
+        state.counts[outcome.status] += 1
         state.reasons[outcome.message] += 1
         return 0
 

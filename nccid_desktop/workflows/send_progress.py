@@ -26,6 +26,12 @@ from nccid_desktop.workflows.words import plural, readable_size
 Phase = Literal["waiting", "queued", "deidentifying", "sending", "sent", "paused", "stopped"]
 
 
+#: How a file that was not sent is named in a series' status, by de-identification status.
+NOT_SENT_LABELS = {"held_back": "held back", "duplicate": "duplicate", "quarantined":
+                   "quarantined", "refused": "refused", "unreadable": "unreadable",
+                   "failed": "failed"}
+
+
 @dataclass
 class SeriesProgress:
     """What happened so far to one series' files (shown in its Status column)."""
@@ -93,8 +99,12 @@ class SeriesProgress:
             parts.append(f"{plural(self.missing, 'file')} no longer found")
         refused = self.files - self.pending - done
         if refused:
+            kinds = ", ".join(f"{self.counts[status]} {label}"
+                              for status, label in NOT_SENT_LABELS.items()
+                              if self.counts[status])
             reason = self.reasons.most_common(1)[0][0] if self.reasons else ""
-            parts.append(f"{refused} not sent: {reason}".rstrip(": "))
+            parts.append(f"{refused} not sent ({kinds}): {reason}".rstrip(": ") if kinds
+                         else f"{refused} not sent: {reason}".rstrip(": "))
         return "; ".join(parts)
 
 

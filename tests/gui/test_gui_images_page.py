@@ -235,3 +235,24 @@ def test_cancel_during_a_send_stops_it_and_keeps_what_was_stored(qtbot, signed_c
     stored = set(service.raw_files("images")) - before
     assert 2 <= len(stored) < 44
     assert any(text.startswith("Stopped (") for text in _statuses(page).values())
+
+
+def test_the_tree_shows_images_held_back_in_a_series_that_is_sent(qtbot, signed_context,
+                                                                 service, demo):
+    """Two different CT slices sharing one identifier: the series is still sent, and its
+    status says how many images are held back and why (never only in a log)."""
+    _load_sheets(qtbot, signed_context, demo)
+    first = demo.positives[0].hospital_number
+    slices = sorted(p for p in demo.images.rglob("*") if p.is_file()
+                    and pydicom.dcmread(p, stop_before_pixels=True).get("PatientID") == first
+                    and pydicom.dcmread(p, stop_before_pixels=True).Modality == "CT")
+    changed = pydicom.dcmread(slices[0])
+    changed.PixelData = bytes(b ^ 0xFF for b in changed.PixelData)
+    changed.save_as(slices[0].with_name("RE-EXPORTED.dcm"))
+    page = ImagesPage(signed_context)
+    qtbot.addWidget(page)
+    page.scan([demo.images])
+    _wait(qtbot, page)
+    status = _statuses(page)[f"{first} CT CHEST"]
+    assert status.startswith("Will be sent"), status
+    assert "2 held back (never sent): Two different images share one identifier" in status

@@ -315,4 +315,4 @@ def _verify_and_write(done: InMemory, data: bytes, out_dir: Path,
                            output_key=content_key(done.output))
     return FileOutcome("deidentified", output=target, sop_instance_uid=done.new_uid,
                        pseudonym=done.pseudonym, bytes=len(done.output),
-                       existing=placed == "same")
+                       existing=placed == "same", output_key=content_key(done.output))

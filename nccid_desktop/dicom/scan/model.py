@@ -10,7 +10,8 @@ line or an exception message does not carry them.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -27,6 +28,12 @@ QuarantineState = Literal["none", "some", "all"]
 #: service's images add their codes here.
 HOLD_REASONS: dict[str, str] = {
     "uid_conflict": "Two different images share one identifier: ask PACS to re-export them.",
+    "uid_in_outbox": "A different image with the same identifier was already sent or queued "
+                     "from this workstation: two images share one identifier; ask PACS to "
+                     "re-export them.",
+    "uid_held_by_service": "The collection service already holds another patient's image "
+                           "with the same identifier: two images share one identifier; ask "
+                           "PACS to re-export them.",
 }
 #: Why the second copy of an image is not used (byte-identical, or identical once
 #: de-identified): it is one image, sent once.
@@ -186,6 +193,25 @@ class ScanResult:
     def held_back(self) -> tuple[ScannedFile, ...]:
         """Images held back (see :data:`HOLD_REASONS`), in scan order."""
         return tuple(f for _, _, se in self.iter_series() for f in se.held_back_files)
+
+    def with_holds(self, holds: Mapping[str, str]) -> ScanResult:
+        """This result with the images whose source SOP Instance UID is in ``holds`` held back
+        (the value a code of :data:`HOLD_REASONS`): what the service or the outbox say about
+        an identifier applies everywhere the scan shows (tree, report, selection, counts)."""
+        if not holds:
+            return self
+
+        def held(series: Series) -> Series:
+            if not any(f.sop_instance_uid in holds for f in series.files):
+                return series
+            return replace(series, files=tuple(
+                replace(f, hold=f.hold or holds[f.sop_instance_uid])
+                if f.sop_instance_uid in holds else f for f in series.files))
+
+        return replace(self, patients=tuple(
+            replace(p, studies=tuple(replace(st, series=tuple(held(se) for se in st.series))
+                                     for st in p.studies))
+            for p in self.patients))
 
     def skipped_counts(self) -> dict[str, int]:
         """How many files were skipped, per kind (every kind present, zero when none)."""
