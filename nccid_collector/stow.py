@@ -168,8 +168,9 @@ class ImageStore:
                                     .where(images.c.site == site, images.c.complete.is_(True),
                                            images.c.sop_instance_uid.in_(chunk)))
                 held.update((uid, pseudonym) for uid, pseudonym in rows)
-        same = [u for u in wanted if u in held and held[u] == wanted[u]]
-        other = [u for u in wanted if u in held and held[u] != wanted[u]]
+        # An empty pseudonym means "whoever": held for anyone is held (as known() says).
+        same = [u for u in wanted if u in held and wanted[u] in ("", held[u])]
+        other = [u for u in wanted if u in held and wanted[u] not in ("", held[u])]
         return same, other
 
     def known(self, site: str, uids: list[str]) -> list[str]:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from nccid_desktop.dicom.scan.model import ScanResult
 from nccid_desktop.dicom.scan.scanner import scan
-from nccid_desktop.dicom.select.clinical_windows import windows_from_records
+from nccid_desktop.dicom.select.clinical_windows import WindowPolicy, windows_from_records
+from nccid_desktop.dicom.select.policy import SelectionPolicy
 from nccid_desktop.dicom.select.rules import Selection, SelectionInputs, select
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import LinkingIdentifier
@@ -60,22 +61,35 @@ def scan_and_ask(paths: Iterable[Path], keys: SiteKeys | None, client: Collector
 
 def choose(outcome: ScanOutcome, keys: SiteKeys | None, linking: LinkingIdentifier,
            windows: Windows | None = None, excluded: frozenset[str] = frozenset(),
-           included: frozenset[str] = frozenset()) -> Selection:
+           included: frozenset[str] = frozenset(), *,
+           negative_days_after: int = 0) -> Selection:
     """The selection rules' decision for every series (cheap: headers are already read).
 
     ``windows`` are those of sheets checked here, merged with the service's; ``excluded``
     holds the source Series Instance UIDs the user left out, ``included`` those the user
-    ticked back in (see :mod:`nccid_desktop.workflows.series_choice`).
+    ticked in although the rules left them out (never a quarantined or held-back one);
+    ``negative_days_after`` widens negatives' windows after the test (the setting
+    ``negative_window_days_after``).
     """
+    policy = SelectionPolicy(windows=WindowPolicy(negative_days_after=negative_days_after))
     return select(outcome.result, SelectionInputs(
         keys=keys, linking=linking,
         windows=merge_windows(outcome.service_windows, windows) if keys is not None else None,
         uploaded_uids=outcome.uploaded_uids if keys is not None else frozenset(),
-        excluded_series=excluded, included_series=included))
+        excluded_series=excluded, included_series=included, policy=policy))
+
+
+def image_patient_ids(outcome: ScanOutcome, linking: LinkingIdentifier) -> list[str] | None:
+    """The images' PatientIDs, which teach a sheet check the form of the site's hospital
+    numbers (None with NHS linking: the PatientIDs are then NHS numbers)."""
+    if linking != "hospital":
+        return None
+    return [p.patient_id for p in outcome.result.patients if p.patient_id.strip()]
 
 
 def sheet_envelopes(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdentifier, *,
                     hospital_pattern: str | None = None,
+                    hospital_examples: Iterable[str] | None = None,
                     on_problems: SheetProblems | None = None,
                     cancel: CancelToken = NEVER_CANCELLED) -> list[ClinicalEnvelope]:
     """The pseudonymised records of the valid rows of the sheets at ``paths``.
@@ -86,7 +100,8 @@ def sheet_envelopes(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdent
     envelopes: list[ClinicalEnvelope] = []
     for path in paths:
         checked = check_sheet(path, hospital_pattern=hospital_pattern, keys=keys,
-                              linking=linking, keep_cells=False, cancel=cancel)
+                              linking=linking, keep_cells=False, cancel=cancel,
+                              hospital_examples=hospital_examples)
         if checked.envelope_error is not None:
             raise checked.envelope_error
         envelopes += checked.envelopes or []
@@ -97,6 +112,7 @@ def sheet_envelopes(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdent
 
 def sheet_windows(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdentifier, *,
                   hospital_pattern: str | None = None,
+                  hospital_examples: Iterable[str] | None = None,
                   on_problems: SheetProblems | None = None,
                   cancel: CancelToken = NEVER_CANCELLED) -> Windows | None:
     """The date windows of the valid rows of the sheets at ``paths`` (None when none given)."""
@@ -105,4 +121,5 @@ def sheet_windows(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdentif
         return None
     return windows_from_records(sheet_envelopes(paths, keys, linking,
                                                 hospital_pattern=hospital_pattern,
+                                                hospital_examples=hospital_examples,
                                                 on_problems=on_problems, cancel=cancel))

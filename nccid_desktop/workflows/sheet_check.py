@@ -10,6 +10,7 @@ as the keys and the linking setting are those of the check.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,12 +20,19 @@ from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import LinkingIdentifier
 from nccid_desktop.records import ClinicalEnvelope
 from nccid_desktop.sheets.annotate import annotate_copy
-from nccid_desktop.sheets.findings import ValidationReport
+from nccid_desktop.sheets.cross_check import HeldRecord, check_together
+from nccid_desktop.sheets.findings import Note, ValidationReport
 from nccid_desktop.sheets.grid_cells import GridCells, SheetCells
 from nccid_desktop.sheets.payload import build_envelopes
 from nccid_desktop.sheets.validator import validate_workbook
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, ProgressCallback, no_progress
+from nccid_desktop.transport.client import CollectorClient
 from nccid_desktop.workflows.words import plural
+
+#: Said on a signed-in check when the service could not say which records it holds.
+NOT_ASKED = ("The collection service could not be asked which records it already holds, so "
+             "patients already sent on the other sheet were not checked. Check again when the "
+             "service can be reached.")
 
 
 @dataclass(frozen=True)
@@ -57,14 +65,26 @@ class CheckedSheet:
 def check_sheet(path: Path, template_id: str | None = None, *,
                 hospital_pattern: str | None = None, keys: SiteKeys | None = None,
                 linking: LinkingIdentifier = "hospital", keep_cells: bool = True,
+                client: CollectorClient | None = None,
+                hospital_examples: Iterable[str] | None = None,
                 progress: ProgressCallback = no_progress,
                 cancel: CancelToken = NEVER_CANCELLED) -> CheckedSheet:
     """Validate ``path`` (against ``template_id`` when given), reading it once; keep the grid
-    when ``keep_cells``, and pseudonymise its valid rows when ``keys`` are given."""
+    when ``keep_cells``, and pseudonymise its valid rows when ``keys`` are given.
+
+    Signed in (``client`` and ``keys``), the rows are also checked against the records the
+    service already holds for the site (a negative row for a patient it holds as positive is
+    an error; a positive row for one it holds as negative, a warning saying how to withdraw
+    the old record). ``hospital_examples`` (the images' PatientIDs) teach the form of the
+    site's hospital numbers when no pattern is set.
+    """
     path = Path(path)
     cells = GridCells() if keep_cells else None
     report = validate_workbook(path, template_id, hospital_pattern=hospital_pattern or None,
-                               progress=progress, cancel=cancel, cells=cells)
+                               hospital_examples=hospital_examples, progress=progress,
+                               cancel=cancel, cells=cells)
+    if keys is not None and client is not None and report.template:
+        _check_against_held(report, keys, linking, client, cancel)
     if keys is None or not report.valid_rows:
         return CheckedSheet(path, report, cells.cells() if cells else None, linking=linking)
     try:
@@ -77,6 +97,24 @@ def check_sheet(path: Path, template_id: str | None = None, *,
                             envelope_error=error, keys=keys, linking=linking)
     return CheckedSheet(path, report, cells.cells() if cells else None, envelopes, keys=keys,
                         linking=linking)
+
+
+def _check_against_held(report: ValidationReport, keys: SiteKeys, linking: LinkingIdentifier,
+                        client: CollectorClient, cancel: CancelToken) -> None:
+    """Add the findings against what the service holds (the check goes on without them,
+    saying so, when the service cannot be asked)."""
+    try:
+        windows = client.clinical_windows(cancel)
+    except CancelledError:
+        raise
+    except NccidError:
+        report.notes.append(Note("service_not_asked", NOT_ASKED))
+        return
+    held = [HeldRecord(pseudonym, window.kind, window.test_date)
+            for pseudonym, found in (windows or {}).items() for window in found]
+    main = report if report.template == "main" else None
+    status = report if report.template == "status" else None
+    check_together(main, status, keys, linking=linking, held=held)
 
 
 def annotated_copy(path: Path, template_id: str, hospital_pattern: str | None,
