@@ -49,9 +49,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="what the DICOM PatientID holds at this site")
     images.add_argument("--sheet", nargs="+", type=Path, default=[], metavar="XLSX",
                         help="Main or Covid Status workbooks whose test dates choose the images, "
-                        "besides the records the service already holds")
+                        "besides the records the service already holds (also prints the link "
+                        "report: the sheet's patients without images, studies of no patient)")
     images.add_argument("--exclude-series", nargs="+", default=[], metavar="UID",
                         help="leave these series out (their UIDs as 'nccid scan' shows them)")
+    images.add_argument("--include-series", nargs="+", default=[], metavar="UID",
+                        help="send these series although the rules left them out (never a "
+                        "quarantined or held-back one; their UIDs as 'nccid scan' shows them)")
     images.add_argument("--selection", type=Path, metavar="JSON",
                         help="the series to send and leave out: a 'nccid scan --format json' "
                         "report with its \"included\" flags edited (or {\"included\": [...], "
@@ -78,7 +82,7 @@ def _upload_sheet(args: argparse.Namespace) -> int:
     session = Session(args)
     keys, linking = session.keys(), session.linking
     checked = check_sheet(args.file, hospital_pattern=session.settings.hospital_pattern,
-                          keys=keys, linking=linking, keep_cells=False)
+                          keys=keys, linking=linking, keep_cells=False, client=session.client)
     report = checked.report
     if report.error_count:
         print(f"The sheet has {report.error_count} problem(s); nothing was sent:")
@@ -93,28 +97,45 @@ def _upload_sheet(args: argparse.Namespace) -> int:
 
 
 def _upload_images(args: argparse.Namespace) -> int:
+    from nccid_desktop.dicom.select.clinical_windows import windows_from_records
     from nccid_desktop.paths import user_data_dir
     from nccid_desktop.tasks import NEVER_CANCELLED
     from nccid_desktop.workflows.disk_space import open_outbox
-    from nccid_desktop.workflows.image_selection import choose, scan_and_ask, sheet_windows
+    from nccid_desktop.workflows.image_selection import (
+        check_send_sheets,
+        choose,
+        image_patient_ids,
+        scan_and_ask,
+    )
     from nccid_desktop.workflows.send_job import SendJob
     from nccid_desktop.workflows.series_choice import from_options, resolve
     from nccid_desktop.workflows.work_folders import WorkFolders
 
-    choice = from_options(args.selection, args.exclude_series)  # bad input before signing in
+    # bad input is said before signing in
+    choice = from_options(args.selection, args.exclude_series, args.include_series)
     missing = [str(p) for p in args.paths + args.sheet if not p.exists()]
     if missing:
         raise InputNotFoundError(f"Not found: {', '.join(missing)}")
     session = Session(args)
     keys, linking = session.keys(), session.linking
     scanned = scan_and_ask(args.paths, keys, session.client, progress=printer(), linking=linking)
-    windows = sheet_windows(args.sheet, keys, linking, on_problems=_sheet_problems)
     included, excluded = resolve(choice, scanned.result, keys)
-    selection = choose(scanned, keys, linking, windows, excluded, included)
+    sheets = check_send_sheets(args.sheet, keys, linking, on_problems=_sheet_problems,
+                               hospital_pattern=session.settings.hospital_pattern,
+                               hospital_examples=image_patient_ids(scanned, linking))
+    windows = windows_from_records(sheets.envelopes) if args.sheet else None
+    selection = choose(scanned, keys, linking, windows, excluded, included,
+                       negative_days_after=session.settings.negative_window_days_after)
     end_progress_line()
     checked = scanned.service_windows is not None or windows is not None
     for line in selection_lines(selection, checked=checked):
         print(line)
+    for uid in sorted(included):
+        decision = next(d for d in selection.decisions if d.series.series_uid == uid)
+        if not decision.included:
+            print(f"A series you included cannot be sent: {decision.reason}.")
+    if args.sheet:
+        print("", *sheets.links(selection).text_lines(), "", sep="\n")
     if not selection.files_to_send():
         print("No images to send.")
         return 0
@@ -188,6 +209,9 @@ def selection_lines(selection: Selection, *, checked: bool = True) -> list[str]:
     if again:
         lines.append(f"{plural(again, 'image')} of the selected series were already uploaded "
                      "and are not sent again.")
+    for decision in selection.overridden:
+        lines.append(f"Included by you: series {decision.series.number or '?'} "
+                     f"({decision.series.modality or 'no modality'}), {decision.detail}.")
     if not checked:
         lines.append("The service did not say which patients have clinical records, so the "
                      "images were not checked against them; give --sheet to check them.")

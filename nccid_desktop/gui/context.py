@@ -27,6 +27,7 @@ class SiteOptions:
     proxy: str = ""
     hospital_pattern: str = ""
     linking: LinkingIdentifier = "hospital"
+    negative_window_days_after: int = 0
 
 
 @dataclass

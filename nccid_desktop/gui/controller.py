@@ -36,7 +36,9 @@ class AppController:
         proxy = settings.value("proxy")
         return SiteOptions(server_url=server, proxy="" if proxy == "system" else proxy,
                            hospital_pattern=settings.value("hospital_pattern"),
-                           linking="nhs" if settings.value("linking") == "nhs" else "hospital")
+                           linking="nhs" if settings.value("linking") == "nhs" else "hospital",
+                           negative_window_days_after=_days(
+                               settings.value("negative_window_days_after")))
 
     def http_settings(self) -> tuple[HttpSettings, str]:
         """How to reach the service, and a problem to show (a missing CA bundle file)."""
@@ -117,3 +119,10 @@ def run_app(*, demo: bool = False) -> int:
         if setup is not None:
             setup.stop()
 
+
+def _days(value: object) -> int:
+    """The negative window setting as a number of days (0 when unset or not a number)."""
+    try:
+        return max(int(str(value or 0)), 0)
+    except ValueError:
+        return 0

@@ -51,6 +51,8 @@ class ImagesPage(ImageSending, ImageExtras, DropTargetMixin, QWidget):
         self.scanned_paths: list[Path] = []
         self.selection: Selection | None = None
         self.excluded: set[str] = set()
+        #: Series the user ticked in although the rules left them out (never quarantined).
+        self.included: set[str] = set()
         self.job: SendJob | None = None
         self.queue: ResumedQueue | None = None
         self.resume_run: ResumeRun | None = None
@@ -94,6 +96,7 @@ class ImagesPage(ImageSending, ImageExtras, DropTargetMixin, QWidget):
         if self.worker is not None:
             return
         self.job, self.excluded, self.queue, self.scanned = None, set(), None, None
+        self.included = set()
         self.scanned_paths = list(paths)
         self.selection = None
         self.enter("checking", f"Scanning {plural(len(paths), 'item')}…")
@@ -128,8 +131,11 @@ class ImagesPage(ImageSending, ImageExtras, DropTargetMixin, QWidget):
     def reselect(self) -> None:
         if self.scanned is None:
             return
-        self.selection = choose(self.scanned, self.context.keys, self.context.options.linking,
-                                self.context.windows, frozenset(self.excluded))
+        options = self.context.options
+        self.selection = choose(self.scanned, self.context.keys, options.linking,
+                                self.context.windows, frozenset(self.excluded),
+                                frozenset(self.included),
+                                negative_days_after=options.negative_window_days_after)
         model, self.status_items = build_model(self.selection)
         model.itemChanged.connect(self._tick_changed)
         self._show_tree(model)
@@ -189,14 +195,20 @@ class ImagesPage(ImageSending, ImageExtras, DropTargetMixin, QWidget):
         if not uid or not item.isCheckable():
             return
         if item.checkState() == Qt.CheckState.Checked:
-            self.excluded.discard(uid)
+            self.set_series_included(uid, True)
         else:
-            self.excluded.add(uid)
-        self.reselect()
+            self.set_series_included(uid, False)
 
     def set_series_included(self, series_uid: str, included: bool) -> None:
-        """What ticking or unticking a series does (used by keyboard users and tests)."""
-        (self.excluded.discard if included else self.excluded.add)(series_uid)
+        """What ticking or unticking a series does (used by keyboard users and tests): a
+        series the rules left out for a reason the user may override is ticked in (the
+        reason kept in the job); unticking leaves a series out."""
+        if included:
+            self.excluded.discard(series_uid)
+            self.included.add(series_uid)
+        else:
+            self.included.discard(series_uid)
+            self.excluded.add(series_uid)
         self.reselect()
 
     def ask_send(self) -> None:

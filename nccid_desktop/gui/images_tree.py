@@ -3,7 +3,8 @@
 Why the status is text in its own column (with an icon, never colour alone): PACS staff must
 see why each series will or will not be sent, and the reason comes word for word from the
 selection rules (:mod:`nccid_desktop.dicom.select.rules`), never from a second copy of them here.
-Only series left out by the user can be ticked back; a series the rules exclude stays out.
+A series the rules left out for a reason the user may override (not linked, outside the date
+window, body part) can be ticked in; a quarantined or held-back series never can.
 A queue resumed from an earlier run has no source files to show, so its tree is built from the
 journal instead (:func:`build_queue_model`): pseudonym, de-identified study, series.
 """
@@ -14,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 
 from nccid_desktop.dicom.scan.model import HOLD_REASONS
+from nccid_desktop.dicom.select.policy import DEFAULT_POLICY
 from nccid_desktop.dicom.select.rules import Selection, SeriesDecision
 from nccid_desktop.gui.icons import icon
 from nccid_desktop.uk_dates import uk_date
@@ -35,7 +37,9 @@ STATUS_COLUMN = COLUMNS.index("Status")
 SERIES_UID_ROLE = Qt.ItemDataRole.UserRole + 1
 #: The full reason of a series (with its technical detail), shown when the row is chosen.
 DETAILS_ROLE = Qt.ItemDataRole.UserRole + 2
-USER_CHOICE = {"will_send", "excluded_by_user"}
+#: Series the user may tick or untick: chosen by the rules or the user, or left out for a
+#: reason the user may override (never quarantined or held back).
+USER_CHOICE = {"will_send", "excluded_by_user", "included_by_user"}
 #: The icon beside a series' state while it is sent (the words say the same).
 PHASE_ICONS = {"waiting": "idle", "queued": "idle", "deidentifying": "working", "sending": "working",
                "sent": "success", "paused": "paused", "stopped": "error"}
@@ -61,6 +65,9 @@ def series_status(decision: SeriesDecision) -> str:
     """What the Status column says: the reason in plain words (the technical detail, such
     as the modality code, is in :func:`series_details`, shown when the series is chosen)."""
     text = decision.reason
+    held = decision.series.held_back_files
+    if held and decision.included:  # the reason is in the details line
+        text += f". {len(held)} held back (never sent)"
     if decision.warnings:
         text += ". " + " ".join(decision.warnings)
     return text
@@ -106,12 +113,13 @@ def build_model(selection: Selection) -> tuple[QStandardItemModel, dict[str, QSt
                     series.description, str(series.instance_count), readable_size(series.bytes),
                     series_status(decision)])
         row[0].setData(series.series_uid, SERIES_UID_ROLE)
-        if decision.code in USER_CHOICE:
+        if decision.code in USER_CHOICE or decision.code in DEFAULT_POLICY.overridable:
             row[0].setCheckable(True)
             row[0].setCheckState(Qt.CheckState.Checked if decision.included
                                  else Qt.CheckState.Unchecked)
             row[0].setAccessibleText("Send this series" if decision.included
-                                     else "Left out by you")
+                                     else "Left out by you" if decision.code in USER_CHOICE
+                                     else "Left out by the rules: tick to send it anyway")
         row[STATUS_COLUMN].setIcon(icon(_status_icon(decision)))
         details = series_details(decision)
         for item in row:

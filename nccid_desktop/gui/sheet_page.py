@@ -112,7 +112,8 @@ class SheetPage(SheetFiles, DropTargetMixin, QWidget):
         options = self.context.options
         self.worker = self.context.pool.run(
             workflow_task(check_sheet, self.path, self.template.id, keys=self.context.keys,
-                          hospital_pattern=options.hospital_pattern, linking=options.linking),
+                          hospital_pattern=options.hospital_pattern, linking=options.linking,
+                          client=self.context.client if self.context.keys else None),
             name="check-sheet", on_result=self._show_check, on_error=self._failed,
             on_progress=form.progressPanel.update_progress, on_cancelled=self._was_cancelled)
 

@@ -53,6 +53,9 @@ class JobSeries:
     missing: int = 0
     outcomes: Mapping[str, int] = field(default_factory=dict)
     reasons: Mapping[str, int] = field(default_factory=dict)
+    #: Sent although the selection rules left it out: the codes of the rules the user
+    #: overrode by ticking it in (empty for a series the rules chose).
+    included_by_user: tuple[str, ...] = ()
 
     @property
     def to_do(self) -> int:
@@ -132,8 +135,9 @@ class JobJournal:
             job_id = int(cursor.lastrowid or 0)
             db.executemany(
                 "INSERT INTO job_series (job_id, number, pseudonym, study_uid, series_uid, "
-                "modality, files) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(job_id, s.number, s.pseudonym, s.study_uid, s.series_uid, s.modality, s.files)
+                "modality, files, included_by_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(job_id, s.number, s.pseudonym, s.study_uid, s.series_uid, s.modality, s.files,
+                  json.dumps(list(s.included_by_user)) if s.included_by_user else None)
                  for s in series])
         return job_id
 
@@ -189,10 +193,11 @@ class JobJournal:
         with self._lock:
             rows = self._db.execute(
                 "SELECT number, pseudonym, study_uid, series_uid, modality, files, done, "
-                "missing, outcomes, reasons FROM job_series WHERE job_id = ? ORDER BY number",
-                (job_id,)).fetchall()
+                "missing, outcomes, reasons, included_by_user FROM job_series "
+                "WHERE job_id = ? ORDER BY number", (job_id,)).fetchall()
         return [JobSeries(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]),
-                          json.loads(r[9])) for r in rows]
+                          json.loads(r[9]), tuple(json.loads(r[10])) if r[10] else ())
+                for r in rows]
 
     def counts_by_state(self) -> dict[str, int]:
         """Jobs per state (for the diagnostics bundle: counts only)."""

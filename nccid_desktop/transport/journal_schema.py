@@ -91,6 +91,7 @@ def open_journal(folder: Path) -> sqlite3.Connection:
     db.executescript(_ITEMS + _JOBS)
     add_series_columns(db)
     _add_item_job_columns(db)
+    _add_job_series_columns(db)
     return db
 
 
@@ -119,6 +120,27 @@ def _add_item_job_columns(db: sqlite3.Connection) -> None:
         for name, kind in missing():
             db.execute(f"ALTER TABLE items ADD COLUMN {name} {kind}")
         db.execute("CREATE INDEX IF NOT EXISTS items_by_job ON items (job_id, job_series)")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+#: Columns of ``job_series`` added after the table first shipped (old rows stay NULL).
+_JOB_SERIES_COLUMNS = (("included_by_user", "TEXT"),)
+
+
+def _add_job_series_columns(db: sqlite3.Connection) -> None:
+    def missing() -> list[tuple[str, str]]:
+        present = {row[1] for row in db.execute("PRAGMA table_info(job_series)")}
+        return [(name, kind) for name, kind in _JOB_SERIES_COLUMNS if name not in present]
+
+    if not missing():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for name, kind in missing():
+            db.execute(f"ALTER TABLE job_series ADD COLUMN {name} {kind}")
     except BaseException:
         db.execute("ROLLBACK")
         raise

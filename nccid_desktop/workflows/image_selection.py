@@ -11,17 +11,25 @@ series the user left out.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nccid_desktop.dicom.scan.model import ScanResult
 from nccid_desktop.dicom.scan.scanner import scan
 from nccid_desktop.dicom.select.clinical_windows import WindowPolicy, windows_from_records
+from nccid_desktop.dicom.select.links import (
+    LinkReport,
+    ListedPatient,
+    link_report,
+    listed_from_report,
+)
 from nccid_desktop.dicom.select.policy import SelectionPolicy
 from nccid_desktop.dicom.select.rules import Selection, SelectionInputs, select
+from nccid_desktop.identifiers import infer_hospital_form
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import LinkingIdentifier
 from nccid_desktop.records import ClinicalEnvelope
+from nccid_desktop.sheets.hospital_form import EXAMPLES_MIN_SHARE
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, ProgressCallback, no_progress
 from nccid_desktop.transport.client import CollectorClient
 from nccid_desktop.workflows.service_knowledge import Windows, ask_service, merge_windows
@@ -87,27 +95,66 @@ def image_patient_ids(outcome: ScanOutcome, linking: LinkingIdentifier) -> list[
     return [p.patient_id for p in outcome.result.patients if p.patient_id.strip()]
 
 
+@dataclass
+class SendSheets:
+    """What the sheets given with a send bring: the valid rows' records (for the windows),
+    every row with a usable identifier (for the link report), and the rows whose hospital
+    number has another form than the images' PatientIDs."""
+
+    envelopes: list[ClinicalEnvelope] = field(default_factory=list)
+    listed: list[ListedPatient] = field(default_factory=list)
+    unlike_images: list[ListedPatient] = field(default_factory=list)
+    images_form: str = ""
+
+    def links(self, selection: Selection) -> LinkReport:
+        """Both sides of the link: the sheets' patients without images in this export, and
+        the studies of no patient on the sheets (hospital numbers: the user's screen only)."""
+        return link_report(selection, self.listed, self.unlike_images, self.images_form)
+
+
+def check_send_sheets(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdentifier, *,
+                      hospital_pattern: str | None = None,
+                      hospital_examples: Iterable[str] | None = None,
+                      on_problems: SheetProblems | None = None,
+                      cancel: CancelToken = NEVER_CANCELLED) -> SendSheets:
+    """Check each sheet once: the records of its valid rows and its listed patients.
+
+    Rows with problems are left out of the records (and ``on_problems`` told how many); a
+    sheet whose rows cannot be pseudonymised at all (the same patient twice, say) raises its
+    error.
+    """
+    examples = list(hospital_examples) if hospital_examples is not None else None
+    found = SendSheets()
+    for path in paths:
+        checked = check_sheet(path, hospital_pattern=hospital_pattern, keys=keys,
+                              linking=linking, keep_cells=False, cancel=cancel,
+                              hospital_examples=examples)
+        if checked.envelope_error is not None:
+            raise checked.envelope_error
+        found.envelopes += checked.envelopes or []
+        report = checked.report
+        listed = listed_from_report(report, keys, linking)
+        found.listed += listed
+        unlike = {f.row for f in report.findings if f.code == "hospital_form"}
+        found.unlike_images += [p for p in listed if p.row in unlike]
+        form = infer_hospital_form(examples or (), min_share=EXAMPLES_MIN_SHARE)
+        if unlike and form is not None:
+            found.images_form = f"{form.describe()}, for example {form.example()}"
+        if report.error_count and on_problems is not None:
+            on_problems(path, report.error_count)
+    return found
+
+
 def sheet_envelopes(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdentifier, *,
                     hospital_pattern: str | None = None,
                     hospital_examples: Iterable[str] | None = None,
                     on_problems: SheetProblems | None = None,
                     cancel: CancelToken = NEVER_CANCELLED) -> list[ClinicalEnvelope]:
-    """The pseudonymised records of the valid rows of the sheets at ``paths``.
-
-    Rows with problems are left out (and ``on_problems`` told how many); a sheet whose rows
-    cannot be pseudonymised at all (the same patient twice, say) raises its error.
-    """
-    envelopes: list[ClinicalEnvelope] = []
-    for path in paths:
-        checked = check_sheet(path, hospital_pattern=hospital_pattern, keys=keys,
-                              linking=linking, keep_cells=False, cancel=cancel,
-                              hospital_examples=hospital_examples)
-        if checked.envelope_error is not None:
-            raise checked.envelope_error
-        envelopes += checked.envelopes or []
-        if checked.report.error_count and on_problems is not None:
-            on_problems(path, checked.report.error_count)
-    return envelopes
+    """The pseudonymised records of the valid rows of the sheets at ``paths`` (see
+    :func:`check_send_sheets`)."""
+    return check_send_sheets(paths, keys, linking, hospital_pattern=hospital_pattern,
+                             hospital_examples=hospital_examples, on_problems=on_problems,
+                             cancel=cancel).envelopes
 
 
 def sheet_windows(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdentifier, *,

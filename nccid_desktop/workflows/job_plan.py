@@ -48,6 +48,12 @@ class JobPlan:
     files: tuple[PlannedFile, ...]
 
     @property
+    def included_by_user(self) -> tuple[tuple[int, tuple[str, ...]], ...]:
+        """The series the user ticked in although the rules left them out, with the codes
+        of the rules overridden (journaled with the series, and logged)."""
+        return tuple((s.number, s.included_by_user) for s in self.series if s.included_by_user)
+
+    @property
     def size(self) -> int:
         return sum(f.source.size for f in self.files)
 
@@ -64,7 +70,8 @@ def plan_from_selection(selection: Selection, keys: SiteKeys,
         pseudonym = decision.pseudonym if decision.pseudonym and is_pseudonym(
             decision.pseudonym) else ""
         series.append(JobSeries(number, pseudonym, names.study_uid, names.series_uid,
-                                names.modality, len(decision.files)))
+                                names.modality, len(decision.files),
+                                included_by_user=tuple(e.code for e in decision.overridden)))
         files += [PlannedFile(number, f.source) for f in decision.files]
     return JobPlan(keys.site, linking, tuple(series), tuple(files))
 

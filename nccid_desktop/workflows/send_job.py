@@ -129,6 +129,9 @@ class SendJob:
             self.summary = self.outbox.jobs.get(journal_job(self.outbox, self.plan))
             log.info("Send job %d journaled: %d files in %d series", self.summary.id,
                      self.summary.files, len(self.plan.series))
+            for number, codes in self.plan.included_by_user:  # codes only: no identifier
+                log.info("Send job %d: series %d included by the user although left out as "
+                         "%s", self.summary.id, number, ", ".join(codes))
         return self.summary.id
 
     @property

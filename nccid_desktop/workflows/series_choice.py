@@ -98,7 +98,9 @@ def resolve(choice: SeriesChoice, result: ScanResult, keys: SiteKeys | None
             frozenset(by_name[u] for u in choice.excluded))
 
 
-def from_options(selection: Path | None, exclude: Iterable[str]) -> SeriesChoice:
-    """What ``--selection FILE`` and ``--exclude-series UID ...`` ask for, together."""
+def from_options(selection: Path | None, exclude: Iterable[str],
+                 include: Iterable[str] = ()) -> SeriesChoice:
+    """What ``--selection FILE``, ``--exclude-series UID ...`` and ``--include-series UID ...``
+    ask for, together."""
     chosen = read_selection(selection) if selection is not None else SeriesChoice()
-    return chosen | SeriesChoice(excluded=frozenset(exclude))
+    return chosen | SeriesChoice(included=frozenset(include), excluded=frozenset(exclude))

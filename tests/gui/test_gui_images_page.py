@@ -256,3 +256,38 @@ def test_the_tree_shows_images_held_back_in_a_series_that_is_sent(qtbot, signed_
     status = _statuses(page)[f"{first} CT CHEST"]
     assert status.startswith("Will be sent"), status
     assert "2 held back (never sent): Two different images share one identifier" in status
+
+
+def test_a_series_left_out_by_the_rules_can_be_ticked_in_but_never_a_quarantined_one(
+        qtbot, signed_context, service, demo):
+    _load_sheets(qtbot, signed_context, demo)
+    page = ImagesPage(signed_context)
+    qtbot.addWidget(page)
+    page.scan([demo.images])
+    _wait(qtbot, page)
+    unlinked, second = demo.unlinked.hospital_number, demo.positives[1].hospital_number
+    model = page.form.seriesTree.model()
+
+    def row_of(patient_id, description):
+        for p in range(model.rowCount()):
+            if model.item(p, 0).text().split()[0] != patient_id:
+                continue
+            patient = model.item(p, 0)
+            for s in range(patient.rowCount()):
+                study = patient.child(s, 0)
+                for r in range(study.rowCount()):
+                    if study.child(r, 3).text() == description:
+                        return study.child(r, 0)
+        raise AssertionError(description)
+
+    assert not row_of(second, "DOSE REPORT").isCheckable(), "quarantined: never ticked in"
+    item = row_of(unlinked, "CXR PA")
+    assert item.isCheckable() and item.checkState() == Qt.CheckState.Unchecked
+    item.setCheckState(Qt.CheckState.Checked)  # what the user's click does
+    status = _statuses(page)[f"{unlinked} CXR PA"]
+    assert status.startswith("Included by you (left out as: Not linked to a clinical record")
+    page.send()
+    _wait(qtbot, page)
+    assert page.form.progressPanel.state == "success", page.form.progressPanel.message
+    series = signed_context.outbox.jobs.series(page.job.job_id)
+    assert [s.included_by_user for s in series if s.included_by_user] == [("not_linked",)]
