@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QBoxLayout, QFileDialog, QMessageBox, QTreeWidgetItem, QWidget
 
 from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.announce import announce
@@ -27,6 +27,7 @@ from nccid_desktop.gui.remembered_splitter import remember_splitter
 from nccid_desktop.gui.sheet_files import SheetFiles
 from nccid_desktop.gui.sheet_grid import SheetGridModel, fit_grid_columns, grid_position
 from nccid_desktop.gui.start_folder import remember_folder, start_folder
+from nccid_desktop.gui.template_upgrade_offer import TemplateUpgradeOffer
 from nccid_desktop.gui.workers import Worker, workflow_task
 from nccid_desktop.sheets.definitions import template_by_id
 from nccid_desktop.sheets.findings import Finding, Severity, ValidationReport
@@ -68,6 +69,11 @@ class SheetPage(SheetFiles, DropTargetMixin, QWidget):
         form.title.setText(title)
         self.setAccessibleName(title)
         form.intro.setText(INTRO[template_id])
+        self.upgrade_offer = TemplateUpgradeOffer(context, self)
+        page_layout = self.layout()
+        if isinstance(page_layout, QBoxLayout):
+            page_layout.insertWidget(page_layout.indexOf(form.wrongTemplateBanner) + 1,
+                                     self.upgrade_offer)
         self.enter("empty")
         # the sheet gets more of the room than the problems list; the user's drag is kept
         remember_splitter(form.splitter, f"sheet-{template_id}", context.data_dir, (2, 3))
@@ -122,6 +128,7 @@ class SheetPage(SheetFiles, DropTargetMixin, QWidget):
         self.worker = None
         self.checked = checked
         report, form = checked.report, self.form
+        self.upgrade_offer.show_for(checked.path, report)
         windows = checked.windows
         if windows:
             self.context.add_windows(windows)

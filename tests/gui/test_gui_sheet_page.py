@@ -230,3 +230,27 @@ def test_check_then_upload_reads_the_workbook_once_and_pseudonymises_each_row_on
     panel = page.form.progressPanel
     assert panel.state == "success" and panel.message.startswith("5 patients uploaded")
     assert counts == {"loads": 1, "pseudonyms": 5}, "each row pseudonymised once"
+
+
+def test_a_national_portal_sheet_is_offered_save_as_the_current_template(qtbot, signed_context,
+                                                                        tmp_path):
+    from nccid_desktop.sheets.validator import validate_workbook
+    from tests.sheets.builders import plain_workbook, row_values
+
+    rows = [main_row(1), main_row(2)]
+    portal = plain_workbook(tmp_path / "portal.xlsx",
+                            [[c.header for c in MAIN.columns], *(row_values(MAIN, r) for r in rows)])
+    page = _page(qtbot, signed_context)
+    page.load(portal)
+    _wait_done(qtbot, page)
+    offer = page.upgrade_offer
+    assert offer.isVisible() and offer.button.isEnabled()
+    assert "national NCCID portal" in offer.text.text()
+    new = tmp_path / "current.xlsx"
+    offer.save_to(new)
+    qtbot.waitUntil(lambda: offer.worker is None and offer.result is not None, timeout=20_000)
+    assert offer.result.rows == 2 and "Copied 2 patient rows" in offer.text.text()
+    assert not [f for f in validate_workbook(new).findings if f.code == "template_version"]
+    page.load(new)  # the copy is in the current template: no offer
+    _wait_done(qtbot, page)
+    assert not offer.isVisible()
