@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patients", type=int, default=30)
     parser.add_argument("--slices", type=int, default=10, help="images per patient")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--max-delay", type=float, default=3.0,
+    parser.add_argument("--max-delay", type=float, default=0.3,
                         help="longest wait (s) from the start of a run to its kill")
     parser.add_argument("--fault-rate", type=float, default=0.0,
                         help="share of requests the proxy fails (0: no proxy)")
