@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nccid_desktop.dicom.select.clinical_windows import ClinicalWindow
+from nccid_desktop.dicom.select.links import ListedPatient
 from nccid_desktop.gui.workers import WorkerPool
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.paths import user_data_dir
@@ -41,6 +42,9 @@ class AppContext:
     windows: dict[str, tuple[ClinicalWindow, ...]] | None = None
     #: Demo mode's sample sheets and images, where Browse starts (None outside demo mode).
     samples: Path | None = None
+    #: Per template, the rows of the sheet checked last (for the link report; this session's
+    #: memory only, never written anywhere).
+    listed: dict[str, list[ListedPatient]] = field(default_factory=dict)
     _outbox: Outbox | None = None
 
     @property
@@ -58,6 +62,13 @@ class AppContext:
         for pseudonym, found in windows.items():
             merged[pseudonym] = tuple(dict.fromkeys(merged.get(pseudonym, ()) + found))
         self.windows = merged
+
+    def add_listed(self, template: str, listed: list[ListedPatient]) -> None:
+        """Remember the rows of a checked sheet, so Send Images can show the link report."""
+        self.listed[template] = listed
+
+    def all_listed(self) -> list[ListedPatient]:
+        return [patient for rows in self.listed.values() for patient in rows]
 
     def require_client(self) -> CollectorClient:
         if self.client is None or self.client.signed_in is None:

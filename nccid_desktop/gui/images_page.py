@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QBoxLayout, QFileDialog, QMessageBox, QWidget
 
 from nccid_desktop.dicom.select.rules import Selection
 from nccid_desktop.gui.announce import announce
@@ -29,6 +29,7 @@ from nccid_desktop.gui.images_tree import (
     STATUS_COLUMN,
     build_model,
 )
+from nccid_desktop.gui.link_report_view import LinkReportView
 from nccid_desktop.gui.page_state import PageState
 from nccid_desktop.gui.start_folder import remember_folder, start_folder
 from nccid_desktop.gui.workers import Worker, workflow_task
@@ -62,6 +63,8 @@ class ImagesPage(ImageSending, ImageExtras, DropTargetMixin, QWidget):
         self.state: PageState = "empty"
         self.setAcceptDrops(True)
         form = self.form
+        self.link_view = LinkReportView(self)
+        _place_below(form.seriesTree, self.link_view)
         self.enter("empty")
         form.browseFolderButton.clicked.connect(self.browse_folder)
         form.browseFilesButton.clicked.connect(self.browse_files)
@@ -136,6 +139,7 @@ class ImagesPage(ImageSending, ImageExtras, DropTargetMixin, QWidget):
                                 self.context.windows, frozenset(self.excluded),
                                 frozenset(self.included),
                                 negative_days_after=options.negative_window_days_after)
+        self.link_view.show_for(self.selection, self.context.all_listed())
         model, self.status_items = build_model(self.selection)
         model.itemChanged.connect(self._tick_changed)
         self._show_tree(model)
@@ -221,3 +225,17 @@ class ImagesPage(ImageSending, ImageExtras, DropTargetMixin, QWidget):
             f"{self.context.site}? Images at risk of burned-in text are quarantined, never sent.")
         if answer == QMessageBox.StandardButton.Yes:
             self.send()
+
+
+def _place_below(widget: QWidget, below: QWidget) -> None:
+    """Put ``below`` right under ``widget`` in whatever box layout holds it (the page's or a
+    splitter pane's), so a generated form gains a widget without being edited."""
+    parent = widget.parentWidget()
+    while parent is not None:
+        layout = parent.layout()
+        if isinstance(layout, QBoxLayout):
+            index = layout.indexOf(widget)
+            if index >= 0:
+                layout.insertWidget(index + 1, below)
+                return
+        widget, parent = parent, parent.parentWidget()

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QBoxLayout, QFileDialog, QMessageBox, QTreeWidgetItem, QWidget
 
+from nccid_desktop.dicom.select.links import listed_from_report
 from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.announce import announce
 from nccid_desktop.gui.context import AppContext
@@ -132,6 +133,9 @@ class SheetPage(SheetFiles, DropTargetMixin, QWidget):
         windows = checked.windows
         if windows:
             self.context.add_windows(windows)
+        if report.template and self.context.keys is not None:
+            self.context.add_listed(report.template, listed_from_report(
+                report, self.context.keys, self.context.options.linking))
         wrong = next((f for f in report.errors if f.code == "wrong_template"), None)
         if wrong is not None:
             self._show_wrong_template(wrong, report)

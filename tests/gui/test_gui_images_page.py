@@ -291,3 +291,23 @@ def test_a_series_left_out_by_the_rules_can_be_ticked_in_but_never_a_quarantined
     assert page.form.progressPanel.state == "success", page.form.progressPanel.message
     series = signed_context.outbox.jobs.series(page.job.job_id)
     assert [s.included_by_user for s in series if s.included_by_user] == [("not_linked",)]
+
+
+def test_after_a_scan_the_link_with_the_checked_sheets_is_shown(qtbot, signed_context, service,
+                                                                demo):
+    page = ImagesPage(signed_context)
+    qtbot.addWidget(page)
+    page.show()
+    page.scan([demo.images])
+    _wait(qtbot, page)
+    assert not page.link_view.isVisible(), "no sheet checked yet: no link to show"
+    _load_sheets(qtbot, signed_context, demo)
+    page.reselect()
+    view = page.link_view
+    assert view.isVisible()
+    text = view.text()
+    assert "on the sheet have no images in this export" in text or \
+        "on the sheet has no images in this export" in text
+    assert "to no patient on the sheet" in text
+    assert demo.unlinked.hospital_number in text, "the study of no patient, on the user's screen"
+    assert len(view.report.without_patient) >= 1
