@@ -23,6 +23,7 @@ from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.drop_target import DropTargetMixin
 from nccid_desktop.gui.findings_view import FINDING_ROLE, describe_item, fill_findings
 from nccid_desktop.gui.forms.sheet_page import Ui_SheetPage
+from nccid_desktop.gui.hospital_pattern_prompt import HospitalPatternPrompt, should_ask
 from nccid_desktop.gui.page_state import SHOWS_CONTENT, PageState
 from nccid_desktop.gui.remembered_splitter import remember_splitter
 from nccid_desktop.gui.sheet_files import SheetFiles
@@ -64,6 +65,7 @@ class SheetPage(SheetFiles, DropTargetMixin, QWidget):
         self.checked: CheckedSheet | None = None
         self.worker: Worker | None = None
         self.state: PageState = "empty"
+        self.pattern_prompt: HospitalPatternPrompt | None = None
         form = self.form
         title = {"main": "Upload Covid Data (Positive)",
                  "status": "Upload Covid Status (Negative)"}[template_id]
@@ -136,6 +138,7 @@ class SheetPage(SheetFiles, DropTargetMixin, QWidget):
         if report.template and self.context.keys is not None:
             self.context.add_listed(report.template, listed_from_report(
                 report, self.context.keys, self.context.options.linking))
+        self._ask_hospital_pattern(report)
         wrong = next((f for f in report.errors if f.code == "wrong_template"), None)
         if wrong is not None:
             self._show_wrong_template(wrong, report)
@@ -169,6 +172,20 @@ class SheetPage(SheetFiles, DropTargetMixin, QWidget):
         form.wrongTemplateBanner.show()
         form.progressPanel.fail(finding.message, can_retry=False,
                                 headline="Wrong sheet for this section")
+
+    def _ask_hospital_pattern(self, report: ValidationReport) -> None:
+        """The first sheet checked asks for the site's hospital-number form (see
+        :mod:`nccid_desktop.gui.hospital_pattern_prompt`)."""
+        options = self.context.options
+        if not report.patients or options.linking != "hospital" or not should_ask(options):
+            return
+
+        def saved(pattern: str) -> None:
+            options.hospital_pattern = pattern
+
+        self.pattern_prompt = HospitalPatternPrompt(
+            (p.hospital_number or "" for p in report.patients), saved, self)
+        self.pattern_prompt.open()
 
     def _switch_section(self) -> None:
         report = self.checked.report if self.checked else None

@@ -4,6 +4,7 @@ upload, green; service stopped, red with the message; Retry succeeds once it is 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
@@ -14,7 +15,7 @@ from nccid_desktop.gui.sheet_page import SheetPage
 from nccid_desktop.sheets.definitions import MAIN, STATUS
 from tests.gui.conftest import sign_in
 from tests.gui.gui_service import live_service
-from tests.sheets.builders import main_row, save_workbook, status_row
+from tests.sheets.builders import hospital_number, main_row, save_workbook, status_row
 
 DONE = ("success", "error", "cancelled")
 
@@ -254,3 +255,42 @@ def test_a_national_portal_sheet_is_offered_save_as_the_current_template(qtbot, 
     page.load(new)  # the copy is in the current template: no offer
     _wait_done(qtbot, page)
     assert not offer.isVisible()
+
+
+def test_the_first_sheet_asks_for_the_hospital_number_form_with_the_learnt_one_suggested(
+        qtbot, signed_context, tmp_path):
+    from nccid_desktop import config
+    from nccid_desktop.sheets.validator import validate_workbook
+
+    rows = [main_row(seed) for seed in range(1, 6)]
+    path = save_workbook(tmp_path / "main.xlsx", MAIN, rows)
+    page = _page(qtbot, signed_context)
+    page.load(path)
+    _wait_done(qtbot, page)
+    prompt = page.pattern_prompt
+    assert prompt is not None and prompt.isVisible()
+    learnt = prompt.pattern.text()
+    numbers = [hospital_number(seed) for seed in range(1, 6)]
+    assert learnt and all(re.fullmatch(learnt, n) for n in numbers), (learnt, numbers)
+    assert "Learnt from this sheet:" in prompt.learnt.text()
+    prompt.pattern.setText("RR[0-9")
+    prompt.save()
+    assert "not a valid pattern" in prompt.problem.text() and prompt.isVisible()
+    prompt.pattern.setText(learnt)
+    prompt.save()
+    assert not prompt.isVisible()
+    assert config.resolve().value("hospital_pattern") == learnt
+    assert signed_context.options.hospital_pattern == learnt
+    report = validate_workbook(path, hospital_pattern=learnt)
+    assert not [f for f in report.findings if f.code in ("hospital_pattern", "hospital_form")]
+    page.load(path)  # asked once: not again
+    _wait_done(qtbot, page)
+    assert page.pattern_prompt is prompt and not prompt.isVisible()
+
+
+def test_a_pattern_set_by_it_is_never_asked_for(qtbot, signed_context, tmp_path):
+    signed_context.options.hospital_pattern = r"RR\d{8}"
+    page = _page(qtbot, signed_context)
+    page.load(save_workbook(tmp_path / "main.xlsx", MAIN, [main_row(1)]))
+    _wait_done(qtbot, page)
+    assert page.pattern_prompt is None
