@@ -112,6 +112,8 @@ def test_a_different_image_under_an_identifier_already_in_the_outbox_is_held_bac
     assert state.counts["held_back"] == 1
     assert state.reasons[HOLD_REASONS[UID_IN_OUTBOX]] == 1
     assert state.deidentified == SLICES and job.images_sent == SLICES
+    assert state.describe() == (f"Sent {SLICES} of {SLICES}; 1 not sent (1 held back): "
+                                f"{HOLD_REASONS[UID_IN_OUTBOX]}"), "what Send Images shows"
     assert job.upload.failed == 0, "held back here, not refused by the service"
     new = [u for u in stored(collector) if u not in set(before)]
     assert len(new) == len(set(new)) == 2 * SLICES
