@@ -158,7 +158,8 @@ def clinical_windows(caller: ActiveCaller, service: Service) -> dict:
     return {"patients": patients}
 
 
-@router.post("/api/v1/images/known", response_model=KnownOut, name="images_known")
+@router.post("/api/v1/images/known", response_model=KnownOut, name="images_known",
+             response_model_exclude_unset=True)
 def images_known(body: KnownIn, caller: ActiveCaller, service: Service) -> dict:
     if not caller.may("imaging"):
         raise forbidden("upload images")
@@ -172,7 +173,9 @@ def images_known(body: KnownIn, caller: ActiveCaller, service: Service) -> dict:
                                                        body.pseudonyms)
     audit.record(service.db, service.settings.now(), caller.username, caller.site,
                  "images_known", "ok", len(known))
-    return {"known": known, "other_patient": other}
+    # other_patient only for a caller that sent pseudonyms (older clients see the old shape)
+    return {"known": known} if body.pseudonyms is None else {"known": known,
+                                                             "other_patient": other}
 
 
 @router.post("/api/v1/checker", response_model=CheckerOut, name="checker")
