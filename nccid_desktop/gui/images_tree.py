@@ -14,7 +14,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 
-from nccid_desktop.dicom.scan.model import HOLD_REASONS
 from nccid_desktop.dicom.select.policy import DEFAULT_POLICY
 from nccid_desktop.dicom.select.rules import Selection, SeriesDecision
 from nccid_desktop.gui.icons import icon
@@ -65,9 +64,6 @@ def series_status(decision: SeriesDecision) -> str:
     """What the Status column says: the reason in plain words (the technical detail, such
     as the modality code, is in :func:`series_details`, shown when the series is chosen)."""
     text = decision.reason
-    held = decision.series.held_back_files
-    if held and decision.included:  # the reason is in the details line
-        text += f". {len(held)} held back (never sent)"
     if decision.warnings:
         text += ". " + " ".join(decision.warnings)
     return text
@@ -76,10 +72,6 @@ def series_status(decision: SeriesDecision) -> str:
 def series_details(decision: SeriesDecision) -> str:
     """The whole story of one series, for its tooltip and the details line under the tree."""
     text = decision.reason + (f" ({decision.detail})" if decision.detail else "")
-    held = decision.series.held_back_files
-    if held and decision.included:  # a series held back whole says so as its reason
-        reasons = dict.fromkeys(HOLD_REASONS.get(f.hold or "", "") for f in held)
-        text += f". {len(held)} held back (never sent): " + " ".join(r for r in reasons if r)
     if decision.warnings:
         text += ". " + " ".join(decision.warnings)
     return text
