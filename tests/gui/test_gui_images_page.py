@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, QTimer
 
 from nccid_desktop.demo_data import generate_demo_data
 from nccid_desktop.gui.images_page import ImagesPage
-from nccid_desktop.gui.images_tree import STATUS_COLUMN
+from nccid_desktop.gui.images_tree import DETAILS_ROLE, STATUS_COLUMN
 from nccid_desktop.gui.sheet_page import SheetPage
 
 DONE = ("success", "error", "cancelled", "paused")
@@ -285,8 +285,10 @@ def test_a_series_left_out_by_the_rules_can_be_ticked_in_but_never_a_quarantined
     item = row_of(unlinked, "CXR PA")
     assert item.isCheckable() and item.checkState() == Qt.CheckState.Unchecked
     item.setCheckState(Qt.CheckState.Checked)  # what the user's click does
-    status = _statuses(page)[f"{unlinked} CXR PA"]
-    assert status.startswith("Included by you (left out as: Not linked to a clinical record")
+    assert _statuses(page)[f"{unlinked} CXR PA"].startswith("Included by you")
+    model = page.form.seriesTree.model()  # the tree is rebuilt with the new choice
+    details = row_of(unlinked, "CXR PA").data(DETAILS_ROLE)
+    assert "left out as: Not linked to a clinical record" in details
     page.send()
     _wait(qtbot, page)
     assert page.form.progressPanel.state == "success", page.form.progressPanel.message
