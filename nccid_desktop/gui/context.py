@@ -45,6 +45,9 @@ class AppContext:
     #: Per template, the rows of the sheet checked last (for the link report; this session's
     #: memory only, never written anywhere).
     listed: dict[str, list[ListedPatient]] = field(default_factory=dict)
+    #: The PatientIDs of the images scanned last (hospital linking only): they teach the
+    #: sheet check the form of the site's hospital numbers. This session's memory only.
+    image_patient_ids: list[str] | None = None
     _outbox: Outbox | None = None
 
     @property

@@ -33,7 +33,12 @@ from nccid_desktop.gui.link_report_view import LinkReportView
 from nccid_desktop.gui.page_state import PageState
 from nccid_desktop.gui.start_folder import remember_folder, start_folder
 from nccid_desktop.gui.workers import Worker, workflow_task
-from nccid_desktop.workflows.image_selection import ScanOutcome, choose, scan_and_ask
+from nccid_desktop.workflows.image_selection import (
+    ScanOutcome,
+    choose,
+    image_patient_ids,
+    scan_and_ask,
+)
 from nccid_desktop.workflows.resume import ResumeRun
 from nccid_desktop.workflows.resumed_queue import ResumedQueue
 from nccid_desktop.workflows.send_job import SendJob
@@ -114,6 +119,7 @@ class ImagesPage(ImageSending, ImageExtras, DropTargetMixin, QWidget):
     def _scanned(self, outcome: ScanOutcome) -> None:
         self.worker = None
         self.scanned = outcome
+        self.context.image_patient_ids = image_patient_ids(outcome, self.context.options.linking)
         result = outcome.result
         skipped = sum(result.skipped_counts().values())
         self.form.progressPanel.succeed(

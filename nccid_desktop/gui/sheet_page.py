@@ -122,7 +122,8 @@ class SheetPage(SheetFiles, DropTargetMixin, QWidget):
         self.worker = self.context.pool.run(
             workflow_task(check_sheet, self.path, self.template.id, keys=self.context.keys,
                           hospital_pattern=options.hospital_pattern, linking=options.linking,
-                          client=self.context.client if self.context.keys else None),
+                          client=self.context.client if self.context.keys else None,
+                          hospital_examples=self.context.image_patient_ids),
             name="check-sheet", on_result=self._show_check, on_error=self._failed,
             on_progress=form.progressPanel.update_progress, on_cancelled=self._was_cancelled)
 

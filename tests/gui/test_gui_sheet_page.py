@@ -294,3 +294,31 @@ def test_a_pattern_set_by_it_is_never_asked_for(qtbot, signed_context, tmp_path)
     page.load(save_workbook(tmp_path / "main.xlsx", MAIN, [main_row(1)]))
     _wait_done(qtbot, page)
     assert page.pattern_prompt is None
+
+
+def test_images_scanned_in_this_session_teach_the_sheet_the_hospital_number_form(
+        qtbot, signed_context, tmp_path):
+    """Issue 14: with no site pattern, the app's sheet check learns the form from the images'
+    PatientIDs scanned in the same session, as ``nccid upload images --sheet`` does."""
+    from datetime import date
+
+    from nccid_desktop.demo_data import demo_patient, write_images
+    from nccid_desktop.gui.images_page import ImagesPage
+    from tests.sheets.builders import HOSPITAL
+
+    people = tuple(demo_patient(seed, date(2026, 11, 1)) for seed in range(1, 5))
+    export = write_images(tmp_path / "export", people[:3], people[3:], people[0], ct_slices=2)
+    images = ImagesPage(signed_context)
+    qtbot.addWidget(images)
+    images.scan([export])
+    qtbot.waitUntil(lambda: images.worker is None and images.selection is not None,
+                    timeout=30_000)
+    assert signed_context.image_patient_ids and all(
+        p.startswith("RR") for p in signed_context.image_patient_ids)
+    rows = [main_row(1, **{HOSPITAL: "90817263"}), main_row(2, **{HOSPITAL: "RR00000002"})]
+    page = _page(qtbot, signed_context)
+    page.load(save_workbook(tmp_path / "main.xlsx", MAIN, rows))
+    _wait_done(qtbot, page)
+    learnt = [f for f in page.checked.report.warnings if f.code == "hospital_form"]
+    assert [f.cell for f in learnt] == ["B2"]
+    assert "the images' patient IDs" in learnt[0].message and "90817263" not in learnt[0].message
