@@ -128,6 +128,8 @@ def print_report(report: UploadReport, outbox: Outbox,
     if report.deferred:
         print(f"{report.deferred} images could not be taken by the service just now (its "
               "storage is unavailable); they are kept and sent next time.")
+    for notice in report.notices:
+        print(f"Held back by the service: {notice}")
     for problem in report.problems:
         print(f"Not accepted: {problem}")
     left = sum(outbox.count_pending(kind) for kind in kinds)

@@ -35,7 +35,11 @@ class SheetUploadOutcome:
         text = f"{plural(sent, 'patient')} uploaded"
         if self.upload.records_unchanged:
             text += f" ({self.upload.records_unchanged} were already there, unchanged)"
-        return text + "."
+        text += "."
+        if self.upload.notices:
+            text += (f" The service holds back {plural(len(self.upload.notices), 'record')}: "
+                     f"{self.upload.notices[0]}")
+        return text
 
 
 def envelopes_to_send(checked: CheckedSheet, keys: SiteKeys, linking: LinkingIdentifier, *,
