@@ -20,6 +20,7 @@ from nccid_desktop.cli._session import (
     Session,
     connection_options,
     end_progress_line,
+    opt_out_option,
     pause_on_ctrl_c,
     print_report,
     printer,
@@ -39,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     kinds.required = True
     sheet = kinds.add_parser("sheet", help="send a filled-in NCCID spreadsheet")
     sheet.add_argument("file", type=Path)
+    opt_out_option(sheet)
     connection_options(sheet)
     sheet.set_defaults(handler=_upload_sheet)
     images = kinds.add_parser("images", help="scan, select, de-identify, verify and send DICOM "
@@ -55,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="the series to send and leave out: a 'nccid scan --format json' "
                         "report with its \"included\" flags edited (or {\"included\": [...], "
                         "\"excluded\": [...]})")
+    opt_out_option(images)
     connection_options(images)
     images.set_defaults(handler=_upload_images)
     check = subparsers.add_parser("check", help="what the service holds for NHS/CHI numbers")
@@ -68,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _upload_sheet(args: argparse.Namespace) -> int:
+    from nccid_desktop.optouts import opted_out_sentence
     from nccid_desktop.transport.outbox import Outbox
     from nccid_desktop.workflows.sheet_check import check_sheet
     from nccid_desktop.workflows.sheet_upload import upload_sheet
@@ -75,9 +79,9 @@ def _upload_sheet(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise SheetError(f"The file {args.file} does not exist.")
     session = Session(args)
-    keys, linking = session.keys(), session.linking
+    keys, linking, opt_outs = session.keys(), session.linking, session.opt_outs()
     checked = check_sheet(args.file, hospital_pattern=session.settings.hospital_pattern,
-                          keys=keys, linking=linking, keep_cells=False)
+                          keys=keys, linking=linking, keep_cells=False, opt_outs=opt_outs)
     report = checked.report
     if report.error_count:
         print(f"The sheet has {report.error_count} problem(s); nothing was sent:")
@@ -86,8 +90,11 @@ def _upload_sheet(args: argparse.Namespace) -> int:
             print(f"  {where}: {finding.message}")
         return SheetError.exit_code
     outbox = Outbox()
-    outcome = upload_sheet(checked, keys, session.client, outbox, linking,
+    outcome = upload_sheet(checked, keys, session.client, outbox, linking, opt_outs=opt_outs,
                            reauthenticate=session.sign_in, progress=printer())
+    if outcome.opted_out:
+        end_progress_line()
+        print(opted_out_sentence(outcome.opted_out))
     return print_report(outcome.upload, outbox, ("record",))
 
 
@@ -96,6 +103,7 @@ def _upload_images(args: argparse.Namespace) -> int:
     from nccid_desktop.tasks import NEVER_CANCELLED
     from nccid_desktop.transport.outbox import Outbox
     from nccid_desktop.workflows.image_selection import choose, scan_and_ask, sheet_windows
+    from nccid_desktop.workflows.opt_outs import OptOutSelection
     from nccid_desktop.workflows.send_job import SendJob
     from nccid_desktop.workflows.series_choice import from_options, resolve
     from nccid_desktop.workflows.work_folders import WorkFolders
@@ -105,11 +113,14 @@ def _upload_images(args: argparse.Namespace) -> int:
     if missing:
         raise DicomError(f"Not found: {', '.join(missing)}")
     session = Session(args)
-    keys, linking = session.keys(), session.linking
+    keys, linking, opt_outs = session.keys(), session.linking, session.opt_outs()
     scanned = scan_and_ask(args.paths, keys, session.client, progress=printer())
-    windows = sheet_windows(args.sheet, keys, linking, on_problems=_sheet_problems)
+    patients: list = []
+    windows = sheet_windows(args.sheet, keys, linking, on_problems=_sheet_problems,
+                            opt_outs=opt_outs, patients=patients)
+    opted = OptOutSelection.of(opt_outs, keys, linking, patients) if opt_outs else None
     included, excluded = resolve(choice, scanned.result, keys)
-    selection = choose(scanned, keys, linking, windows, excluded, included)
+    selection = choose(scanned, keys, linking, windows, excluded, included, opt_outs=opted)
     end_progress_line()
     checked = scanned.service_windows is not None or windows is not None
     for line in selection_lines(selection, checked=checked):
@@ -145,10 +156,15 @@ def _sheet_problems(path: Path, errors: int) -> None:
 
 def selection_lines(selection: Selection, *, checked: bool = True) -> list[str]:
     """What will be sent and, by reason, what was left out: counts only, no identifiers."""
+    from nccid_desktop.optouts import opted_out_sentence
+    from nccid_desktop.workflows.opt_outs import opted_out_images
     from nccid_desktop.workflows.words import plural
 
     chosen = selection.included
-    lines = [f"Selected {plural(len(chosen), 'series')} "
+    opted_patients, opted_images = opted_out_images(selection.decisions)
+    lines = [opted_out_sentence(opted_patients)[:-1] + f" ({plural(opted_images, 'image')} "
+             "left out)."] if opted_patients else []
+    lines += [f"Selected {plural(len(chosen), 'series')} "
              f"({plural(sum(len(d.files) for d in chosen), 'image')}) to send."]
     left_out: dict[str, list[int]] = {}
     for decision in selection.decisions:

@@ -208,6 +208,20 @@ class CollectorClient:
     def summary(self) -> dict[str, Any]:
         return self._json("GET", "/api/v1/summary", waiting=True)
 
+    def withdrawal_preview(self, patient: dict[str, str]) -> dict[str, Any]:
+        """What the service holds for a patient named by pseudonym and/or NHS/CHI index."""
+        return self._json("POST", "/api/v1/withdrawals/preview", json=patient, waiting=True)
+
+    def withdraw(self, patient: dict[str, str], reason: str) -> dict[str, Any]:
+        """Withdraw the patient (the user has confirmed): everything held for them goes."""
+        return self._json("POST", "/api/v1/withdrawals", waiting=True,
+                          json={**patient, "reason": reason, "confirmed": True})
+
+    def remove_study(self, study_uid: str) -> dict[str, Any]:
+        """Remove a study's images, named by its de-identified StudyInstanceUID."""
+        return self._json("POST", "/api/v1/images/remove", json={"study_uid": study_uid},
+                          waiting=True)
+
     def stow(self, **kwargs: Any) -> StowClient:
         """A STOW-RS client on this signed-in session."""
         return StowClient(self.session, self.server_url + "/dicom-web", self.settings, **kwargs)

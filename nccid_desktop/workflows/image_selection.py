@@ -19,10 +19,13 @@ from nccid_desktop.dicom.scan.scanner import scan
 from nccid_desktop.dicom.select.clinical_windows import windows_from_records
 from nccid_desktop.dicom.select.rules import Selection, SelectionInputs, select
 from nccid_desktop.keys import SiteKeys
+from nccid_desktop.optouts import OptOutList
 from nccid_desktop.pseudonym import LinkingIdentifier
 from nccid_desktop.records import ClinicalEnvelope
+from nccid_desktop.sheets.findings import PatientRow
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, ProgressCallback, no_progress
 from nccid_desktop.transport.client import CollectorClient
+from nccid_desktop.workflows.opt_outs import OptOutSelection
 from nccid_desktop.workflows.service_knowledge import Windows, ask_service, merge_windows
 from nccid_desktop.workflows.sheet_check import check_sheet
 
@@ -54,33 +57,44 @@ def scan_and_ask(paths: Iterable[Path], keys: SiteKeys | None, client: Collector
 
 def choose(outcome: ScanOutcome, keys: SiteKeys | None, linking: LinkingIdentifier,
            windows: Windows | None = None, excluded: frozenset[str] = frozenset(),
-           included: frozenset[str] = frozenset()) -> Selection:
+           included: frozenset[str] = frozenset(),
+           opt_outs: OptOutSelection | None = None) -> Selection:
     """The selection rules' decision for every series (cheap: headers are already read).
 
     ``windows`` are those of sheets checked here, merged with the service's; ``excluded``
     holds the source Series Instance UIDs the user left out, ``included`` those the user
-    ticked back in (see :mod:`nccid_desktop.workflows.series_choice`).
+    ticked back in (see :mod:`nccid_desktop.workflows.series_choice`); ``opt_outs`` (when a
+    list is in force) leaves out listed patients, and holds back those it could not check.
     """
     return select(outcome.result, SelectionInputs(
         keys=keys, linking=linking,
         windows=merge_windows(outcome.service_windows, windows) if keys is not None else None,
         uploaded_uids=outcome.uploaded_uids if keys is not None else frozenset(),
-        excluded_series=excluded, included_series=included))
+        excluded_series=excluded, included_series=included,
+        opted_out=opt_outs.opted_out if opt_outs is not None else None,
+        opt_out_checked=opt_outs.checked if opt_outs is not None else None))
 
 
 def sheet_envelopes(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdentifier, *,
                     hospital_pattern: str | None = None,
                     on_problems: SheetProblems | None = None,
+                    opt_outs: OptOutList | None = None,
+                    patients: list[PatientRow] | None = None,
                     cancel: CancelToken = NEVER_CANCELLED) -> list[ClinicalEnvelope]:
     """The pseudonymised records of the valid rows of the sheets at ``paths``.
 
     Rows with problems are left out (and ``on_problems`` told how many); a sheet whose rows
-    cannot be pseudonymised at all (the same patient twice, say) raises its error.
+    cannot be pseudonymised at all (the same patient twice, say) raises its error. Rows of
+    patients on ``opt_outs`` are never pseudonymised. ``patients``, when given, receives the
+    sheets' patient rows (to match images against the opt-out list).
     """
     envelopes: list[ClinicalEnvelope] = []
     for path in paths:
         checked = check_sheet(path, hospital_pattern=hospital_pattern, keys=keys,
-                              linking=linking, keep_cells=False, cancel=cancel)
+                              linking=linking, keep_cells=False, opt_outs=opt_outs,
+                              cancel=cancel)
+        if patients is not None:
+            patients += checked.report.patients
         if checked.envelope_error is not None:
             raise checked.envelope_error
         envelopes += checked.envelopes or []
@@ -92,6 +106,8 @@ def sheet_envelopes(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdent
 def sheet_windows(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdentifier, *,
                   hospital_pattern: str | None = None,
                   on_problems: SheetProblems | None = None,
+                  opt_outs: OptOutList | None = None,
+                  patients: list[PatientRow] | None = None,
                   cancel: CancelToken = NEVER_CANCELLED) -> Windows | None:
     """The date windows of the valid rows of the sheets at ``paths`` (None when none given)."""
     paths = list(paths)
@@ -99,4 +115,5 @@ def sheet_windows(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdentif
         return None
     return windows_from_records(sheet_envelopes(paths, keys, linking,
                                                 hospital_pattern=hospital_pattern,
-                                                on_problems=on_problems, cancel=cancel))
+                                                on_problems=on_problems, opt_outs=opt_outs,
+                                                patients=patients, cancel=cancel))

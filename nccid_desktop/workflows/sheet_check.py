@@ -16,12 +16,13 @@ from pathlib import Path
 from nccid_desktop.dicom.select.clinical_windows import ClinicalWindow, windows_from_records
 from nccid_desktop.errors import CancelledError, NccidError
 from nccid_desktop.keys import SiteKeys
+from nccid_desktop.optouts import OptOutList
 from nccid_desktop.pseudonym import LinkingIdentifier
 from nccid_desktop.records import ClinicalEnvelope
 from nccid_desktop.sheets.annotate import annotate_copy
 from nccid_desktop.sheets.findings import ValidationReport
 from nccid_desktop.sheets.grid_cells import GridCells, SheetCells
-from nccid_desktop.sheets.payload import build_envelopes
+from nccid_desktop.sheets.payload import build_envelopes, opted_out_rows
 from nccid_desktop.sheets.validator import validate_workbook
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, ProgressCallback, no_progress
 from nccid_desktop.workflows.words import plural
@@ -42,6 +43,9 @@ class CheckedSheet:
     envelope_error: NccidError | None = None
     keys: SiteKeys | None = field(default=None, repr=False)
     linking: LinkingIdentifier = "hospital"
+    #: the opt-out list the rows were pseudonymised under, and how many rows it left out
+    opt_outs: OptOutList | None = field(default=None, repr=False)
+    opted_out: int = 0
 
     @property
     def windows(self) -> dict[str, tuple[ClinicalWindow, ...]]:
@@ -53,30 +57,39 @@ class CheckedSheet:
         return self.keys == keys and self.linking == linking and (
             self.envelopes is not None or self.envelope_error is not None)
 
+    def opted_out_under(self, opt_outs: OptOutList | None) -> bool:
+        """Whether the kept envelopes already leave out this opt-out list's patients."""
+        return self.opt_outs == opt_outs
+
 
 def check_sheet(path: Path, template_id: str | None = None, *,
                 hospital_pattern: str | None = None, keys: SiteKeys | None = None,
                 linking: LinkingIdentifier = "hospital", keep_cells: bool = True,
+                opt_outs: OptOutList | None = None,
                 progress: ProgressCallback = no_progress,
                 cancel: CancelToken = NEVER_CANCELLED) -> CheckedSheet:
     """Validate ``path`` (against ``template_id`` when given), reading it once; keep the grid
-    when ``keep_cells``, and pseudonymise its valid rows when ``keys`` are given."""
+    when ``keep_cells``, and pseudonymise its valid rows when ``keys`` are given, except those
+    of patients on ``opt_outs`` (never pseudonymised, counted in ``opted_out``)."""
     path = Path(path)
     cells = GridCells() if keep_cells else None
     report = validate_workbook(path, template_id, hospital_pattern=hospital_pattern or None,
                                progress=progress, cancel=cancel, cells=cells)
+    opted_out = opted_out_rows(report, opt_outs)
     if keys is None or not report.valid_rows:
-        return CheckedSheet(path, report, cells.cells() if cells else None, linking=linking)
+        return CheckedSheet(path, report, cells.cells() if cells else None, linking=linking,
+                            opt_outs=opt_outs, opted_out=opted_out)
     try:
         envelopes = tuple(build_envelopes(report, keys, linking=linking, allow_partial=True,
-                                          progress=progress, cancel=cancel))
+                                          opt_outs=opt_outs, progress=progress, cancel=cancel))
     except CancelledError:
         raise
     except NccidError as error:
         return CheckedSheet(path, report, cells.cells() if cells else None,
-                            envelope_error=error, keys=keys, linking=linking)
+                            envelope_error=error, keys=keys, linking=linking,
+                            opt_outs=opt_outs, opted_out=opted_out)
     return CheckedSheet(path, report, cells.cells() if cells else None, envelopes, keys=keys,
-                        linking=linking)
+                        linking=linking, opt_outs=opt_outs, opted_out=opted_out)
 
 
 def annotated_copy(path: Path, template_id: str, hospital_pattern: str | None,

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nccid_desktop.keys import SiteKeys
+from nccid_desktop.optouts import OptOutList, opted_out_sentence
 from nccid_desktop.pseudonym import LinkingIdentifier
 from nccid_desktop.records import ClinicalEnvelope
-from nccid_desktop.sheets.payload import build_envelopes
+from nccid_desktop.sheets.payload import build_envelopes, opted_out_rows
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, ProgressCallback, no_progress
 from nccid_desktop.transport.client import CollectorClient
 from nccid_desktop.transport.outbox import Outbox
@@ -28,6 +29,8 @@ from nccid_desktop.workflows.words import plural
 class SheetUploadOutcome:
     patients: int
     upload: UploadReport
+    #: rows left out because their patient is on the opt-out list (never pseudonymised)
+    opted_out: int = 0
 
     @property
     def message(self) -> str:
@@ -36,6 +39,8 @@ class SheetUploadOutcome:
         if self.upload.records_unchanged:
             text += f" ({self.upload.records_unchanged} were already there, unchanged)"
         text += "."
+        if self.opted_out:
+            text += " " + opted_out_sentence(self.opted_out)
         if self.upload.notices:
             text += (f" The service holds back {plural(len(self.upload.notices), 'record')}: "
                      f"{self.upload.notices[0]}")
@@ -43,30 +48,41 @@ class SheetUploadOutcome:
 
 
 def envelopes_to_send(checked: CheckedSheet, keys: SiteKeys, linking: LinkingIdentifier, *,
+                      opt_outs: OptOutList | None = None,
                       progress: ProgressCallback = no_progress,
                       cancel: CancelToken = NEVER_CANCELLED) -> list[ClinicalEnvelope]:
-    """The sheet's envelopes: those of the check when they fit, else made now.
+    """The sheet's envelopes: those of the check when they fit, else made now; never one of
+    a patient on ``opt_outs`` (checked again by NHS/CHI index, whatever the check kept).
 
     A sheet with problems is never sent in part: :func:`build_envelopes` refuses it.
     """
-    if checked.report.error_count or not checked.pseudonymised_for(keys, linking):
-        return build_envelopes(checked.report, keys, linking=linking, progress=progress,
-                               cancel=cancel)
-    if checked.envelope_error is not None:
+    if (checked.report.error_count or not checked.pseudonymised_for(keys, linking)
+            or not checked.opted_out_under(opt_outs)):
+        envelopes = build_envelopes(checked.report, keys, linking=linking, opt_outs=opt_outs,
+                                    progress=progress, cancel=cancel)
+    elif checked.envelope_error is not None:
         raise checked.envelope_error
-    return list(checked.envelopes or ())
+    else:
+        envelopes = list(checked.envelopes or ())
+    if opt_outs is None:
+        return envelopes
+    listed = opt_outs.indexes(keys)
+    return [e for e in envelopes if e.nhs_index not in listed]
 
 
 def upload_sheet(checked: CheckedSheet, keys: SiteKeys, client: CollectorClient, outbox: Outbox,
                  linking: LinkingIdentifier = "hospital", *,
+                 opt_outs: OptOutList | None = None,
                  reauthenticate: Reauthenticate | None = None,
                  progress: ProgressCallback = no_progress,
                  cancel: CancelToken = NEVER_CANCELLED) -> SheetUploadOutcome:
-    """Queue the sheet's records durably and send the queued records."""
-    envelopes = envelopes_to_send(checked, keys, linking, progress=progress, cancel=cancel)
+    """Queue the sheet's records durably and send the queued records; rows of patients on
+    ``opt_outs`` are never pseudonymised, staged or sent (the outcome counts them)."""
+    envelopes = envelopes_to_send(checked, keys, linking, opt_outs=opt_outs, progress=progress,
+                                  cancel=cancel)
     for envelope in envelopes:
         cancel.raise_if_cancelled()
         outbox.stage_record(envelope)
     upload = Uploader(client, outbox, reauthenticate=reauthenticate).run(
         progress, cancel, kinds=RECORDS_ONLY)
-    return SheetUploadOutcome(len(envelopes), upload)
+    return SheetUploadOutcome(len(envelopes), upload, opted_out_rows(checked.report, opt_outs))
