@@ -156,16 +156,14 @@ def _sheet_problems(path: Path, errors: int) -> None:
 
 def selection_lines(selection: Selection, *, checked: bool = True) -> list[str]:
     """What will be sent and, by reason, what was left out: counts only, no identifiers."""
-    from nccid_desktop.optouts import opted_out_sentence
-    from nccid_desktop.workflows.opt_outs import opted_out_images
+    from nccid_desktop.workflows.opt_outs import opted_out_images, opted_out_images_sentence
     from nccid_desktop.workflows.words import plural
 
     chosen = selection.included
     opted_patients, opted_images = opted_out_images(selection.decisions)
-    lines = [opted_out_sentence(opted_patients)[:-1] + f" ({plural(opted_images, 'image')} "
-             "left out)."] if opted_patients else []
+    lines = [opted_out_images_sentence(opted_patients, opted_images)] if opted_patients else []
     lines += [f"Selected {plural(len(chosen), 'series')} "
-             f"({plural(sum(len(d.files) for d in chosen), 'image')}) to send."]
+              f"({plural(sum(len(d.files) for d in chosen), 'image')}) to send."]
     left_out: dict[str, list[int]] = {}
     for decision in selection.decisions:
         if not decision.included:
