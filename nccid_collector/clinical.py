@@ -30,7 +30,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, exists, insert, select, update
+from sqlalchemy import Connection, Engine, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from nccid_collector import audit
@@ -175,10 +175,15 @@ class ClinicalStore:
                     received_at=self.settings.now(), upload_date=None, path=None,
                 ).returning(clinical_records.c.id)).scalar_one()
                 is_new = True
-        if is_new:
-            written = self._publish(conn, row_id, caller.username)
-        else:
-            written = current.path is not None or self._publish(conn, row_id, caller.username)
+        try:
+            if is_new:
+                written = self._publish(conn, row_id, caller.username)
+            else:
+                written = current.path is not None or self._publish(conn, row_id,
+                                                                    caller.username)
+        except WithdrawnMeanwhile as withdrawn:
+            return RowResult(index, envelope.pseudonym, envelope.kind, "rejected",
+                             withdrawn_message(withdrawn.at), "withdrawn", None)
         return RowResult(index, envelope.pseudonym, envelope.kind,
                          "stored" if is_new else "unchanged", "" if written else HELD_MESSAGE)
 
@@ -197,12 +202,21 @@ class ClinicalStore:
         record's versions (then the version waits for a later folder)."""
         with conn.begin():
             row = conn.execute(select(clinical_records)
-                               .where(clinical_records.c.id == row_id)).one()
+                               .where(clinical_records.c.id == row_id)).first()
+        if row is None:  # removed meanwhile: only a withdrawal removes a fresh version
+            raise WithdrawnMeanwhile(self.settings.now())
         today = self.settings.today()
         relative = self.store.clinical_path(row.site, today, row.pseudonym, row.kind)
         record = json.loads(row.content)
+        withdrawn_since: int | None = None
         with locked_transaction(conn, "warehouse-object", relative):  # one writer per name
-            if not self.store.write_json_new(relative, record, lock_held=True):
+            # a withdrawal deletes under this lock after its tombstone: asking here, under
+            # the lock, means a file is never written after the withdrawal has looked
+            when = withdrawn_at(conn, row.site, row.pseudonym, row.nhs_index)
+            if when is not None:
+                conn.execute(delete(clinical_records).where(clinical_records.c.id == row_id))
+                withdrawn_since = when
+            elif not self.store.write_json_new(relative, record, lock_held=True):
                 existing = content_hash(json.loads(self.store.read_bytes(relative)))
                 if existing != row.content_hash:
                     earlier = conn.execute(select(clinical_records.c.id).where(
@@ -216,8 +230,11 @@ class ClinicalStore:
                                  .where(clinical_records.c.id.in_(earlier)).values(path=None))
                     audit.record(conn, self.settings.now(), username, row.site,
                                  "clinical_correction", "ok", 1)
-            conn.execute(update(clinical_records).where(clinical_records.c.id == row_id)
-                         .values(path=relative, upload_date=today))
+            if withdrawn_since is None:
+                conn.execute(update(clinical_records).where(clinical_records.c.id == row_id)
+                             .values(path=relative, upload_date=today))
+        if withdrawn_since is not None:
+            raise WithdrawnMeanwhile(withdrawn_since)
         return True
 
     def release_held(self, site: str | None = None) -> int:
@@ -238,10 +255,23 @@ class ClinicalStore:
             query = query.where(clinical_records.c.site == site)
         with conn.begin():
             held = [row.id for row in conn.execute(query)]
-        released = sum(self._publish(conn, row_id) for row_id in held)
+        released = 0
+        for row_id in held:
+            try:
+                released += self._publish(conn, row_id)
+            except WithdrawnMeanwhile:
+                continue
         if released:
             log.info("released %d held clinical record version(s)", released)
         return released
+
+
+class WithdrawnMeanwhile(Exception):
+    """The patient was withdrawn while this version was being written: nothing is kept."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__("withdrawn")
+        self.at = at
 
 
 def _pseudonym_shaped(value: Any) -> bool:

@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from nccid_collector import audit
@@ -125,18 +125,31 @@ class ImageStore:
                 return self._replace_if_changed(conn, caller, row, facts, spooled, size, digest)
             try:
                 with locked_transaction(conn, "warehouse-object", row.path):
+                    # asked again under the object's lock, which a withdrawal's deletions
+                    # take after its tombstone: no file is published after it has looked
+                    when = withdrawn_at(conn, site, facts.pseudonym)
                     done = conn.execute(select(images.c.complete)
                                         .where(images.c.id == row.id)).scalar()
-                    if done:
-                        return False
-                    # an existing object is the same instance (sent before a crash)
-                    self.store.publish_new(spooled, row.path, lock_held=True)
-                    conn.execute(update(images).where(images.c.id == row.id)
-                                 .values(complete=True, content_hash=digest))
+                    if when is None and done is False:
+                        # an existing object is the same instance (sent before a crash)
+                        self.store.publish_new(spooled, row.path, lock_held=True)
+                        conn.execute(update(images).where(images.c.id == row.id)
+                                     .values(complete=True, content_hash=digest))
             except StorageError as failed:
                 log.warning("An instance could not be stored: %s", failed.message)
                 raise Refused("The warehouse could not store the instance just now; send it "
                               "again.", PROCESSING_FAILURE, code="storage_unavailable") from None
+            if when is not None:
+                with conn.begin():
+                    conn.execute(delete(images).where(images.c.id == row.id,
+                                                      images.c.complete.is_(False)))
+                raise Refused(withdrawn_message(when), sop_class_uid=facts.sop_class_uid,
+                              sop_instance_uid=facts.sop_instance_uid, code="withdrawn")
+            if done is None:  # the row was removed meanwhile (a study removal)
+                raise Refused("The instance was removed while it was being stored; send it "
+                              "again.", PROCESSING_FAILURE, code="processing_failure")
+            if done:
+                return False
         return True
 
     def _replace_if_changed(self, conn: Connection, caller: Caller, row, facts: InstanceFacts,

@@ -153,7 +153,7 @@ def withdraw(db: Engine, store: WarehouseStore, settings: ServiceSettings, *, si
         conn.execute(insert(withdrawals), rows)
     records = images_removed = files = 0
     for _ in range(2):
-        counts = _remove_everything(db, store, site, found, nhs_index)
+        counts = _remove_everything(db, store, site, found, nhs_index, settings.today())
         records += counts[0]
         images_removed += counts[1]
         files += counts[2]
@@ -162,7 +162,7 @@ def withdraw(db: Engine, store: WarehouseStore, settings: ServiceSettings, *, si
 
 
 def _remove_everything(db: Engine, store: WarehouseStore, site: str, found: set[str],
-                       nhs_index: str | None) -> tuple[int, int, int]:
+                       nhs_index: str | None, today: str) -> tuple[int, int, int]:
     with db.connect() as conn:
         found = found | _pseudonyms(conn, site, None, nhs_index)
         keys: list[ColumnElement[bool]] = [clinical_records.c.pseudonym.in_(found)]
@@ -177,7 +177,8 @@ def _remove_everything(db: Engine, store: WarehouseStore, site: str, found: set[
         days |= set(conn.execute(select(images.c.upload_date).distinct().where(
             images.c.site == site)).scalars())
     files = remove_record_rows(db, store, record_ids)
-    files += _remove_stray_records(db, store, site, {d for d in days if d}, found)
+    # today's folder too: a version being written right now has no committed date yet
+    files += _remove_stray_records(db, store, site, {d for d in days if d} | {today}, found)
     files += remove_image_rows(db, store, image_ids)
     _forget_in_batches(db, site, found)
     return len(record_ids), len(image_ids), files
