@@ -81,12 +81,19 @@ class CheckerIn(BaseModel):
         max_length=MAX_INDEXES)
 
 
+class HeldStudyOut(BaseModel):
+    study_uid: str
+    images: int
+    received: str
+
+
 class CheckerResult(BaseModel):
     nhs_index: str
     clinical_data: str | None
     status: str | None
     studies: int
     images: int
+    study_list: list[HeldStudyOut] = []
 
 
 class CheckerOut(BaseModel):

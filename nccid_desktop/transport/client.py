@@ -70,6 +70,8 @@ class CheckerResult:
     status: str | None
     studies: int
     images: int
+    #: each received study: (de-identified StudyInstanceUID, images, date received)
+    study_list: tuple[tuple[str, int, str], ...] = ()
 
 
 #: The service accepts at most 10,000 NHS indexes per checker call (docs/api.md).
@@ -198,7 +200,10 @@ class CollectorClient:
             try:
                 results.extend(
                     CheckerResult(str(r["nhs_index"]), r.get("clinical_data"), r.get("status"),
-                                  int(r.get("studies") or 0), int(r.get("images") or 0))
+                                  int(r.get("studies") or 0), int(r.get("images") or 0),
+                                  tuple((str(s["study_uid"]), int(s["images"]),
+                                         str(s.get("received") or ""))
+                                        for s in r.get("study_list") or ()))
                     for r in data["results"])
             except (KeyError, TypeError, ValueError) as error:
                 raise TransportError(

@@ -99,6 +99,52 @@ def withdraw_patient(client: CollectorClient, keys: SiteKeys, nhs_number: str, r
                           str(data.get("withdrawn_on") or ""))
 
 
+@dataclass(frozen=True)
+class PatientHolding:
+    """What the app shows before taking anything back: the received studies (each with its
+    Remove action) and, for users who may withdraw, what a withdrawal would remove."""
+
+    studies: tuple[tuple[str, int, str], ...]
+    preview: WithdrawalPreview | None
+    #: why this user may not withdraw (empty when they may)
+    withdraw_refused: str = ""
+
+
+def look_up_patient(client: CollectorClient, keys: SiteKeys, nhs_number: str,
+                    linking: LinkingIdentifier, hospital_number: str | None = None, *,
+                    progress: ProgressCallback = no_progress,
+                    cancel: CancelToken = NEVER_CANCELLED) -> PatientHolding:
+    from nccid_desktop.errors import AuthError
+    from nccid_desktop.transport.errors import (
+        AccountLockedError,
+        PasswordChangeRequiredError,
+        SessionExpiredError,
+    )
+
+    cancel.raise_if_cancelled()
+    progress(Progress(0, None, "Asking the service what it holds"))
+    (result,) = client.check([nhs_index(keys, nhs_number)])
+    try:
+        preview: WithdrawalPreview | None = preview_withdrawal(
+            client, keys, nhs_number, linking, hospital_number, cancel=cancel)
+        refused = ""
+    except AuthError as error:  # not allowed to withdraw (the role): studies still shown
+        if isinstance(error, SessionExpiredError | PasswordChangeRequiredError
+                      | AccountLockedError):
+            raise
+        preview, refused = None, str(error)
+    return PatientHolding(result.study_list, preview, refused)
+
+
+def remove_held_study(client: CollectorClient, study_uid: str, *,
+                      progress: ProgressCallback = no_progress,
+                      cancel: CancelToken = NEVER_CANCELLED) -> int:
+    """Remove one received study, named by the de-identified UID the service listed."""
+    cancel.raise_if_cancelled()
+    progress(Progress(0, None, "Removing the study"))
+    return int(client.remove_study(study_uid).get("images") or 0)
+
+
 def study_uids(source: str, keys: SiteKeys, *, cancel: CancelToken = NEVER_CANCELLED
                ) -> list[str]:
     """The de-identified StudyInstanceUIDs of a source study UID, or of the studies in a
