@@ -15,6 +15,7 @@ from functools import partial
 from PySide6.QtWidgets import QDialog, QPushButton, QTableWidgetItem, QWidget
 
 from nccid_desktop.errors import NccidError
+from nccid_desktop.gui.columns import fit_columns
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.forms.take_back_dialog import Ui_TakeBackDialog
 from nccid_desktop.gui.workers import workflow_task
@@ -47,6 +48,7 @@ class TakeBackDialog(QDialog):
         form.confirm.toggled.connect(self._update_buttons)
         form.withdrawButton.clicked.connect(self.withdraw)
         form.closeButton.clicked.connect(self.accept)
+        fit_columns(form.studies)
         form.hospitalLabel.setVisible(context.options.linking == "hospital")
         form.hospitalNumber.setVisible(context.options.linking == "hospital")
         self._number_changed()

@@ -128,6 +128,12 @@ class Ui_TakeBackDialog(object):
 
         self.withdrawLayout.addLayout(self.withdrawFields)
 
+        self.warning = QLabel(self.withdrawBox)
+        self.warning.setObjectName(u"warning")
+        self.warning.setWordWrap(True)
+
+        self.withdrawLayout.addWidget(self.warning)
+
         self.confirm = QCheckBox(self.withdrawBox)
         self.confirm.setObjectName(u"confirm")
 
@@ -216,7 +222,8 @@ class Ui_TakeBackDialog(object):
 #if QT_CONFIG(accessibility)
         self.reason.setAccessibleName(QCoreApplication.translate("TakeBackDialog", u"Reason for the withdrawal", None))
 #endif // QT_CONFIG(accessibility)
-        self.confirm.setText(QCoreApplication.translate("TakeBackDialog", u"I understand: everything the service holds for this patient is deleted, and nothing more is accepted for them. This cannot be undone.", None))
+        self.warning.setText(QCoreApplication.translate("TakeBackDialog", u"Everything the service holds for this patient is deleted, from every upload date, and nothing more is accepted for them. This cannot be undone.", None))
+        self.confirm.setText(QCoreApplication.translate("TakeBackDialog", u"I understand, and the patient should be withdrawn", None))
 #if QT_CONFIG(accessibility)
         self.confirm.setAccessibleName(QCoreApplication.translate("TakeBackDialog", u"Confirm the withdrawal", None))
 #endif // QT_CONFIG(accessibility)
