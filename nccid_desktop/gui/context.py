@@ -17,6 +17,7 @@ from nccid_desktop.paths import user_data_dir
 from nccid_desktop.pseudonym import LinkingIdentifier
 from nccid_desktop.transport.client import CollectorClient, SignedIn
 from nccid_desktop.transport.outbox import OUTBOX_FOLDER, Outbox
+from nccid_desktop.workflows.opt_outs import OptOutSelection
 
 
 @dataclass
@@ -27,6 +28,8 @@ class SiteOptions:
     proxy: str = ""
     hospital_pattern: str = ""
     linking: LinkingIdentifier = "hospital"
+    #: the trust's opt-out list file (empty: none in force)
+    opt_out_list: str = ""
 
 
 @dataclass
@@ -40,6 +43,7 @@ class AppContext:
     windows: dict[str, tuple[ClinicalWindow, ...]] | None = None
     #: Demo mode's sample sheets and images, where Browse starts (None outside demo mode).
     samples: Path | None = None
+    opt_outs: OptOutSelection | None = None
     _outbox: Outbox | None = None
 
     @property
@@ -57,6 +61,19 @@ class AppContext:
         for pseudonym, found in windows.items():
             merged[pseudonym] = tuple(dict.fromkeys(merged.get(pseudonym, ()) + found))
         self.windows = merged
+
+    def add_opt_outs(self, known: OptOutSelection | None) -> None:
+        """Remember which patients of a checked sheet are on the opt-out list (and which
+        could be checked), for Send Images' opt-out rule."""
+        if known is not None:
+            self.opt_outs = known.merged(self.opt_outs)
+
+    def opt_out_selection(self) -> OptOutSelection | None:
+        """What Send Images leaves out: None without a list; with one, patients not on a
+        sheet checked here cannot be checked and are held back (fail closed)."""
+        if not self.options.opt_out_list:
+            return None
+        return self.opt_outs or OptOutSelection(frozenset(), frozenset())
 
     def require_client(self) -> CollectorClient:
         if self.client is None or self.client.signed_in is None:

@@ -36,7 +36,8 @@ class AppController:
         proxy = settings.value("proxy")
         return SiteOptions(server_url=server, proxy="" if proxy == "system" else proxy,
                            hospital_pattern=settings.value("hospital_pattern"),
-                           linking="nhs" if settings.value("linking") == "nhs" else "hospital")
+                           linking="nhs" if settings.value("linking") == "nhs" else "hospital",
+                           opt_out_list=settings.value("opt_out_list"))
 
     def http_settings(self) -> tuple[HttpSettings, str]:
         """How to reach the service, and a problem to show (a missing CA bundle file)."""

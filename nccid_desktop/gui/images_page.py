@@ -128,7 +128,8 @@ class ImagesPage(ImageSending, ImageExtras, DropTargetMixin, QWidget):
         if self.scanned is None:
             return
         self.selection = choose(self.scanned, self.context.keys, self.context.options.linking,
-                                self.context.windows, frozenset(self.excluded))
+                                self.context.windows, frozenset(self.excluded),
+                                opt_outs=self.context.opt_out_selection())
         model, self.status_items = build_model(self.selection)
         model.itemChanged.connect(self._tick_changed)
         self._show_tree(model)

@@ -112,7 +112,8 @@ class SheetPage(SheetFiles, DropTargetMixin, QWidget):
         options = self.context.options
         self.worker = self.context.pool.run(
             workflow_task(check_sheet, self.path, self.template.id, keys=self.context.keys,
-                          hospital_pattern=options.hospital_pattern, linking=options.linking),
+                          hospital_pattern=options.hospital_pattern, linking=options.linking,
+                          opt_outs=options.opt_out_list or None),
             name="check-sheet", on_result=self._show_check, on_error=self._failed,
             on_progress=form.progressPanel.update_progress, on_cancelled=self._was_cancelled)
 
@@ -124,6 +125,7 @@ class SheetPage(SheetFiles, DropTargetMixin, QWidget):
         windows = checked.windows
         if windows:
             self.context.add_windows(windows)
+        self.context.add_opt_outs(checked.opt_out_selection)
         wrong = next((f for f in report.errors if f.code == "wrong_template"), None)
         if wrong is not None:
             self._show_wrong_template(wrong, report)
@@ -228,7 +230,8 @@ class SheetPage(SheetFiles, DropTargetMixin, QWidget):
         panel.start("Uploading…", total=None)
         self.worker = self.context.pool.run(
             workflow_task(upload_sheet, self.checked, self.context.keys, client,
-                          self.context.outbox, self.context.options.linking),
+                          self.context.outbox, self.context.options.linking,
+                          opt_outs=self.context.options.opt_out_list or None),
             name="upload-sheet", on_result=self._uploaded, on_error=self._failed,
             on_progress=panel.update_progress, on_cancelled=self._was_cancelled)
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from nccid_desktop.dicom.select.rules import SeriesDecision
 from nccid_desktop.errors import NccidError
 from nccid_desktop.keys import SiteKeys
-from nccid_desktop.optouts import OptOutList
+from nccid_desktop.optouts import OptOutList, load_opt_out_list
 from nccid_desktop.pseudonym import LinkingIdentifier, pseudonym_for
 from nccid_desktop.sheets.findings import PatientRow
 from nccid_desktop.workflows.words import plural
@@ -48,6 +49,21 @@ class OptOutSelection:
             if opt_outs.has(patient.nhs_number):
                 listed.add(pseudonym)
         return cls(frozenset(listed), frozenset(checked))
+
+    def merged(self, other: OptOutSelection | None) -> OptOutSelection:
+        """What two checked sheets (or sessions) know together."""
+        if other is None:
+            return self
+        checked = (None if self.checked is None or other.checked is None
+                   else self.checked | other.checked)
+        return OptOutSelection(self.opted_out | other.opted_out, checked)
+
+
+def as_opt_out_list(value: OptOutList | str | Path | None) -> OptOutList | None:
+    """The list itself, or read from the file a setting names (in the caller's worker)."""
+    if value is None or isinstance(value, OptOutList):
+        return value
+    return load_opt_out_list(Path(value)) if str(value).strip() else None
 
 
 def opted_out_images(decisions: Iterable[SeriesDecision]) -> tuple[int, int]:

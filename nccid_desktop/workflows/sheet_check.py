@@ -25,6 +25,7 @@ from nccid_desktop.sheets.grid_cells import GridCells, SheetCells
 from nccid_desktop.sheets.payload import build_envelopes, opted_out_rows
 from nccid_desktop.sheets.validator import validate_workbook
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, ProgressCallback, no_progress
+from nccid_desktop.workflows.opt_outs import OptOutSelection, as_opt_out_list
 from nccid_desktop.workflows.words import plural
 
 
@@ -46,6 +47,8 @@ class CheckedSheet:
     #: the opt-out list the rows were pseudonymised under, and how many rows it left out
     opt_outs: OptOutList | None = field(default=None, repr=False)
     opted_out: int = 0
+    #: the sheet's patients matched against the list, for Send Images' opt-out rule
+    opt_out_selection: OptOutSelection | None = field(default=None, repr=False)
 
     @property
     def windows(self) -> dict[str, tuple[ClinicalWindow, ...]]:
@@ -65,7 +68,7 @@ class CheckedSheet:
 def check_sheet(path: Path, template_id: str | None = None, *,
                 hospital_pattern: str | None = None, keys: SiteKeys | None = None,
                 linking: LinkingIdentifier = "hospital", keep_cells: bool = True,
-                opt_outs: OptOutList | None = None,
+                opt_outs: OptOutList | str | Path | None = None,
                 progress: ProgressCallback = no_progress,
                 cancel: CancelToken = NEVER_CANCELLED) -> CheckedSheet:
     """Validate ``path`` (against ``template_id`` when given), reading it once; keep the grid
@@ -75,10 +78,14 @@ def check_sheet(path: Path, template_id: str | None = None, *,
     cells = GridCells() if keep_cells else None
     report = validate_workbook(path, template_id, hospital_pattern=hospital_pattern or None,
                                progress=progress, cancel=cancel, cells=cells)
+    opt_outs = as_opt_out_list(opt_outs)
     opted_out = opted_out_rows(report, opt_outs)
+    selection = (OptOutSelection.of(opt_outs, keys, linking, report.patients)
+                 if opt_outs is not None and keys is not None else None)
     if keys is None or not report.valid_rows:
         return CheckedSheet(path, report, cells.cells() if cells else None, linking=linking,
-                            opt_outs=opt_outs, opted_out=opted_out)
+                            opt_outs=opt_outs, opted_out=opted_out,
+                            opt_out_selection=selection)
     try:
         envelopes = tuple(build_envelopes(report, keys, linking=linking, allow_partial=True,
                                           opt_outs=opt_outs, progress=progress, cancel=cancel))
@@ -87,9 +94,11 @@ def check_sheet(path: Path, template_id: str | None = None, *,
     except NccidError as error:
         return CheckedSheet(path, report, cells.cells() if cells else None,
                             envelope_error=error, keys=keys, linking=linking,
-                            opt_outs=opt_outs, opted_out=opted_out)
+                            opt_outs=opt_outs, opted_out=opted_out,
+                            opt_out_selection=selection)
     return CheckedSheet(path, report, cells.cells() if cells else None, envelopes, keys=keys,
-                        linking=linking, opt_outs=opt_outs, opted_out=opted_out)
+                        linking=linking, opt_outs=opt_outs, opted_out=opted_out,
+                        opt_out_selection=selection)
 
 
 def annotated_copy(path: Path, template_id: str, hospital_pattern: str | None,

@@ -11,6 +11,7 @@ sends only the rest. Images waiting in the same queue are left to Send Images an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from nccid_desktop.keys import SiteKeys
 from nccid_desktop.optouts import OptOutList, opted_out_sentence
@@ -21,6 +22,7 @@ from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, ProgressCallback, 
 from nccid_desktop.transport.client import CollectorClient
 from nccid_desktop.transport.outbox import Outbox
 from nccid_desktop.transport.uploader import RECORDS_ONLY, Reauthenticate, Uploader, UploadReport
+from nccid_desktop.workflows.opt_outs import as_opt_out_list
 from nccid_desktop.workflows.sheet_check import CheckedSheet
 from nccid_desktop.workflows.words import plural
 
@@ -72,12 +74,14 @@ def envelopes_to_send(checked: CheckedSheet, keys: SiteKeys, linking: LinkingIde
 
 def upload_sheet(checked: CheckedSheet, keys: SiteKeys, client: CollectorClient, outbox: Outbox,
                  linking: LinkingIdentifier = "hospital", *,
-                 opt_outs: OptOutList | None = None,
+                 opt_outs: OptOutList | str | Path | None = None,
                  reauthenticate: Reauthenticate | None = None,
                  progress: ProgressCallback = no_progress,
                  cancel: CancelToken = NEVER_CANCELLED) -> SheetUploadOutcome:
     """Queue the sheet's records durably and send the queued records; rows of patients on
-    ``opt_outs`` are never pseudonymised, staged or sent (the outcome counts them)."""
+    ``opt_outs`` (the list, or the file a setting names) are never pseudonymised, staged or
+    sent (the outcome counts them)."""
+    opt_outs = as_opt_out_list(opt_outs)
     envelopes = envelopes_to_send(checked, keys, linking, opt_outs=opt_outs, progress=progress,
                                   cancel=cancel)
     for envelope in envelopes:

@@ -65,3 +65,35 @@ def test_look_up_remove_a_study_then_withdraw(qtbot, signed_context, service, se
     assert not any(sent in p.name for p in service.raw_files("data"))
     qtbot.waitUntil(lambda: "was withdrawn on" in form.holding.text(), timeout=10_000)
     assert not form.withdrawButton.isEnabled()
+
+
+def test_the_opt_out_setting_applies_to_the_sheet_and_images_pages(qtbot, signed_context,
+                                                                   service, tmp_path) -> None:
+    from nccid_desktop.gui.images_page import ImagesPage
+    from nccid_desktop.gui.sheet_page import SheetPage
+
+    listed, kept, unsheeted = 1801, 1802, 1803
+    (tmp_path / "opt-outs.txt").write_text(f"{nhs_number(listed)}\n")
+    signed_context.options.opt_out_list = str(tmp_path / "opt-outs.txt")
+    keys = signed_context.keys
+    page = SheetPage(signed_context, "status")
+    qtbot.addWidget(page)
+    page.load(sheet(tmp_path / "status.xlsx", [listed, kept]))
+    qtbot.waitUntil(lambda: page.worker is None and page.checked is not None, timeout=20_000)
+    assert page.checked.opted_out == 1
+    page.upload()
+    qtbot.waitUntil(lambda: page.worker is None
+                    and page.form.progressPanel.state in ("success", "error"), timeout=20_000)
+    assert "1 patient has opted out" in page.form.progressPanel.message
+    gone = pseudonym_for(keys, hospital_number=hospital_number(listed))
+    assert not any(gone in p.name for p in service.raw_files("data"))
+    images = ImagesPage(signed_context)
+    qtbot.addWidget(images)
+    images.scan([export(tmp_path / "pacs", [listed, kept, unsheeted], 1)])
+    qtbot.waitUntil(lambda: images.worker is None and images.selection is not None,
+                    timeout=30_000)
+    codes = {d.pseudonym: d.code for d in images.selection.decisions}
+    assert codes[gone] == "opted_out"
+    assert codes[pseudonym_for(keys, hospital_number=hospital_number(unsheeted))] == \
+        "opt_out_unchecked"
+    assert codes[pseudonym_for(keys, hospital_number=hospital_number(kept))] == "will_send"
