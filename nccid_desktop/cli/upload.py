@@ -223,10 +223,13 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
+    from nccid_desktop.workflows.takeback import retention_words
+
     data = Session(args).client.summary()
     print(f"{data.get('site_name') or data.get('site')}: {data.get('patients_data', 0)} patients "
           f"with clinical data, {data.get('patients_status', 0)} with a status, "
           f"{data.get('studies', 0)} studies, {data.get('images', 0)} images")
     for recent in data.get("recent") or []:
         print(f"  {recent.get('date')}: {recent.get('count')} {recent.get('kind')}")
+    print(retention_words(data))
     return 0

@@ -27,6 +27,14 @@ REASON_WORDS = {"opt-out": "the patient opted out",
                 "wrong-patient": "the data belong to another patient (wrong link)"}
 
 
+def retention_words(summary: dict) -> str:
+    """The retention in force, from the site summary, as both front ends say it."""
+    days = summary.get("retention_days")
+    if not days:
+        return "The service has no retention period set: raw data is kept until removed."
+    return f"Raw data is kept for {days} days from its upload date, then purged."
+
+
 def patient_reference(keys: SiteKeys, nhs_number: str, linking: LinkingIdentifier,
                       hospital_number: str | None = None) -> dict[str, str]:
     """What the service is told about the patient: keyed hashes only."""

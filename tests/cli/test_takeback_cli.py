@@ -98,6 +98,8 @@ def test_withdraw_asks_shows_what_is_held_and_removes_it(tmp_path, signed_env, c
     assert "This patient was withdrawn on" in capsys.readouterr().out
     assert main(["upload", "sheet", str(status)]) == 1
     assert "This patient was withdrawn on" in capsys.readouterr().out
+    assert main(["summary"]) == 0
+    assert "no retention period set" in capsys.readouterr().out
     assert main(["withdraw", "12345", "--reason", "opt-out", "--yes"]) != 0
     assert main(["images", "remove", "--study", "1.2.3.999"]) != 0
     assert "holds no images of this study" in capsys.readouterr().err
