@@ -37,6 +37,7 @@ from nccid_collector.db import clinical_batches, clinical_records, images, withd
 from nccid_collector.settings import ServiceSettings
 from nccid_collector.storage import WarehouseStore
 from nccid_collector.warehouse_removal import delete_object, remove_image_rows, remove_record_rows
+from nccid_desktop.uk_dates import uk_prose
 
 REASONS = ("opt-out", "patient-request", "wrong-patient")
 WITHDRAWN = "withdrawn"
@@ -48,7 +49,8 @@ def day_of(epoch: int) -> str:
 
 def withdrawn_message(epoch: int) -> str:
     """What a refused upload says (the desktop shows it as it is)."""
-    return (f"This patient was withdrawn on {day_of(epoch)}; nothing more is accepted for "
+    day = datetime.fromtimestamp(epoch, UTC)
+    return (f"This patient was withdrawn on {uk_prose(day)}; nothing more is accepted for "
             "them. It was not stored.")
 
 

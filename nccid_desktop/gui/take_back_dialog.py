@@ -20,6 +20,7 @@ from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.forms.take_back_dialog import Ui_TakeBackDialog
 from nccid_desktop.gui.workers import workflow_task
 from nccid_desktop.identifiers import check_nhs_number
+from nccid_desktop.uk_dates import uk_prose_of
 from nccid_desktop.workflows.takeback import (
     REASON_WORDS,
     PatientHolding,
@@ -111,7 +112,7 @@ class TakeBackDialog(QDialog):
         for row, (uid, images, received) in enumerate(holding.studies):
             form.studies.setItem(row, 0, QTableWidgetItem(f"Study {row + 1} (…{uid[-8:]})"))
             form.studies.setItem(row, 1, QTableWidgetItem(str(images)))
-            form.studies.setItem(row, 2, QTableWidgetItem(received))
+            form.studies.setItem(row, 2, QTableWidgetItem(uk_prose_of(received)))
             remove = QPushButton("Remove")
             remove.setAccessibleName(f"Remove study {row + 1}")
             remove.clicked.connect(partial(self.remove_study, uid))

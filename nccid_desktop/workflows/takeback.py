@@ -19,6 +19,7 @@ from nccid_desktop.keys import SiteKeys
 from nccid_desktop.pseudonym import LinkingIdentifier, nhs_index, pseudonym_for, remap_uid
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
 from nccid_desktop.transport.client import CollectorClient
+from nccid_desktop.uk_dates import uk_prose_of
 from nccid_desktop.workflows.words import plural
 
 REASONS = ("opt-out", "patient-request", "wrong-patient")
@@ -59,7 +60,7 @@ class WithdrawalPreview:
 
     def describe(self) -> str:
         if self.withdrawn_on:
-            return f"This patient was withdrawn on {self.withdrawn_on}."
+            return f"This patient was withdrawn on {uk_prose_of(self.withdrawn_on)}."
         if not self.holds_anything:
             return ("The service holds nothing for this patient. Withdrawing still stops "
                     "anything being accepted for them later.")
@@ -75,7 +76,7 @@ class WithdrawalDone:
     withdrawn_on: str
 
     def describe(self) -> str:
-        return (f"Withdrawn on {self.withdrawn_on}: {plural(self.records, 'record version')} "
+        return (f"Withdrawn on {uk_prose_of(self.withdrawn_on)}: {plural(self.records, 'record version')} "
                 f"and {plural(self.images, 'image')} removed. Nothing more will be accepted "
                 "for this patient.")
 

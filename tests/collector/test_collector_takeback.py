@@ -100,7 +100,7 @@ def test_withdrawal_removes_every_trace_keeps_a_tombstone_and_refuses_later_uplo
     # later uploads for that patient are refused, by pseudonym and by NHS/CHI index
     again = _post(nurse, batch(envelope(keys, "RR40000001", Age="52")))[0]
     assert again["status"] == "rejected" and again["code"] == "withdrawn"
-    assert "withdrawn on 2026-11-27" in again["message"]
+    assert "withdrawn on 27 Nov 2026" in again["message"]
     image = dicom_file(tmp_path / "late.dcm", gone)
     late = _stow(imager, [image])
     assert late.status_code == 409

@@ -16,6 +16,7 @@ from nccid_desktop.paths import user_data_dir, user_log_dir
 from nccid_desktop.pseudonym import pseudonym_for, remap_uid
 from nccid_desktop.tasks import NEVER_CANCELLED, no_progress
 from nccid_desktop.transport.outbox import Outbox
+from nccid_desktop.uk_dates import uk_prose_of
 from nccid_desktop.workflows.image_selection import choose, scan_and_ask, sheet_windows
 from nccid_desktop.workflows.opt_outs import OptOutSelection
 from nccid_desktop.workflows.send_job import SendJob
@@ -124,7 +125,7 @@ def test_withdrawal_previews_then_removes_everything_and_later_sends_are_refused
     assert all(pseudonym.encode() not in p.read_bytes() for p in collector.raw_files("images"))
     again = upload_sheet(check_sheet(status, keys=keys), keys, client, Outbox())
     assert again.upload.records_stored == 0
-    assert f"withdrawn on {done.withdrawn_on}" in again.upload.problems[0]
+    assert f"withdrawn on {uk_prose_of(done.withdrawn_on)}" in again.upload.problems[0]
     assert preview_withdrawal(client, keys, nhs_number(seed), "hospital").withdrawn_on == \
         done.withdrawn_on
     assert _leaks([seed]) == {}
