@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtWidgets import QDialog, QPushButton, QTableWidgetItem, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QBoxLayout, QDialog, QPushButton, QTableWidgetItem, QWidget
 
 from nccid_desktop.errors import NccidError
 from nccid_desktop.gui.columns import fit_columns
@@ -159,7 +160,9 @@ def take_back_button(page: QWidget) -> QPushButton:
     button = QPushButton("Withdraw a patient or remove a study…", page)
     button.setAccessibleName("Withdraw a patient or remove a study")
     layout = page.layout()
-    if layout is not None:
+    if isinstance(layout, QBoxLayout):  # as wide as its words, at the left, like the others
+        layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
+    elif layout is not None:
         layout.addWidget(button)
     button.clicked.connect(page.open_take_back)  # type: ignore[attr-defined]
     return button
