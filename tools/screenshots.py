@@ -169,6 +169,10 @@ def _take_back(app, context, number: str, grab) -> None:
     dialog.show()
     dialog.form.lookUpButton.click()
     _wait(app, lambda: bool(dialog.form.holding.text()), 20)
+    settle = time.monotonic() + 0.5  # the columns are refitted once the rows are in
+    while time.monotonic() < settle:
+        app.processEvents()
+        time.sleep(0.02)
     grab(dialog, "take-back-look-up")
     dialog.form.confirm.setChecked(True)
     grab(dialog, "take-back-confirm")

@@ -50,7 +50,7 @@ class TakeBackDialog(QDialog):
         form.confirm.toggled.connect(self._update_buttons)
         form.withdrawButton.clicked.connect(self.withdraw)
         form.closeButton.clicked.connect(self.accept)
-        fit_columns(form.studies)
+        fit_columns(form.studies, stretch=(0,))  # the study's name takes the room
         form.hospitalLabel.setVisible(context.options.linking == "hospital")
         form.hospitalNumber.setVisible(context.options.linking == "hospital")
         self._number_changed()
