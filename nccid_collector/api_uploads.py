@@ -30,9 +30,11 @@ from nccid_collector.intake import (
 from nccid_collector.multipart import SpooledPart, parse_content_type, single_header, spool_parts
 from nccid_collector.problems import ServiceProblem, forbidden
 from nccid_collector.refusal_audit import audit_item_refusals
+from nccid_collector.retention import retention_days
 from nccid_collector.service import CollectorService
 from nccid_collector.stow import PROCESSING_FAILURE, InstanceFacts, InstanceOutcome
 from nccid_collector.windows import site_windows
+from nccid_collector.withdrawal import Tombstones, withdrawn_message
 from nccid_desktop.records import ClinicalEnvelope
 
 log = logging.getLogger(__name__)
@@ -84,12 +86,19 @@ class CheckerIn(BaseModel):
         max_length=MAX_INDEXES)
 
 
+class HeldStudyOut(BaseModel):
+    study_uid: str
+    images: int
+    received: str
+
+
 class CheckerResult(BaseModel):
     nhs_index: str
     clinical_data: str | None
     status: str | None
     studies: int
     images: int
+    study_list: list[HeldStudyOut] = []
 
 
 class CheckerOut(BaseModel):
@@ -124,6 +133,8 @@ class SummaryOut(BaseModel):
     studies: int
     images: int
     recent: list[RecentOut]
+    #: the deployment's retention period in days (None: not set)
+    retention_days: int | None = None
 
 
 @router.post("/api/v1/clinical/batches", response_model=ClinicalBatchOut, name="clinical_upload")
@@ -134,9 +145,14 @@ def clinical_batch(body: ClinicalBatchIn, caller: ActiveCaller, service: Service
     checked: list[ClinicalEnvelope | RowResult] = []
     if service.clinical.previous_results(caller.site, body.batch_id) is None:  # else a replay
         rules = RecordRules.for_now(site_rules(service.db, caller.site), service.settings.clock())
+        tombstones = Tombstones(service.db, caller.site)
         refusals: list[str] = []
         for index, raw in enumerate(body.envelopes):
             verdict = rules.check(raw)
+            if not isinstance(verdict, Refusal):
+                when = tombstones.when(verdict.pseudonym, verdict.nhs_index)
+                if when is not None:
+                    verdict = Refusal("withdrawn", None, withdrawn_message(when))
             if isinstance(verdict, Refusal):
                 refusals.append(verdict.reason)
                 checked.append(rejected(index, raw, verdict.code, verdict.keyword,
@@ -189,7 +205,8 @@ def nhs_checker(body: CheckerIn, caller: ActiveCaller, service: Service) -> dict
 @router.get("/api/v1/summary", response_model=SummaryOut, name="summary")
 def site_summary(caller: ActiveCaller, service: Service) -> dict:
     audit.record(service.db, service.settings.now(), caller.username, caller.site, "summary", "ok")
-    return checker.summary(service.db, caller.site)
+    return {**checker.summary(service.db, caller.site),
+            "retention_days": retention_days(service.db)}
 
 
 STOW_BODY = {"requestBody": {"required": True, "content": {

@@ -27,6 +27,7 @@ from nccid_collector import accounts, audit
 from nccid_collector.accounts import Caller, SignedIn
 from nccid_collector.api_auth import active_caller, bearer, session_caller
 from nccid_collector.api_docs import install_api_docs
+from nccid_collector.api_takeback import router as takeback
 from nccid_collector.api_uploads import router as uploads
 from nccid_collector.objectstore import StorageError
 from nccid_collector.problems import ServiceProblem
@@ -155,6 +156,7 @@ def create_app(service: CollectorService) -> FastAPI:
     if service.settings.api_docs:
         install_api_docs(app, active_caller)
     app.include_router(uploads)
+    app.include_router(takeback)
 
     @app.get("/api/v1/health", response_model=HealthOut, name="health")
     def health() -> HealthOut:

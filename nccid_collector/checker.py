@@ -3,7 +3,8 @@
 Why keyed hashes: the nurse types or pastes NHS/CHI numbers on the workstation, which turns
 each into its NHS index (a keyed hash under the site's key) before asking. The service links
 indexes to pseudonyms through the clinical records and counts what arrived for each, so the
-answer is useful without a number ever crossing the network.
+answer is useful without a number ever crossing the network. Each received study is listed by
+its de-identified StudyInstanceUID, so the app can offer to remove a wrongly linked one.
 """
 
 from __future__ import annotations
@@ -36,9 +37,16 @@ def check_indexes(db: Engine, site: str, nhs_indexes: list[str]) -> list[dict[st
                 select(func.count(distinct(images.c.study_uid)), func.count(images.c.id))
                 .where(images.c.site == site, images.c.complete.is_(True),
                        images.c.pseudonym.in_(pseudonyms))).one()
+            held = [{"study_uid": uid, "images": int(n), "received": day}
+                    for uid, n, day in conn.execute(
+                        select(images.c.study_uid, func.count(images.c.id),
+                               func.min(images.c.upload_date))
+                        .where(images.c.site == site, images.c.complete.is_(True),
+                               images.c.pseudonym.in_(pseudonyms))
+                        .group_by(images.c.study_uid).order_by(images.c.study_uid))]
             answers[index] = {"nhs_index": index, "clinical_data": _date(received.get("data")),
                               "status": _date(received.get("status")), "studies": int(studies),
-                              "images": int(count)}
+                              "images": int(count), "study_list": held}
     return [answers[index] for index in nhs_indexes]
 
 

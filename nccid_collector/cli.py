@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nccid_collector.cli_admin import register_admin_commands
+from nccid_collector.cli_takeback import register_takeback_commands
 from nccid_desktop.errors import ConfigError, NccidError
 from nccid_desktop.logsafe import scrub
 
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     reset.set_defaults(handler=_reset_password)
 
     register_admin_commands(actions, with_storage, _open)
+    register_takeback_commands(actions, with_storage, _open)
     return parser
 
 

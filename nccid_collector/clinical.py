@@ -9,12 +9,17 @@ it returns the same results and stores nothing, whichever replica it reaches (th
 worked under a lock every replica honours, :mod:`db_locks`). Within a batch, a record whose
 content equals the newest stored version for that pseudonym and kind is ``unchanged``.
 
-Corrections and the never-overwrite rule (decision): every version is kept in the database
-(``clinical_records``, the history). A new version is written to today's folder. If today's
-folder already holds a *different* file for that record (a same-day correction), nothing is
-overwritten: the version is stored in the database, answered ``stored`` with a message saying
-it is held, and written to the first later day's folder by :func:`release_held` (run before
-every batch and at start-up). Only the newest held version is ever written.
+Corrections (decision): every version is kept in the database (``clinical_records``, the
+history). A new version is written to today's folder. If today's folder already holds an
+earlier version of that record (a same-day correction), the file is replaced atomically under
+its writer lock and the replacement audited (``clinical_correction``), so the correction is
+the current version as soon as it is acknowledged; older days' files are never touched.
+Versions held back by earlier releases (``path`` NULL) are still written to the first free
+day's folder by :func:`release_held` (run before every batch and at start-up), and any answer
+whose version was held says so in its message.
+
+A withdrawn patient's record is refused with ``withdrawn`` (:mod:`.withdrawal`), checked again
+under the record's lock so a withdrawal running at the same moment cannot be undone.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, exists, insert, select, update
+from sqlalchemy import Connection, Engine, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from nccid_collector import audit
@@ -33,15 +38,17 @@ from nccid_collector.accounts import Caller
 from nccid_collector.db import clinical_batches, clinical_records
 from nccid_collector.db_locks import held_lock, locked_transaction
 from nccid_collector.settings import ServiceSettings
-from nccid_collector.storage import WarehouseStore
+from nccid_collector.storage import WarehouseStore, record_bytes
+from nccid_collector.withdrawal import withdrawn_at, withdrawn_message
 from nccid_desktop.pseudonym import is_pseudonym
 from nccid_desktop.records import ClinicalEnvelope
 from nccid_desktop.sheets.meaning import template_for_kind
 from nccid_desktop.sheets.record_check import EXTRA_KEYS
 
 log = logging.getLogger(__name__)
-HELD_MESSAGE = ("A different version of this record was already received today. The "
-                "correction is kept and will be written to the warehouse tomorrow.")
+HELD_MESSAGE = ("A different version of this record is in today's warehouse folder and "
+                "could not be replaced. The correction is kept and will be written to the "
+                "warehouse tomorrow.")
 
 
 def expected_keys(kind: str) -> frozenset[str]:
@@ -114,7 +121,7 @@ class ClinicalStore:
                 checked: list[ClinicalEnvelope | RowResult]) -> list[dict]:
         self._release_held(conn, caller.site)
         results = [(item if isinstance(item, RowResult) else
-                    self._store_one(conn, caller.site, i, item)).to_json()
+                    self._store_one(conn, caller, i, item)).to_json()
                    for i, item in enumerate(checked)]
         stored = sum(r["status"] == "stored" for r in results)
         rejected = sum(r["status"] == "rejected" for r in results)
@@ -142,11 +149,16 @@ class ClinicalStore:
                 clinical_batches.c.site == site, clinical_batches.c.batch_id == batch_id)).scalar()
         return json.loads(text) if text else None
 
-    def _store_one(self, conn: Connection, site: str, index: int,
+    def _store_one(self, conn: Connection, caller: Caller, index: int,
                    envelope: ClinicalEnvelope) -> RowResult:
+        site = caller.site
         digest = content_hash(envelope.record)
         # "is this version new?" and recording it are one step for every replica
         with locked_transaction(conn, "clinical-record", site, envelope.pseudonym, envelope.kind):
+            when = withdrawn_at(conn, site, envelope.pseudonym, envelope.nhs_index)
+            if when is not None:
+                return RowResult(index, envelope.pseudonym, envelope.kind, "rejected",
+                                 withdrawn_message(when), "withdrawn", None)
             current = self._current(conn, site, envelope.pseudonym, envelope.kind)
             if current is not None and current.content_hash == digest:
                 if envelope.nhs_index and not current.nhs_index:
@@ -163,10 +175,15 @@ class ClinicalStore:
                     received_at=self.settings.now(), upload_date=None, path=None,
                 ).returning(clinical_records.c.id)).scalar_one()
                 is_new = True
-        if is_new:
-            written = self._publish(conn, row_id)
-        else:
-            written = current.path is not None or self._publish(conn, row_id)
+        try:
+            if is_new:
+                written = self._publish(conn, row_id, caller.username)
+            else:
+                written = current.path is not None or self._publish(conn, row_id,
+                                                                    caller.username)
+        except WithdrawnMeanwhile as withdrawn:
+            return RowResult(index, envelope.pseudonym, envelope.kind, "rejected",
+                             withdrawn_message(withdrawn.at), "withdrawn", None)
         return RowResult(index, envelope.pseudonym, envelope.kind,
                          "stored" if is_new else "unchanged", "" if written else HELD_MESSAGE)
 
@@ -179,21 +196,45 @@ class ClinicalStore:
             ).order_by(clinical_records.c.id.desc()).limit(1)
         ).first()
 
-    def _publish(self, conn: Connection, row_id: int) -> bool:
-        """Write one version to today's folder; False when a different file is already there."""
+    def _publish(self, conn: Connection, row_id: int, username: str = "(service)") -> bool:
+        """Write one version to today's folder, replacing an earlier version of the same
+        record there (a same-day correction); False only when today's file is not one of this
+        record's versions (then the version waits for a later folder)."""
         with conn.begin():
             row = conn.execute(select(clinical_records)
-                               .where(clinical_records.c.id == row_id)).one()
+                               .where(clinical_records.c.id == row_id)).first()
+        if row is None:  # removed meanwhile: only a withdrawal removes a fresh version
+            raise WithdrawnMeanwhile(self.settings.now())
         today = self.settings.today()
         relative = self.store.clinical_path(row.site, today, row.pseudonym, row.kind)
         record = json.loads(row.content)
+        withdrawn_since: int | None = None
         with locked_transaction(conn, "warehouse-object", relative):  # one writer per name
-            if not self.store.write_json_new(relative, record, lock_held=True):
-                existing = json.loads(self.store.read_bytes(relative))
-                if content_hash(existing) != row.content_hash:
-                    return False  # a same-day correction: held until a later folder
-            conn.execute(update(clinical_records).where(clinical_records.c.id == row_id)
-                         .values(path=relative, upload_date=today))
+            # a withdrawal deletes under this lock after its tombstone: asking here, under
+            # the lock, means a file is never written after the withdrawal has looked
+            when = withdrawn_at(conn, row.site, row.pseudonym, row.nhs_index)
+            if when is not None:
+                conn.execute(delete(clinical_records).where(clinical_records.c.id == row_id))
+                withdrawn_since = when
+            elif not self.store.write_json_new(relative, record, lock_held=True):
+                existing = content_hash(json.loads(self.store.read_bytes(relative)))
+                if existing != row.content_hash:
+                    earlier = conn.execute(select(clinical_records.c.id).where(
+                        clinical_records.c.path == relative,
+                        clinical_records.c.content_hash == existing,
+                        clinical_records.c.id < row_id)).scalars().all()
+                    if not earlier:
+                        return False
+                    self.store.objects.replace_bytes(relative, record_bytes(record))
+                    conn.execute(update(clinical_records)
+                                 .where(clinical_records.c.id.in_(earlier)).values(path=None))
+                    audit.record(conn, self.settings.now(), username, row.site,
+                                 "clinical_correction", "ok", 1)
+            if withdrawn_since is None:
+                conn.execute(update(clinical_records).where(clinical_records.c.id == row_id)
+                             .values(path=relative, upload_date=today))
+        if withdrawn_since is not None:
+            raise WithdrawnMeanwhile(withdrawn_since)
         return True
 
     def release_held(self, site: str | None = None) -> int:
@@ -214,10 +255,23 @@ class ClinicalStore:
             query = query.where(clinical_records.c.site == site)
         with conn.begin():
             held = [row.id for row in conn.execute(query)]
-        released = sum(self._publish(conn, row_id) for row_id in held)
+        released = 0
+        for row_id in held:
+            try:
+                released += self._publish(conn, row_id)
+            except WithdrawnMeanwhile:
+                continue
         if released:
             log.info("released %d held clinical record version(s)", released)
         return released
+
+
+class WithdrawnMeanwhile(Exception):
+    """The patient was withdrawn while this version was being written: nothing is kept."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__("withdrawn")
+        self.at = at
 
 
 def _pseudonym_shaped(value: Any) -> bool:

@@ -118,7 +118,28 @@ images = Table(
     Column("path", Text, nullable=False),
     Column("complete", Boolean, nullable=False, default=False),
     Column("received_at", BigInteger, nullable=False),
+    #: SHA-256 of the stored file, to tell a corrected re-send from a repeat (NULL: not yet
+    #: known, for rows written before the column existed)
+    Column("content_hash", String(64), nullable=True),
     Index("ix_images_site_pseudonym", "site", "pseudonym"),
+    Index("ix_images_site_study", "site", "study_uid"),
+)
+
+#: A withdrawn patient's tombstone: all that is kept once everything else is removed. Either
+#: key may be missing (a withdrawal by NHS/CHI index for a site linking on hospital numbers
+#: names its pseudonyms through the records it finds). Later uploads matching either key are
+#: refused with ``withdrawn``.
+withdrawals = Table(
+    "withdrawals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site", String(16), nullable=False),
+    Column("pseudonym", String(32), nullable=True),
+    Column("nhs_index", String(64), nullable=True),
+    Column("reason", String(32), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("withdrawn_at", BigInteger, nullable=False),
+    Index("ix_withdrawals_pseudonym", "site", "pseudonym"),
+    Index("ix_withdrawals_nhs_index", "site", "nhs_index"),
 )
 
 audit = Table(

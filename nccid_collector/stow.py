@@ -5,26 +5,32 @@ profile check the workstation's verifier also runs, at every depth), so nothing 
 content.
 
 A PatientID that is pseudonym-shaped but not yet known from a clinical record is accepted and
-counted: images often arrive before the sheet. Storing an instance already held is reported
-as stored and writes nothing. Each instance is recorded in the database before its file is
-published, so a crash in between is completed by the next attempt, never duplicated.
+counted: images often arrive before the sheet; a withdrawn patient's is refused
+(``withdrawn``). Storing an instance already held with the same content is reported as stored
+and writes nothing; a re-sent instance whose de-identified content differs (a correction)
+replaces the held file atomically and is audited. Each instance is recorded in the database
+before its file is published, so a crash in between is completed by the next attempt, never
+duplicated.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from nccid_collector import audit
 from nccid_collector.accounts import Caller
 from nccid_collector.db import images
 from nccid_collector.db_locks import locked_transaction
 from nccid_collector.objectstore import StorageError
 from nccid_collector.settings import ServiceSettings
 from nccid_collector.storage import WarehouseStore, is_uid
+from nccid_collector.withdrawal import withdrawn_at, withdrawn_message
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +93,7 @@ class ImageStore:
         """Store one spooled instance that passed the checks (:mod:`.intake`); the spool file
         is always consumed."""
         try:
-            newly = self._store(caller.site, facts, spooled, size)
+            newly = self._store(caller, facts, spooled, size)
         except Refused as refused:
             return InstanceOutcome(facts.sop_class_uid, facts.sop_instance_uid, False,
                                    refused.message, refused.reason, code=refused.code)
@@ -101,13 +107,20 @@ class ImageStore:
         with conn.begin():
             return conn.execute(select(images).where(images.c.sop_instance_uid == uid)).first()
 
-    def _store(self, site: str, facts: InstanceFacts, spooled: Path, size: int) -> bool:
+    def _store(self, caller: Caller, facts: InstanceFacts, spooled: Path, size: int) -> bool:
         """Record the instance, then publish it under its name's writer lock (every replica's).
 
         One connection does it all: the lock is a transaction on it, so a replica killed
         mid-upload releases it, and the row says ``complete`` only once the object is whole.
         """
+        site = caller.site
+        digest = file_hash(spooled)
         with self.db.connect() as conn:
+            when = withdrawn_at(conn, site, facts.pseudonym)
+            conn.rollback()
+            if when is not None:
+                raise Refused(withdrawn_message(when), sop_class_uid=facts.sop_class_uid,
+                              sop_instance_uid=facts.sop_instance_uid, code="withdrawn")
             row = self._existing(conn, facts.sop_instance_uid)
             if row is None:
                 row = self._record(conn, site, facts, size)
@@ -117,21 +130,61 @@ class ImageStore:
             if row.pseudonym != facts.pseudonym:  # never "already held": that image is lost
                 raise Refused(HELD_FOR_ANOTHER_PATIENT, code="uid_held_for_another_patient")
             if row.complete:
-                return False
+                return self._replace_if_changed(conn, caller, row, facts, spooled, size, digest)
             try:
                 with locked_transaction(conn, "warehouse-object", row.path):
+                    # asked again under the object's lock, which a withdrawal's deletions
+                    # take after its tombstone: no file is published after it has looked
+                    when = withdrawn_at(conn, site, facts.pseudonym)
                     done = conn.execute(select(images.c.complete)
                                         .where(images.c.id == row.id)).scalar()
-                    if done:
-                        return False
-                    # an existing object is the same instance (sent before a crash)
-                    self.store.publish_new(spooled, row.path, lock_held=True)
-                    conn.execute(update(images).where(images.c.id == row.id)
-                                 .values(complete=True))
+                    if when is None and done is False:
+                        # an existing object is the same instance (sent before a crash)
+                        self.store.publish_new(spooled, row.path, lock_held=True)
+                        conn.execute(update(images).where(images.c.id == row.id)
+                                     .values(complete=True, content_hash=digest))
             except StorageError as failed:
                 log.warning("An instance could not be stored: %s", failed.message)
                 raise Refused("The warehouse could not store the instance just now; send it "
                               "again.", PROCESSING_FAILURE, code="storage_unavailable") from None
+            if when is not None:
+                with conn.begin():
+                    conn.execute(delete(images).where(images.c.id == row.id,
+                                                      images.c.complete.is_(False)))
+                raise Refused(withdrawn_message(when), sop_class_uid=facts.sop_class_uid,
+                              sop_instance_uid=facts.sop_instance_uid, code="withdrawn")
+            if done is None:  # the row was removed meanwhile (a study removal)
+                raise Refused("The instance was removed while it was being stored; send it "
+                              "again.", PROCESSING_FAILURE, code="processing_failure")
+            if done:
+                return False
+        return True
+
+    def _replace_if_changed(self, conn: Connection, caller: Caller, row, facts: InstanceFacts,
+                            spooled: Path, size: int, digest: str) -> bool:
+        """A held instance sent again: nothing if identical, else the file is swapped whole."""
+        try:
+            with locked_transaction(conn, "warehouse-object", row.path):
+                held = conn.execute(select(images.c.content_hash)
+                                    .where(images.c.id == row.id)).scalar()
+                if held is None:  # stored before hashes were kept: hash the held file
+                    held = hashlib.sha256(self.store.read_bytes(row.path)).hexdigest()
+                if held == digest:
+                    if row.content_hash is None:
+                        conn.execute(update(images).where(images.c.id == row.id)
+                                     .values(content_hash=digest))
+                    return False
+                self.store.objects.replace_file(row.path, spooled)
+                conn.execute(update(images).where(images.c.id == row.id).values(
+                    content_hash=digest, size=size, pseudonym=facts.pseudonym,
+                    study_uid=facts.study_uid, series_uid=facts.series_uid,
+                    modality=facts.modality, received_at=self.settings.now()))
+                audit.record(conn, self.settings.now(), caller.username, caller.site,
+                             "image_replace", "ok", 1)
+        except StorageError as failed:
+            log.warning("An instance could not be replaced: %s", failed.message)
+            raise Refused("The warehouse could not store the instance just now; send it "
+                          "again.", PROCESSING_FAILURE, code="storage_unavailable") from None
         return True
 
     def _record(self, conn: Connection, site: str, facts: InstanceFacts, size: int):
@@ -144,7 +197,7 @@ class ImageStore:
                     study_uid=facts.study_uid, series_uid=facts.series_uid,
                     modality=facts.modality, size=size, upload_date=today,
                     path=self.store.image_path(site, today, facts.sop_instance_uid),
-                    complete=False, received_at=self.settings.now(),
+                    complete=False, received_at=self.settings.now(), content_hash=None,
                 ).returning(*images.c)).one()
         except IntegrityError:  # recorded meanwhile by another request or replica
             row = self._existing(conn, facts.sop_instance_uid)
@@ -183,3 +236,11 @@ class ImageStore:
                     images.c.site == site, images.c.complete.is_(True),
                     images.c.sop_instance_uid.in_(chunk))).scalars())
         return [u for u in wanted if u in held]
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

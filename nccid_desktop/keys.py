@@ -91,8 +91,8 @@ def _check_public_key(public_pem: bytes) -> None:
     serialization.load_pem_public_key(public_pem)
 
 
-def generate_site_keys(site: str) -> tuple[SiteKeys, bytes]:
-    """New site keys plus the matching controller private key (PEM, unencrypted)."""
+def generate_controller_keys() -> tuple[bytes, bytes]:
+    """A new data controller key pair: (private PEM, unencrypted; public PEM)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -105,6 +105,30 @@ def generate_site_keys(site: str) -> tuple[SiteKeys, bytes]:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+    return private_pem, public_pem
+
+
+def controller_public_key(private_key_file: Path) -> bytes:
+    """The public key (PEM) of the controller's private key file; a plain error otherwise."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    path = Path(private_key_file)
+    try:
+        private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except OSError as exc:
+        raise KeyFileError(f"The key file {path.name} cannot be read.") from exc
+    except (ValueError, TypeError) as exc:
+        raise KeyFileError(f"{path.name} is not an unencrypted PEM private key.") from exc
+    if not isinstance(private, rsa.RSAPrivateKey):
+        raise KeyFileError(f"{path.name} is not an RSA key.")
+    return private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def generate_site_keys(site: str) -> tuple[SiteKeys, bytes]:
+    """New site keys plus the matching controller private key (PEM, unencrypted)."""
+    private_pem, public_pem = generate_controller_keys()
     keys = SiteKeys(check_site_code(site), secrets.token_bytes(SECRET_BYTES), public_pem)
     return keys, private_pem
 

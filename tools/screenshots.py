@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 #: Screenshot name -> the user guide picture made from it (docs/user-guide.md names them).
 DOC_IMAGES = {"sign-in": "sign-in", "main-sheet-with-problems": "sheet-with-problems",
               "main-sheet-clean": "sheet-clean", "send-images-scanned": "send-images",
-              "checker": "checker", "settings-locked": "settings"}
+              "checker": "checker", "settings-locked": "settings",
+              "take-back-look-up": "take-back-look-up", "take-back-confirm": "take-back-confirm"}
 DOC_WIDTH = 1000
 
 
@@ -143,6 +144,7 @@ def main(out_dir: Path, *, scale: str | None = None, docs: bool = False) -> int:
         checker.form.checkButton.click()
         _wait(app, lambda: checker.form.progressPanel.state in ("success", "error"), 20)
         grab(window, "checker")
+        _take_back(app, context, numbers[0], grab)
         for key in ("summary", "guidance", "settings"):
             window.open_section(key)
             if key == "summary":
@@ -156,6 +158,25 @@ def main(out_dir: Path, *, scale: str | None = None, docs: bool = False) -> int:
         demo.stop()
     _second_pass_at_200_percent(out_dir)
     return _report(shots, docs=docs)
+
+
+def _take_back(app, context, number: str, grab) -> None:
+    """The Checker's take-back dialog: what the service holds, then the confirmation ticked
+    (the picture stops there: the demo patient is not withdrawn)."""
+    from nccid_desktop.gui.take_back_dialog import TakeBackDialog
+
+    dialog = TakeBackDialog(context, number)
+    dialog.show()
+    dialog.form.lookUpButton.click()
+    _wait(app, lambda: bool(dialog.form.holding.text()), 20)
+    settle = time.monotonic() + 0.5  # the columns are refitted once the rows are in
+    while time.monotonic() < settle:
+        app.processEvents()
+        time.sleep(0.02)
+    grab(dialog, "take-back-look-up")
+    dialog.form.confirm.setChecked(True)
+    grab(dialog, "take-back-confirm")
+    dialog.close()
 
 
 def _send_images(app, images, grab_while_sending) -> None:

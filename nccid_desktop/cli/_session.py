@@ -22,12 +22,39 @@ from nccid_desktop.errors import AuthError
 
 if TYPE_CHECKING:
     from nccid_desktop.keys import SiteKeys
+    from nccid_desktop.optouts import OptOutList
     from nccid_desktop.pseudonym import LinkingIdentifier
     from nccid_desktop.tasks import Progress
     from nccid_desktop.transport.outbox import ItemKind, Outbox
     from nccid_desktop.transport.uploader import UploadReport
 
 LINKING_CHOICES = ("hospital", "nhs")
+
+
+def opt_out_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--opt-out-list", metavar="FILE",
+                        help="NHS/CHI numbers (text, one a line, or CSV with an NHS/CHI column) "
+                        "of patients who opted out: never pseudonymised or sent (default: the "
+                        "opt_out_list setting)")
+
+
+def load_opt_outs(option: str | None, setting: str | None = None) -> OptOutList | None:
+    """The opt-out lists named by the option and the setting, together (None when neither
+    names one). Both apply: a list locked by machine policy is never replaced by another."""
+    from pathlib import Path
+
+    from nccid_desktop.optouts import load_opt_out_list, merged
+
+    paths = list(dict.fromkeys(p for p in (option, setting) if p))
+    return merged([load_opt_out_list(Path(p)) for p in paths]) if paths else None
+
+
+def configured_opt_outs(args: argparse.Namespace) -> OptOutList | None:
+    """For commands that do not sign in: the option plus the settings' (and policy's) list."""
+    from nccid_desktop import config
+
+    option = getattr(args, "opt_out_list", None)
+    return load_opt_outs(option, config.load({}).opt_out_list)
 
 
 def connection_options(parser: argparse.ArgumentParser) -> None:
@@ -49,6 +76,7 @@ class Session:
         self.settings = config.load({"server_url": args.server, "username": args.user,
                                      "proxy": args.proxy, "ca_bundle": args.ca_bundle,
                                      "linking": getattr(args, "linking", None)})
+        self._opt_out_option: str | None = getattr(args, "opt_out_list", None)
         self.client = CollectorClient(self.settings.require_server(),
                                       http_settings_for(self.settings))
         self._password = config.password_from_environment()
@@ -73,6 +101,9 @@ class Session:
 
     def keys(self) -> SiteKeys:
         return self.client.site_keys()
+
+    def opt_outs(self) -> OptOutList | None:
+        return load_opt_outs(self._opt_out_option, self.settings.opt_out_list)
 
 
 def printer() -> Callable[[Progress], None]:
@@ -128,6 +159,8 @@ def print_report(report: UploadReport, outbox: Outbox,
     if report.deferred:
         print(f"{report.deferred} images could not be taken by the service just now (its "
               "storage is unavailable); they are kept and sent next time.")
+    for notice in report.notices:
+        print(f"Held back by the service: {notice}")
     for problem in report.problems:
         print(f"Not accepted: {problem}")
     left = sum(outbox.count_pending(kind) for kind in kinds)

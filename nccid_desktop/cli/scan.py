@@ -49,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "JSON output")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes reading headers (default: one per core)")
+    parser.add_argument("--opt-out-list", metavar="FILE",
+                        help="NHS/CHI numbers of patients who opted out: their series are shown "
+                        "as left out (default: the opt_out_list setting)")
     parser.set_defaults(handler=_scan)
 
 
@@ -104,6 +107,7 @@ class _Clinical:
 
     def __init__(self) -> None:
         self.envelopes: list[Any] = []
+        self.patients: list[Any] = []
         self.listed: list[Any] = []
         self.unlike_images: list[Any] = []
         self.images_form = ""
@@ -116,7 +120,8 @@ class _Clinical:
         self.listed += [ListedPatient(e.pseudonym, f"records file {path.name}")
                         for e in envelopes]
 
-    def add_sheet(self, path: Path, keys: Any, linking: Any, patient_ids: list[str]) -> None:
+    def add_sheet(self, path: Path, keys: Any, linking: Any, patient_ids: list[str],
+                  opt_outs: Any = None) -> None:
         """A sheet's valid rows link and set windows; every row with a usable identifier is
         listed; the images' PatientIDs teach the form of hospital numbers (hospital linking)."""
         from nccid_desktop.dicom.select.links import listed_from_report
@@ -127,7 +132,9 @@ class _Clinical:
 
         examples = patient_ids if linking == "hospital" else None
         report = validate_workbook(path, hospital_examples=examples)
-        self.envelopes += build_envelopes(report, keys, linking=linking, allow_partial=True)
+        self.envelopes += build_envelopes(report, keys, linking=linking, allow_partial=True,
+                                          opt_outs=opt_outs)
+        self.patients += report.patients
         listed = listed_from_report(report, keys, linking)
         self.listed += listed
         unlike = {f.row for f in report.findings if f.code == "hospital_form"}
@@ -149,6 +156,7 @@ def _console_progress(progress: Any) -> None:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    from nccid_desktop.cli._session import configured_opt_outs
     from nccid_desktop.dicom.scan.report import report_json, report_text
     from nccid_desktop.dicom.scan.scanner import scan
     from nccid_desktop.dicom.select.clinical_windows import WindowPolicy
@@ -156,6 +164,7 @@ def _scan(args: argparse.Namespace) -> int:
     from nccid_desktop.dicom.select.policy import SelectionPolicy
     from nccid_desktop.dicom.select.rules import SelectionInputs, select, windows_from_records
     from nccid_desktop.keys import load_key_file
+    from nccid_desktop.workflows.opt_outs import OptOutSelection
 
     if args.workers is not None and args.workers < 1:
         raise ConfigError("--workers must be 1 or more.")
@@ -164,6 +173,10 @@ def _scan(args: argparse.Namespace) -> int:
         raise ConfigError("--records, --sheet and --uploaded need the site key file "
                           "(--key-file).")
     policy = SelectionPolicy(windows=WindowPolicy(negative_days_after=_days_after(args)))
+    opt_outs = configured_opt_outs(args)
+    if opt_outs is not None and keys is None:
+        raise ConfigError("An opt-out list needs the site key file (--key-file) to match "
+                          "images to patients.")
     clinical = _Clinical()
     for path in args.records:
         clinical.add_records(path)
@@ -172,12 +185,16 @@ def _scan(args: argparse.Namespace) -> int:
                   progress=_console_progress if show_progress else lambda _: None)
     patient_ids = [p.patient_id for p in result.patients if p.patient_id.strip()]
     for path in args.sheet:
-        clinical.add_sheet(path, keys, args.linking, patient_ids)
+        clinical.add_sheet(path, keys, args.linking, patient_ids, opt_outs)
     linked = bool(args.records or args.sheet)
     windows = windows_from_records(clinical.envelopes) if linked else None
-    selection = select(result, SelectionInputs(keys=keys, linking=args.linking, windows=windows,
-                                               uploaded_uids=_uploaded_uids(args.uploaded),
-                                               policy=policy))
+    opted = (OptOutSelection.of(opt_outs, keys, args.linking, clinical.patients)
+             if opt_outs is not None and keys is not None else None)
+    selection = select(result, SelectionInputs(
+        keys=keys, linking=args.linking, windows=windows,
+        uploaded_uids=_uploaded_uids(args.uploaded), policy=policy,
+        opted_out=opted.opted_out if opted else None,
+        opt_out_checked=opted.checked if opted else None))
     links = link_report(selection, clinical.listed, clinical.unlike_images,
                         clinical.images_form) if linked else None
     if args.format == "json":

@@ -89,6 +89,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               help="go ahead although the sheet has warnings")
     pseudonymise.add_argument("--skip-invalid-rows", action="store_true",
                               help="write the rows without errors and leave the others out")
+    pseudonymise.add_argument("--opt-out-list", metavar="FILE",
+                              help="NHS/CHI numbers of patients who opted out: their rows are "
+                              "never pseudonymised (default: the opt_out_list setting)")
     pseudonymise.set_defaults(handler=_pseudonymise)
 
 
@@ -186,11 +189,14 @@ def _check_together(args: argparse.Namespace, reports: list[Any]) -> None:
 
 
 def _pseudonymise(args: argparse.Namespace) -> int:
+    from nccid_desktop.cli._session import configured_opt_outs
     from nccid_desktop.keys import check_site_code, load_key_file
-    from nccid_desktop.sheets.payload import build_envelopes, write_warehouse_files
+    from nccid_desktop.optouts import opted_out_sentence
+    from nccid_desktop.sheets.payload import build_envelopes, opted_out_rows, write_warehouse_files
     from nccid_desktop.sheets.render import render_text
 
     keys = load_key_file(args.key_file, site=check_site_code(args.site))
+    opt_outs = configured_opt_outs(args)
     report = _check(args, args.file)
     if report.error_count and not args.skip_invalid_rows:
         sys.stdout.write(render_text(report))
@@ -201,9 +207,12 @@ def _pseudonymise(args: argparse.Namespace) -> int:
         raise NccidError(f"Nothing was written: the sheet has {report.warning_count} "
                          "warning(s). Check them (see above), then add --accept-warnings.")
     envelopes = build_envelopes(report, keys, centre=args.centre, linking=args.linking,
-                                allow_partial=args.skip_invalid_rows)
+                                allow_partial=args.skip_invalid_rows, opt_outs=opt_outs)
     written = write_warehouse_files(envelopes, args.out)
-    skipped = report.rows - len(envelopes)
+    opted_out = opted_out_rows(report, opt_outs)
+    if opted_out:
+        print(opted_out_sentence(opted_out))
+    skipped = report.rows - len(envelopes) - opted_out
     print(f"{len(written)} record file(s) written to {args.out}"
           + (f"; {len(envelopes) - len(written)} already there" if len(written) < len(envelopes)
              else "")

@@ -20,6 +20,7 @@ from nccid_desktop.cli._session import (
     Session,
     connection_options,
     end_progress_line,
+    opt_out_option,
     pause_on_ctrl_c,
     print_report,
     printer,
@@ -40,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     kinds.required = True
     sheet = kinds.add_parser("sheet", help="send a filled-in NCCID spreadsheet")
     sheet.add_argument("file", type=Path)
+    opt_out_option(sheet)
     connection_options(sheet)
     sheet.set_defaults(handler=_upload_sheet)
     images = kinds.add_parser("images", help="scan, select, de-identify, verify and send DICOM "
@@ -60,6 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="the series to send and leave out: a 'nccid scan --format json' "
                         "report with its \"included\" flags edited (or {\"included\": [...], "
                         "\"excluded\": [...]})")
+    opt_out_option(images)
     connection_options(images)
     images.set_defaults(handler=_upload_images)
     check = subparsers.add_parser("check", help="what the service holds for NHS/CHI numbers")
@@ -73,6 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _upload_sheet(args: argparse.Namespace) -> int:
+    from nccid_desktop.optouts import opted_out_sentence
     from nccid_desktop.workflows.disk_space import open_outbox
     from nccid_desktop.workflows.sheet_check import check_sheet
     from nccid_desktop.workflows.sheet_upload import upload_sheet
@@ -80,9 +84,10 @@ def _upload_sheet(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise SheetError(f"The file {args.file} does not exist.")
     session = Session(args)
-    keys, linking = session.keys(), session.linking
+    keys, linking, opt_outs = session.keys(), session.linking, session.opt_outs()
     checked = check_sheet(args.file, hospital_pattern=session.settings.hospital_pattern,
-                          keys=keys, linking=linking, keep_cells=False, client=session.client)
+                          keys=keys, linking=linking, keep_cells=False, client=session.client,
+                          opt_outs=opt_outs)
     report = checked.report
     if report.error_count:
         print(f"The sheet has {report.error_count} problem(s); nothing was sent:")
@@ -91,8 +96,11 @@ def _upload_sheet(args: argparse.Namespace) -> int:
             print(f"  {where}: {finding.message}")
         return 1  # problems found (2 is for a file that cannot be read as a sheet at all)
     outbox = open_outbox()
-    outcome = upload_sheet(checked, keys, session.client, outbox, linking,
+    outcome = upload_sheet(checked, keys, session.client, outbox, linking, opt_outs=opt_outs,
                            reauthenticate=session.sign_in, progress=printer())
+    if outcome.opted_out:
+        end_progress_line()
+        print(opted_out_sentence(outcome.opted_out))
     return print_report(outcome.upload, outbox, ("record",))
 
 
@@ -107,6 +115,7 @@ def _upload_images(args: argparse.Namespace) -> int:
         image_patient_ids,
         scan_and_ask,
     )
+    from nccid_desktop.workflows.opt_outs import OptOutSelection
     from nccid_desktop.workflows.send_job import SendJob
     from nccid_desktop.workflows.series_choice import from_options, resolve
     from nccid_desktop.workflows.work_folders import WorkFolders
@@ -117,15 +126,18 @@ def _upload_images(args: argparse.Namespace) -> int:
     if missing:
         raise InputNotFoundError(f"Not found: {', '.join(missing)}")
     session = Session(args)
-    keys, linking = session.keys(), session.linking
+    keys, linking, opt_outs = session.keys(), session.linking, session.opt_outs()
     scanned = scan_and_ask(args.paths, keys, session.client, progress=printer(), linking=linking)
     included, excluded = resolve(choice, scanned.result, keys)
     sheets = check_send_sheets(args.sheet, keys, linking, on_problems=_sheet_problems,
                                hospital_pattern=session.settings.hospital_pattern,
-                               hospital_examples=image_patient_ids(scanned, linking))
+                               hospital_examples=image_patient_ids(scanned, linking),
+                               opt_outs=opt_outs)
     windows = windows_from_records(sheets.envelopes) if args.sheet else None
+    opted = OptOutSelection.of(opt_outs, keys, linking, sheets.patients) if opt_outs else None
     selection = choose(scanned, keys, linking, windows, excluded, included,
-                       negative_days_after=session.settings.negative_window_days_after)
+                       negative_days_after=session.settings.negative_window_days_after,
+                       opt_outs=opted)
     end_progress_line()
     checked = scanned.service_windows is not None or windows is not None
     for line in selection_lines(selection, checked=checked):
@@ -185,11 +197,14 @@ def selection_lines(selection: Selection, *, checked: bool = True) -> list[str]:
     from collections import Counter
 
     from nccid_desktop.dicom.scan.model import HOLD_REASONS
+    from nccid_desktop.workflows.opt_outs import opted_out_images, opted_out_images_sentence
     from nccid_desktop.workflows.words import plural
 
     chosen = selection.included
-    lines = [f"Selected {plural(len(chosen), 'series')} "
-             f"({plural(sum(len(d.files) for d in chosen), 'image')}) to send."]
+    opted_patients, opted_images = opted_out_images(selection.decisions)
+    lines = [opted_out_images_sentence(opted_patients, opted_images)] if opted_patients else []
+    lines += [f"Selected {plural(len(chosen), 'series')} "
+              f"({plural(sum(len(d.files) for d in chosen), 'image')}) to send."]
     left_out: dict[str, list[int]] = {}
     for decision in selection.decisions:
         if not decision.included:
@@ -257,10 +272,13 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
+    from nccid_desktop.workflows.takeback import retention_words
+
     data = Session(args).client.summary()
     print(f"{data.get('site_name') or data.get('site')}: {data.get('patients_data', 0)} patients "
           f"with clinical data, {data.get('patients_status', 0)} with a status, "
           f"{data.get('studies', 0)} studies, {data.get('images', 0)} images")
     for recent in data.get("recent") or []:
         print(f"  {recent.get('date')}: {recent.get('count')} {recent.get('kind')}")
+    print(retention_words(data))
     return 0

@@ -104,6 +104,10 @@ DEFINITIONS: tuple[SettingDefinition, ...] = (
     SettingDefinition("negative_window_days_after",
                       "Days after a negative test whose images are also sent", "0", True, None,
                       _check_days_after),
+    # The site's opt-out list (nccid_desktop.optouts): a text or CSV file of NHS/CHI numbers
+    # whose patients are never pseudonymised or sent. IT usually sets it by policy.
+    SettingDefinition("opt_out_list", "Opt-out list (NHS/CHI numbers never sent)", None, True,
+                      None, _check_nothing),
     # Caps on what one input may make the app read (see nccid_desktop.limits).
     SettingDefinition("max_image_size", "Largest image file accepted", "2 GB", True, None,
                       size_problem),

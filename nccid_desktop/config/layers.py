@@ -48,6 +48,8 @@ class Settings:
     direct: bool = False
     #: Widens a negative patient's image window past the test (the guidance: 4 weeks before).
     negative_window_days_after: int = 0
+    #: the opt-out list file (None: no list in force)
+    opt_out_list: str | None = None
 
     def require_server(self) -> str:
         if not self.server_url:
@@ -102,6 +104,7 @@ class EffectiveSettings:
             hospital_pattern=self.value("hospital_pattern") or None,
             direct=proxy.lower() == "none",
             negative_window_days_after=int(self.value("negative_window_days_after") or 0),
+            opt_out_list=self.value("opt_out_list") or None,
         )
 
 

@@ -17,6 +17,7 @@ from nccid_desktop.gui.columns import fit_columns
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.forms.checker_page import Ui_CheckerPage
 from nccid_desktop.gui.start_folder import remember_folder, start_folder
+from nccid_desktop.gui.take_back_dialog import TakeBackDialog, take_back_button
 from nccid_desktop.gui.workers import workflow_task
 from nccid_desktop.identifiers import check_nhs_number
 from nccid_desktop.keys import SiteKeys
@@ -73,6 +74,7 @@ class CheckerPage(QWidget):
         self.form.checkButton.clicked.connect(self.check)
         self.form.fromFileButton.clicked.connect(self.ask_numbers_file)
         self.form.progressPanel.retryRequested.connect(self.check)
+        self.takeBackButton = take_back_button(self)
         self.recheck()
 
     def recheck(self) -> None:
@@ -88,6 +90,12 @@ class CheckerPage(QWidget):
                     f"line {t.line}: {t.problem}" for t in bad[:3])
         self.form.typedStatus.setText(text)
         self.form.checkButton.setEnabled(bool(self.valid) and self.context.keys is not None)
+        self.takeBackButton.setEnabled(self.context.keys is not None)
+
+    def open_take_back(self) -> None:
+        """Withdraw a patient or remove a study: the first valid number typed, pre-filled."""
+        first = self.valid[0].number if self.valid else ""
+        TakeBackDialog(self.context, first or "", self).exec()
 
     def ask_numbers_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a file of NHS/CHI numbers",

@@ -18,6 +18,7 @@ from nccid_desktop.paths import user_data_dir
 from nccid_desktop.pseudonym import LinkingIdentifier
 from nccid_desktop.transport.client import CollectorClient, SignedIn
 from nccid_desktop.transport.outbox import OUTBOX_FOLDER, Outbox
+from nccid_desktop.workflows.opt_outs import OptOutSelection
 
 
 @dataclass
@@ -29,6 +30,8 @@ class SiteOptions:
     hospital_pattern: str = ""
     linking: LinkingIdentifier = "hospital"
     negative_window_days_after: int = 0
+    #: the trust's opt-out list file (empty: none in force)
+    opt_out_list: str = ""
 
 
 @dataclass
@@ -48,6 +51,7 @@ class AppContext:
     #: The PatientIDs of the images scanned last (hospital linking only): they teach the
     #: sheet check the form of the site's hospital numbers. This session's memory only.
     image_patient_ids: list[str] | None = None
+    opt_outs: OptOutSelection | None = None
     _outbox: Outbox | None = None
 
     @property
@@ -72,6 +76,19 @@ class AppContext:
 
     def all_listed(self) -> list[ListedPatient]:
         return [patient for rows in self.listed.values() for patient in rows]
+
+    def add_opt_outs(self, known: OptOutSelection | None) -> None:
+        """Remember which patients of a checked sheet are on the opt-out list (and which
+        could be checked), for Send Images' opt-out rule."""
+        if known is not None:
+            self.opt_outs = known.merged(self.opt_outs)
+
+    def opt_out_selection(self) -> OptOutSelection | None:
+        """What Send Images leaves out: None without a list; with one, patients not on a
+        sheet checked here cannot be checked and are held back (fail closed)."""
+        if not self.options.opt_out_list:
+            return None
+        return self.opt_outs or OptOutSelection(frozenset(), frozenset())
 
     def require_client(self) -> CollectorClient:
         if self.client is None or self.client.signed_in is None:

@@ -38,7 +38,8 @@ class AppController:
                            hospital_pattern=settings.value("hospital_pattern"),
                            linking="nhs" if settings.value("linking") == "nhs" else "hospital",
                            negative_window_days_after=_days(
-                               settings.value("negative_window_days_after")))
+                               settings.value("negative_window_days_after")),
+                           opt_out_list=settings.value("opt_out_list"))
 
     def http_settings(self) -> tuple[HttpSettings, str]:
         """How to reach the service, and a problem to show (a missing CA bundle file)."""

@@ -144,7 +144,8 @@ class ImagesPage(ImageSending, ImageExtras, DropTargetMixin, QWidget):
         self.selection = choose(self.scanned, self.context.keys, options.linking,
                                 self.context.windows, frozenset(self.excluded),
                                 frozenset(self.included),
-                                negative_days_after=options.negative_window_days_after)
+                                negative_days_after=options.negative_window_days_after,
+                                opt_outs=self.context.opt_out_selection())
         self.link_view.show_for(self.selection, self.context.all_listed())
         model, self.status_items = build_model(self.selection)
         model.itemChanged.connect(self._tick_changed)

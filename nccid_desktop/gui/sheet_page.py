@@ -123,7 +123,8 @@ class SheetPage(SheetFiles, DropTargetMixin, QWidget):
             workflow_task(check_sheet, self.path, self.template.id, keys=self.context.keys,
                           hospital_pattern=options.hospital_pattern, linking=options.linking,
                           client=self.context.client if self.context.keys else None,
-                          hospital_examples=self.context.image_patient_ids),
+                          hospital_examples=self.context.image_patient_ids,
+                          opt_outs=options.opt_out_list or None),
             name="check-sheet", on_result=self._show_check, on_error=self._failed,
             on_progress=form.progressPanel.update_progress, on_cancelled=self._was_cancelled)
 
@@ -139,6 +140,7 @@ class SheetPage(SheetFiles, DropTargetMixin, QWidget):
         if report.template and self.context.keys is not None:
             self.context.add_listed(report.template, listed_from_report(
                 report, self.context.keys, self.context.options.linking))
+        self.context.add_opt_outs(checked.opt_out_selection)
         self._ask_hospital_pattern(report)
         wrong = next((f for f in report.errors if f.code == "wrong_template"), None)
         if wrong is not None:
@@ -258,7 +260,8 @@ class SheetPage(SheetFiles, DropTargetMixin, QWidget):
         panel.start("Uploading…", total=None)
         self.worker = self.context.pool.run(
             workflow_task(upload_sheet, self.checked, self.context.keys, client,
-                          self.context.outbox, self.context.options.linking),
+                          self.context.outbox, self.context.options.linking,
+                          opt_outs=self.context.options.opt_out_list or None),
             name="upload-sheet", on_result=self._uploaded, on_error=self._failed,
             on_progress=panel.update_progress, on_cancelled=self._was_cancelled)
 

@@ -11,6 +11,7 @@ from nccid_desktop.gui.columns import fit_columns
 from nccid_desktop.gui.context import AppContext
 from nccid_desktop.gui.forms.summary_page import Ui_SummaryPage
 from nccid_desktop.uk_dates import uk_prose_of
+from nccid_desktop.workflows.takeback import retention_words
 
 KIND_WORDS = {"data": "Clinical data (positive)", "status": "Covid status (negative)",
               "images": "Images"}
@@ -54,7 +55,8 @@ class SummaryPage(QWidget):
                 form.recent.setItem(row, column, item)
         form.recent.resizeColumnsToContents()
         form.recent.resizeRowsToContents()
-        form.progressPanel.succeed("Up to date.", headline="Up to date")
+        form.progressPanel.succeed(f"Up to date. {retention_words(summary)}",
+                                   headline="Up to date")
         form.refreshButton.setEnabled(True)
 
     def _failed(self, error: NccidError) -> None:

@@ -15,11 +15,19 @@ from pathlib import Path
 
 from nccid_desktop.errors import IdentifierError, NccidError, SheetError
 from nccid_desktop.keys import SiteKeys
+from nccid_desktop.optouts import OptOutList
 from nccid_desktop.pseudonym import LinkingIdentifier, linkage_token, nhs_index, pseudonym_for
 from nccid_desktop.records import ClinicalEnvelope
 from nccid_desktop.sheets.definitions import template_by_id
 from nccid_desktop.sheets.findings import ValidationReport
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, Progress, ProgressCallback, no_progress
+
+
+def opted_out_rows(report: ValidationReport, opt_outs: OptOutList | None) -> int:
+    """How many of the rows ready to upload belong to patients on the opt-out list."""
+    if opt_outs is None:
+        return 0
+    return sum(opt_outs.has(row.nhs_number) for row in report.valid_rows)
 
 
 def build_envelopes(
@@ -29,10 +37,12 @@ def build_envelopes(
     centre: str | None = None,
     linking: LinkingIdentifier = "hospital",
     allow_partial: bool = False,
+    opt_outs: OptOutList | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> list[ClinicalEnvelope]:
-    """One envelope per row without errors.
+    """One envelope per row without errors, except rows of patients on ``opt_outs`` (never
+    pseudonymised: :func:`opted_out_rows` counts them).
 
     Errors block the whole sheet unless ``allow_partial`` (then rows with errors are left
     out): a nurse fixes the sheet and uploads it again, rather than half of it going. A
@@ -55,6 +65,8 @@ def build_envelopes(
     total = len(report.valid_rows)
     for done, row in enumerate(report.valid_rows, start=1):
         cancel.raise_if_cancelled()
+        if opt_outs is not None and opt_outs.has(row.nhs_number):
+            continue
         if any(row.nhs_number in value for value in row.values):
             raise IdentifierError(f"Row {row.row} holds the patient's NHS/CHI number outside "
                                   "the NHS/CHI Number column; nothing was pseudonymised.")

@@ -70,6 +70,8 @@ class CheckerResult:
     status: str | None
     studies: int
     images: int
+    #: each received study: (de-identified StudyInstanceUID, images, date received)
+    study_list: tuple[tuple[str, int, str], ...] = ()
 
 
 #: The service accepts at most 10,000 NHS indexes per checker call (docs/api.md).
@@ -214,7 +216,10 @@ class CollectorClient:
             try:
                 results.extend(
                     CheckerResult(str(r["nhs_index"]), r.get("clinical_data"), r.get("status"),
-                                  int(r.get("studies") or 0), int(r.get("images") or 0))
+                                  int(r.get("studies") or 0), int(r.get("images") or 0),
+                                  tuple((str(s["study_uid"]), int(s["images"]),
+                                         str(s.get("received") or ""))
+                                        for s in r.get("study_list") or ()))
                     for r in data["results"])
             except (KeyError, TypeError, ValueError) as error:
                 raise TransportError(
@@ -223,6 +228,20 @@ class CollectorClient:
 
     def summary(self) -> dict[str, Any]:
         return self._json("GET", "/api/v1/summary", waiting=True)
+
+    def withdrawal_preview(self, patient: dict[str, str]) -> dict[str, Any]:
+        """What the service holds for a patient named by pseudonym and/or NHS/CHI index."""
+        return self._json("POST", "/api/v1/withdrawals/preview", json=patient, waiting=True)
+
+    def withdraw(self, patient: dict[str, str], reason: str) -> dict[str, Any]:
+        """Withdraw the patient (the user has confirmed): everything held for them goes."""
+        return self._json("POST", "/api/v1/withdrawals", waiting=True,
+                          json={**patient, "reason": reason, "confirmed": True})
+
+    def remove_study(self, study_uid: str) -> dict[str, Any]:
+        """Remove a study's images, named by its de-identified StudyInstanceUID."""
+        return self._json("POST", "/api/v1/images/remove", json={"study_uid": study_uid},
+                          waiting=True)
 
     def stow(self, **kwargs: Any) -> StowClient:
         """A STOW-RS client on this signed-in session."""

@@ -61,6 +61,9 @@ class UploadReport:
     paused: bool = False
     #: Images the service could not take just now: queued again for the next run.
     deferred: int = 0
+    #: What the service accepted but says it holds back (a correction not yet current), one
+    #: plain-English line per record: both front ends show them beside the counts.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -74,6 +77,7 @@ class UploadReport:
         self.images_already_held += other.images_already_held
         self.deferred += other.deferred
         self.problems += other.problems
+        self.notices += other.notices
 
 
 @dataclass(frozen=True)
@@ -177,8 +181,10 @@ class Uploader:
                     report.records_stored += 1
                 else:
                     report.records_unchanged += 1
+                if result.message:
+                    report.notices.append(f"{_where(envelope, item)}: {result.message}")
                 continue
-            where = f"Row {envelope.row}" if envelope.row else f"Record {item.pseudonym}"
+            where = _where(envelope, item)
             problem = refusal_message(where, result.message if result else "",
                                       result.code if result else None)
             report.problems.append(problem)
@@ -296,3 +302,7 @@ def _answer(answered: BatchCallback, batch: Batch, acknowledged_ids: set[int],
         batch.kind, tuple(i.item_key for i in batch.items if i.id in acknowledged_ids),
         tuple(i.item_key for i in batch.items
               if i.id not in acknowledged_ids and i.id not in later), batch.size))
+
+
+def _where(envelope: ClinicalEnvelope, item) -> str:
+    return f"Row {envelope.row}" if envelope.row else f"Record {item.pseudonym}"

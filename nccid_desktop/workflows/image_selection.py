@@ -27,11 +27,14 @@ from nccid_desktop.dicom.select.policy import SelectionPolicy
 from nccid_desktop.dicom.select.rules import Selection, SelectionInputs, select
 from nccid_desktop.identifiers import infer_hospital_form
 from nccid_desktop.keys import SiteKeys
+from nccid_desktop.optouts import OptOutList
 from nccid_desktop.pseudonym import LinkingIdentifier
 from nccid_desktop.records import ClinicalEnvelope
+from nccid_desktop.sheets.findings import PatientRow
 from nccid_desktop.sheets.hospital_form import EXAMPLES_MIN_SHARE
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, ProgressCallback, no_progress
 from nccid_desktop.transport.client import CollectorClient
+from nccid_desktop.workflows.opt_outs import OptOutSelection
 from nccid_desktop.workflows.service_knowledge import Windows, ask_service, merge_windows
 from nccid_desktop.workflows.sheet_check import check_sheet
 
@@ -70,21 +73,25 @@ def scan_and_ask(paths: Iterable[Path], keys: SiteKeys | None, client: Collector
 def choose(outcome: ScanOutcome, keys: SiteKeys | None, linking: LinkingIdentifier,
            windows: Windows | None = None, excluded: frozenset[str] = frozenset(),
            included: frozenset[str] = frozenset(), *,
-           negative_days_after: int = 0) -> Selection:
+           negative_days_after: int = 0,
+           opt_outs: OptOutSelection | None = None) -> Selection:
     """The selection rules' decision for every series (cheap: headers are already read).
 
     ``windows`` are those of sheets checked here, merged with the service's; ``excluded``
     holds the source Series Instance UIDs the user left out, ``included`` those the user
-    ticked in although the rules left them out (never a quarantined or held-back one);
-    ``negative_days_after`` widens negatives' windows after the test (the setting
-    ``negative_window_days_after``).
+    ticked in although the rules left them out (never a quarantined or held-back one: see
+    :mod:`nccid_desktop.workflows.series_choice`); ``negative_days_after`` widens negatives'
+    windows after the test (the setting ``negative_window_days_after``); ``opt_outs`` (when a
+    list is in force) leaves out listed patients, and holds back those it could not check.
     """
     policy = SelectionPolicy(windows=WindowPolicy(negative_days_after=negative_days_after))
     return select(outcome.result, SelectionInputs(
         keys=keys, linking=linking,
         windows=merge_windows(outcome.service_windows, windows) if keys is not None else None,
         uploaded_uids=outcome.uploaded_uids if keys is not None else frozenset(),
-        excluded_series=excluded, included_series=included, policy=policy))
+        excluded_series=excluded, included_series=included, policy=policy,
+        opted_out=opt_outs.opted_out if opt_outs is not None else None,
+        opt_out_checked=opt_outs.checked if opt_outs is not None else None))
 
 
 def image_patient_ids(outcome: ScanOutcome, linking: LinkingIdentifier) -> list[str] | None:
@@ -105,6 +112,8 @@ class SendSheets:
     listed: list[ListedPatient] = field(default_factory=list)
     unlike_images: list[ListedPatient] = field(default_factory=list)
     images_form: str = ""
+    #: every patient row of the sheets (to match images against the opt-out list)
+    patients: list[PatientRow] = field(default_factory=list)
 
     def links(self, selection: Selection) -> LinkReport:
         """Both sides of the link: the sheets' patients without images in this export, and
@@ -116,19 +125,21 @@ def check_send_sheets(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIde
                       hospital_pattern: str | None = None,
                       hospital_examples: Iterable[str] | None = None,
                       on_problems: SheetProblems | None = None,
+                      opt_outs: OptOutList | None = None,
                       cancel: CancelToken = NEVER_CANCELLED) -> SendSheets:
     """Check each sheet once: the records of its valid rows and its listed patients.
 
     Rows with problems are left out of the records (and ``on_problems`` told how many); a
     sheet whose rows cannot be pseudonymised at all (the same patient twice, say) raises its
-    error.
+    error. Rows of patients on ``opt_outs`` are never pseudonymised.
     """
     examples = list(hospital_examples) if hospital_examples is not None else None
     found = SendSheets()
     for path in paths:
         checked = check_sheet(path, hospital_pattern=hospital_pattern, keys=keys,
                               linking=linking, keep_cells=False, cancel=cancel,
-                              hospital_examples=examples)
+                              hospital_examples=examples, opt_outs=opt_outs)
+        found.patients += checked.report.patients
         if checked.envelope_error is not None:
             raise checked.envelope_error
         found.envelopes += checked.envelopes or []
@@ -149,18 +160,25 @@ def sheet_envelopes(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdent
                     hospital_pattern: str | None = None,
                     hospital_examples: Iterable[str] | None = None,
                     on_problems: SheetProblems | None = None,
+                    opt_outs: OptOutList | None = None,
+                    patients: list[PatientRow] | None = None,
                     cancel: CancelToken = NEVER_CANCELLED) -> list[ClinicalEnvelope]:
     """The pseudonymised records of the valid rows of the sheets at ``paths`` (see
-    :func:`check_send_sheets`)."""
-    return check_send_sheets(paths, keys, linking, hospital_pattern=hospital_pattern,
-                             hospital_examples=hospital_examples, on_problems=on_problems,
-                             cancel=cancel).envelopes
+    :func:`check_send_sheets`); ``patients``, when given, receives the sheets' patient rows."""
+    found = check_send_sheets(paths, keys, linking, hospital_pattern=hospital_pattern,
+                              hospital_examples=hospital_examples, on_problems=on_problems,
+                              opt_outs=opt_outs, cancel=cancel)
+    if patients is not None:
+        patients += found.patients
+    return found.envelopes
 
 
 def sheet_windows(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdentifier, *,
                   hospital_pattern: str | None = None,
                   hospital_examples: Iterable[str] | None = None,
                   on_problems: SheetProblems | None = None,
+                  opt_outs: OptOutList | None = None,
+                  patients: list[PatientRow] | None = None,
                   cancel: CancelToken = NEVER_CANCELLED) -> Windows | None:
     """The date windows of the valid rows of the sheets at ``paths`` (None when none given)."""
     paths = list(paths)
@@ -169,4 +187,5 @@ def sheet_windows(paths: Iterable[Path], keys: SiteKeys, linking: LinkingIdentif
     return windows_from_records(sheet_envelopes(paths, keys, linking,
                                                 hospital_pattern=hospital_pattern,
                                                 hospital_examples=hospital_examples,
-                                                on_problems=on_problems, cancel=cancel))
+                                                on_problems=on_problems, opt_outs=opt_outs,
+                                                patients=patients, cancel=cancel))

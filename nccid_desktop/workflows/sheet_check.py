@@ -17,16 +17,18 @@ from pathlib import Path
 from nccid_desktop.dicom.select.clinical_windows import ClinicalWindow, windows_from_records
 from nccid_desktop.errors import CancelledError, NccidError
 from nccid_desktop.keys import SiteKeys
+from nccid_desktop.optouts import OptOutList
 from nccid_desktop.pseudonym import LinkingIdentifier
 from nccid_desktop.records import ClinicalEnvelope
 from nccid_desktop.sheets.annotate import annotate_copy
 from nccid_desktop.sheets.cross_check import HeldRecord, check_together
 from nccid_desktop.sheets.findings import Note, ValidationReport
 from nccid_desktop.sheets.grid_cells import GridCells, SheetCells
-from nccid_desktop.sheets.payload import build_envelopes
+from nccid_desktop.sheets.payload import build_envelopes, opted_out_rows
 from nccid_desktop.sheets.validator import validate_workbook
 from nccid_desktop.tasks import NEVER_CANCELLED, CancelToken, ProgressCallback, no_progress
 from nccid_desktop.transport.client import CollectorClient
+from nccid_desktop.workflows.opt_outs import OptOutSelection, as_opt_out_list
 from nccid_desktop.workflows.words import plural
 
 #: Said on a signed-in check when the service could not say which records it holds.
@@ -50,6 +52,11 @@ class CheckedSheet:
     envelope_error: NccidError | None = None
     keys: SiteKeys | None = field(default=None, repr=False)
     linking: LinkingIdentifier = "hospital"
+    #: the opt-out list the rows were pseudonymised under, and how many rows it left out
+    opt_outs: OptOutList | None = field(default=None, repr=False)
+    opted_out: int = 0
+    #: the sheet's patients matched against the list, for Send Images' opt-out rule
+    opt_out_selection: OptOutSelection | None = field(default=None, repr=False)
 
     @property
     def windows(self) -> dict[str, tuple[ClinicalWindow, ...]]:
@@ -61,16 +68,22 @@ class CheckedSheet:
         return self.keys == keys and self.linking == linking and (
             self.envelopes is not None or self.envelope_error is not None)
 
+    def opted_out_under(self, opt_outs: OptOutList | None) -> bool:
+        """Whether the kept envelopes already leave out this opt-out list's patients."""
+        return self.opt_outs == opt_outs
+
 
 def check_sheet(path: Path, template_id: str | None = None, *,
                 hospital_pattern: str | None = None, keys: SiteKeys | None = None,
                 linking: LinkingIdentifier = "hospital", keep_cells: bool = True,
                 client: CollectorClient | None = None,
                 hospital_examples: Iterable[str] | None = None,
+                opt_outs: OptOutList | str | Path | None = None,
                 progress: ProgressCallback = no_progress,
                 cancel: CancelToken = NEVER_CANCELLED) -> CheckedSheet:
     """Validate ``path`` (against ``template_id`` when given), reading it once; keep the grid
-    when ``keep_cells``, and pseudonymise its valid rows when ``keys`` are given.
+    when ``keep_cells``, and pseudonymise its valid rows when ``keys`` are given, except those
+    of patients on ``opt_outs`` (never pseudonymised, counted in ``opted_out``).
 
     Signed in (``client`` and ``keys``), the rows are also checked against the records the
     service already holds for the site (a negative row for a patient it holds as positive is
@@ -85,18 +98,27 @@ def check_sheet(path: Path, template_id: str | None = None, *,
                                cancel=cancel, cells=cells)
     if keys is not None and client is not None and report.template:
         _check_against_held(report, keys, linking, client, cancel)
+    opt_outs = as_opt_out_list(opt_outs)
+    opted_out = opted_out_rows(report, opt_outs)
+    selection = (OptOutSelection.of(opt_outs, keys, linking, report.patients)
+                 if opt_outs is not None and keys is not None else None)
     if keys is None or not report.valid_rows:
-        return CheckedSheet(path, report, cells.cells() if cells else None, linking=linking)
+        return CheckedSheet(path, report, cells.cells() if cells else None, linking=linking,
+                            opt_outs=opt_outs, opted_out=opted_out,
+                            opt_out_selection=selection)
     try:
         envelopes = tuple(build_envelopes(report, keys, linking=linking, allow_partial=True,
-                                          progress=progress, cancel=cancel))
+                                          opt_outs=opt_outs, progress=progress, cancel=cancel))
     except CancelledError:
         raise
     except NccidError as error:
         return CheckedSheet(path, report, cells.cells() if cells else None,
-                            envelope_error=error, keys=keys, linking=linking)
+                            envelope_error=error, keys=keys, linking=linking,
+                            opt_outs=opt_outs, opted_out=opted_out,
+                            opt_out_selection=selection)
     return CheckedSheet(path, report, cells.cells() if cells else None, envelopes, keys=keys,
-                        linking=linking)
+                        linking=linking, opt_outs=opt_outs, opted_out=opted_out,
+                        opt_out_selection=selection)
 
 
 def _check_against_held(report: ValidationReport, keys: SiteKeys, linking: LinkingIdentifier,

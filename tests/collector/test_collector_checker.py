@@ -30,7 +30,12 @@ def test_checker_and_summary_count_records_studies_and_images(live, clock, tmp_p
     asked = [negative.nhs_index, unknown, positive.nhs_index]
     answer = nurse.post("/api/v1/checker", json={"nhs_indexes": asked})
     assert answer.status_code == 200
-    assert answer.json()["results"] == [
+    results = answer.json()["results"]
+    held = [r.pop("study_list") for r in results]
+    assert held[2] == [{"study_uid": "1.2.3.0", "images": 2, "received": "2026-11-25"},
+                       {"study_uid": "1.2.3.1", "images": 1, "received": "2026-11-25"}]
+    assert [len(h) for h in held] == [1, 0, 2] and held[0][0]["images"] == 1
+    assert results == [
         {"nhs_index": negative.nhs_index, "clinical_data": None, "status": "2026-11-25",
          "studies": 1, "images": 1},
         {"nhs_index": unknown, "clinical_data": None, "status": None, "studies": 0, "images": 0},
@@ -45,6 +50,7 @@ def test_checker_and_summary_count_records_studies_and_images(live, clock, tmp_p
                    {"date": "2026-11-25", "kind": "status", "count": 1},
                    {"date": "2026-11-25", "kind": "images", "count": 5},
                    {"date": "2026-11-25", "kind": "data", "count": 1}],
+        "retention_days": None,
     }
     other = signed_in(live.url, "other1")
     assert other.post("/api/v1/checker", json={"nhs_indexes": asked}).json()["results"][2][

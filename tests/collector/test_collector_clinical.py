@@ -55,33 +55,6 @@ def test_the_same_batch_twice_stores_nothing_twice(live, warehouse) -> None:
         assert len(conn.execute(select(clinical_records.c.id)).all()) == 20
 
 
-def test_a_same_day_correction_is_held_then_written_to_the_next_days_folder(live, clock,
-                                                                            warehouse) -> None:
-    api = signed_in(live.url, "nurse1")
-    keys = keys_of(live.service, "RSH")
-    original = envelope(keys, "RR30000001", Age="54")
-    corrected = envelope(keys, "RR30000001", Age="45")
-    assert _post(api, batch(original))[0]["status"] == "stored"
-    held = _post(api, batch(corrected))[0]
-    assert held["status"] == "stored" and "tomorrow" in held["message"]
-    name = f"{original.pseudonym}_data.json"
-    today_file = f"raw-RSH/{TODAY}/data/{name}"
-    assert json.loads(warehouse.read(today_file))["Age"] == "54"  # never overwritten
-    clock.advance(days=1)
-    api = signed_in(live.url, "nurse1")  # yesterday's session has expired
-    _post(api, batch())  # any later batch (or a restart) releases held corrections
-    tomorrow_file = f"raw-RSH/2026-11-26/data/{name}"
-    assert json.loads(warehouse.read(tomorrow_file))["Age"] == "45"
-    assert json.loads(warehouse.read(today_file))["Age"] == "54"
-    assert warehouse.keys() == [today_file, tomorrow_file]
-    with live.service.db.connect() as conn:
-        history = conn.execute(select(clinical_records.c.content).where(
-            clinical_records.c.pseudonym == original.pseudonym).order_by(clinical_records.c.id)
-        ).scalars().all()
-    assert [json.loads(c)["Age"] for c in history] == ["54", "45"]
-    assert _post(api, batch(corrected))[0]["status"] == "unchanged"
-
-
 def test_a_correction_on_a_later_day_is_written_at_once(live, clock, warehouse) -> None:
     api = signed_in(live.url, "nurse1")
     keys = keys_of(live.service, "RSH")

@@ -36,6 +36,9 @@ OPERATIONS = [
     ("/api/v1/images/known", "POST"),
     ("/api/v1/checker", "POST"),
     ("/api/v1/summary", "GET"),
+    ("/api/v1/withdrawals/preview", "POST"),
+    ("/api/v1/withdrawals", "POST"),
+    ("/api/v1/images/remove", "POST"),
     ("/api/v1/session/password", "POST"),
     ("/api/v1/session", "DELETE"),
 ]

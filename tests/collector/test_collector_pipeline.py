@@ -60,7 +60,9 @@ def test_sheet_and_images_from_the_app_pipeline_meet_in_the_warehouse(live, tmp_
                          json={"nhs_indexes": [nhs_index(keys, nhs_number(1))]}).json()
     assert checked["results"][0] == {"nhs_index": nhs_index(keys, nhs_number(1)),
                                      "clinical_data": "2026-11-25", "status": None,
-                                     "studies": 1, "images": 1}
+                                     "studies": 1, "images": 1, "study_list": [
+                                         {"study_uid": pydicom.dcmread(image).StudyInstanceUID,
+                                          "images": 1, "received": "2026-11-25"}]}
     for identifier in (patient.name.encode(), patient.nhs_number.encode(),
                        patient.hospital_number.encode()):
         assert identifier not in image.read_bytes()

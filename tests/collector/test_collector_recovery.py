@@ -77,7 +77,11 @@ def test_a_restart_releases_held_corrections_and_sweeps_stale_spool_files(servic
                                                                           clock, warehouse) -> None:
     keys = keys_of(service, "RSH")
     caller = Caller(0, "nurse1", "RSH", "", ("nurse",), False)
-    service.clinical.upload_batch(caller, "b1", [envelope(keys, "RR9", Age="50")])
+    first = envelope(keys, "RR9", Age="50")
+    service.clinical.upload_batch(caller, "b1", [first])
+    # today's file is not one of this record's versions (put there by hand): never replaced
+    today = service.store.clinical_path("RSH", "2026-11-25", first.pseudonym, "data")
+    service.store.objects.replace_bytes(today, b'{"Age": "49"}')
     held = service.clinical.upload_batch(caller, "b2", [envelope(keys, "RR9", Age="51")])
     assert "tomorrow" in held[0]["message"]
     stale, fresh = service.store.spool_file(), service.store.spool_file()

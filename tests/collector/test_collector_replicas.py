@@ -10,6 +10,7 @@ others keep serving.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -280,3 +281,73 @@ def test_a_replica_killed_mid_upload_loses_nothing_while_another_keeps_serving(
         assert deployment.view.read(key) == large.read_bytes()
     finally:
         deployment.close()
+
+
+def test_a_withdrawal_on_one_replica_while_another_receives_that_patient_leaves_nothing(
+        deployment, tmp_path) -> None:
+    a, b = deployment.replicas[:2]
+    keys = keys_of(deployment.admin, "RSH")
+    pseudonym = pseudonym_for(keys, hospital_number="RR94000001")
+    nurse_a, imager_a = signed_in(a.url, "nurse1"), signed_in(a.url, "imager1")
+    nurse_b = signed_in(b.url, "nurse1")
+    bystander = envelope(keys, "RR94000002")
+    assert nurse_a.post("/api/v1/clinical/batches", json=batch(bystander)).status_code == 200
+    files = [dicom_file(tmp_path / f"w{n}.dcm", pseudonym) for n in range(24)]
+    assert _stow(a.url, imager_a.token, files[:4]).status_code == 200
+    started = threading.Event()
+
+    def keep_sending() -> None:
+        for round_ in range(10):
+            nurse_a.post("/api/v1/clinical/batches",
+                         json=batch(envelope(keys, "RR94000001", Age=str(30 + round_))))
+            _stow(a.url, imager_a.token, files[4 + 2 * round_:6 + 2 * round_])
+            started.set()
+
+    sender = threading.Thread(target=keep_sending)
+    sender.start()
+    started.wait(60)
+    answer = nurse_b.post("/api/v1/withdrawals", json={"pseudonym": pseudonym,
+                                                       "reason": "opt-out", "confirmed": True})
+    sender.join(120)
+    assert answer.status_code == 200, answer.text
+    held = deployment.view.contents()
+    assert not [k for k in held if pseudonym in k or pseudonym.encode() in held[k]]
+    with deployment.admin.db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(images).where(
+            images.c.pseudonym == pseudonym)).scalar() == 0
+        assert conn.execute(select(func.count()).select_from(clinical_records).where(
+            clinical_records.c.pseudonym == pseudonym)).scalar() == 0
+    assert any(bystander.pseudonym in key for key in held)  # nothing else touched
+    late = nurse_a.post("/api/v1/clinical/batches", json=batch(envelope(keys, "RR94000001")))
+    assert late.json()["results"][0]["code"] == "withdrawn"
+
+
+def test_corrections_of_one_image_through_two_replicas_leave_one_whole_file_the_index_names(
+        deployment, tmp_path) -> None:
+    a, b = deployment.replicas[:2]
+    pseudonym = pseudonym_for(keys_of(deployment.admin, "RSH"), hospital_number="RR95000001")
+    original = dicom_file(tmp_path / "original.dcm", pseudonym)
+    tokens = {r.url: signed_in(r.url, "imager1").token for r in (a, b)}
+    assert _stow(a.url, tokens[a.url], [original]).status_code == 200
+    versions = []
+    for n in range(6):
+        changed = pydicom.dcmread(original)
+        changed.BodyPartExamined = f"CHEST{n}"
+        changed.save_as(tmp_path / f"v{n}.dcm", enforce_file_format=True)
+        versions.append(tmp_path / f"v{n}.dcm")
+    start = threading.Barrier(len(versions))
+
+    def send(n: int) -> int:
+        replica = (a, b)[n % 2]
+        start.wait()
+        return _stow(replica.url, tokens[replica.url], [versions[n]]).status_code
+
+    with ThreadPoolExecutor(len(versions)) as pool:
+        assert list(pool.map(send, range(len(versions)))) == [200] * len(versions)
+    uid = _uid(original)
+    (key,) = [k for k in deployment.view.keys("raw-RSH/*/images/*.dcm") if uid in k]
+    held = deployment.view.read(key)
+    assert held in {v.read_bytes() for v in versions}
+    with deployment.admin.db.connect() as conn:
+        row = conn.execute(select(images).where(images.c.sop_instance_uid == uid)).one()
+    assert row.content_hash == hashlib.sha256(held).hexdigest() and row.size == len(held)

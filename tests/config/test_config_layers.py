@@ -36,6 +36,7 @@ def test_each_value_knows_its_source_and_lock(policy):
         "hospital_pattern": (r"RR\d{8}", "user", False),
         "linking": ("nhs", "policy", False),
         "negative_window_days_after": ("0", "default", False),
+        "opt_out_list": (None, "default", False),
         "max_image_size": ("2 GB", "default", False),
         "max_compression_ratio": ("100", "default", False),
         "max_workbook_part_size": ("200 MB", "default", False),

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = ["sign-in", "sign-in-wrong-password", "main-sheet-with-problems", "main-sheet-clean",
             "main-sheet-uploaded", "wrong-template-banner", "status-sheet",
             "send-images-scanned", "send-images-sending", "send-images-sent", "checker-typed",
-            "checker", "summary", "guidance", "settings-locked"]
+            "checker", "take-back-look-up", "take-back-confirm", "summary", "guidance",
+            "settings-locked"]
 BLUE, GREEN, RED = QColor("#41b6e6"), QColor("#007f3b"), QColor("#d5281b")
 ERROR_TEXT = QColor("#b3261e")  # darker than the bar's red: 4.5:1 on the grey window
 

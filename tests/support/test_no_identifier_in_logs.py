@@ -73,6 +73,10 @@ def flows(tmp_path_factory, service, key_file):
             "NCCID_SERVER": service.url, "NCCID_USER": service.account.username,
             "NCCID_PASSWORD": service.account.password}
     keys = ["--key-file", str(key_file), "--site", "RSH"]
+    opt_outs = work / f"{SURNAME} opt-outs.txt"
+    opt_outs.write_text(f"{NHS_NUMBER}\n")
+    bad_opt_outs = work / "opt-outs with a typo.txt"
+    bad_opt_outs.write_text(f"{WRONG_CHECK_DIGIT}\n{HOSPITAL_NUMBER}\n")
     commands = {
         "validate clean": ["validate", str(clean)],
         "validate broken": ["validate", str(broken), "--format", "json",
@@ -84,11 +88,25 @@ def flows(tmp_path_factory, service, key_file):
         "upload status": ["upload", "sheet", str(status)],
         "upload images": ["upload", "images", str(images)],
         "check": ["check", NHS_NUMBER, WRONG_CHECK_DIGIT],
+        "pseudonymise opted out": ["pseudonymise", str(status), *keys, "--out",
+                                   str(work / "opted"), "--opt-out-list", str(opt_outs)],
+        "bad opt-out list": ["upload", "sheet", str(status), "--opt-out-list",
+                             str(bad_opt_outs)],
+        "upload opted out": ["upload", "sheet", str(status), "--opt-out-list", str(opt_outs)],
+        "scan opted out": ["scan", str(images.parent), *keys, "--sheet", str(status),
+                           "--opt-out-list", str(opt_outs)],
+        "upload images opted out": ["upload", "images", str(images), "--sheet", str(status),
+                                    "--opt-out-list", str(opt_outs)],
+        "images remove": ["images", "remove", "--study", str(images)],
+        "withdraw": ["withdraw", NHS_NUMBER, "--reason", "opt-out", "--yes"],
+        "upload after withdrawal": ["upload", "sheet", str(clean)],
         "doctor": ["doctor", "--sign-in", "--timeout", "5"],
         "diagnostics": ["diagnostics", "-o", str(work / "diagnostics.zip")],
     }
-    said = {}
+    said: dict = {}
     for name, arguments in commands.items():
+        if name == "pseudonymise opted out":  # what was held before anything was taken back
+            said["held before taking back"] = [p.name for p in service.raw_files("data")]
         done = subprocess.run([NCCID, *arguments], env=env, capture_output=True, text=True,
                               timeout=180)
         said[name] = done
@@ -107,7 +125,7 @@ def test_every_flow_ran_for_real(flows, service):
         assert said[name].returncode in (0, 1), (name, said[name].stdout, said[name].stderr)
         assert "Traceback" not in said[name].stderr
     assert "Records: 1 stored" in said["upload sheet"].stdout
-    names = [p.name for p in service.raw_files("data")]
+    names = said["held before taking back"]
     assert any(n.endswith("_data.json") for n in names)
     assert any(n.endswith("_status.json") for n in names)
     assert "Images: 4 stored" in said["upload images"].stdout, said["upload images"].stdout
@@ -115,6 +133,30 @@ def test_every_flow_ran_for_real(flows, service):
     assert said["doctor"].returncode == 0, said["doctor"].stdout
     assert "PASS  Sign-in" in said["doctor"].stdout
     assert said["diagnostics"].returncode == 0, said["diagnostics"].stderr
+    # taking data back: opt-outs, study removal, withdrawal (none of them echoes a value)
+    assert "1 patient has opted out" in said["pseudonymise opted out"].stdout
+    assert said["bad opt-out list"].returncode != 0
+    assert "lines 1, 2" in said["bad opt-out list"].stderr
+    assert "1 patient has opted out" in said["upload opted out"].stdout
+    assert "opted out" in said["scan opted out"].stdout
+    assert "1 patient has opted out" in said["upload images opted out"].stdout
+    assert said["images remove"].returncode == 0, said["images remove"].stderr
+    assert said["withdraw"].returncode == 0, said["withdraw"].stderr
+    assert "Withdrawn on" in said["withdraw"].stdout
+    assert "withdrawn on" in said["upload after withdrawal"].stdout
+    assert service.raw_files("data") == [] and service.raw_files("images") == []
+    values = [*planted_values(), WRONG_CHECK_DIGIT]
+    for name in ("pseudonymise opted out", "bad opt-out list", "upload opted out",
+                 "upload images opted out", "withdraw", "upload after withdrawal",
+                 "images remove"):
+        assert not [v for v in values if v in said[name].stdout + said[name].stderr], name
+
+
+def test_no_identifier_reaches_the_services_database_audit_or_logs(flows, service):
+    """The service side of taking data back: its database (audit rows, tombstones), its
+    warehouse and its logs hold keyed hashes and pseudonyms only."""
+    values = [*planted_values(), WRONG_CHECK_DIGIT, PATIENT.name]
+    assert leaks_in_folder(service.data_dir, values) == {}
 
 
 def test_the_log_folder_recorded_the_flows(flows):

@@ -50,6 +50,9 @@ REASONS: dict[str, str] = {
     "outside_window": "Outside the date window",
     "already_uploaded": "Already uploaded",
     "excluded_by_user": "Excluded by you",
+    "opted_out": "The patient has opted out (on the site's opt-out list)",
+    "opt_out_unchecked": "Cannot be checked against the opt-out list: the patient is not on "
+                         "a sheet checked here (add the sheet)",
 }
 
 
@@ -71,6 +74,11 @@ class SelectionInputs:
     excluded_series: frozenset[str] = frozenset()
     included_series: frozenset[str] = frozenset()
     policy: SelectionPolicy = DEFAULT_POLICY
+    #: With an opt-out list in force: the pseudonyms of listed patients (never sent), and
+    #: those that could be checked against the list (None: every one could, the site links on
+    #: the NHS/CHI number). A patient who could not be checked is held back: fail closed.
+    opted_out: frozenset[str] | None = None
+    opt_out_checked: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,16 @@ class _Case:
 Rule = Callable[[_Case], "tuple[str, str] | None"]
 
 
+def _opt_out(case: _Case) -> tuple[str, str] | None:
+    if case.inputs.opted_out is None or case.pseudonym is None:
+        return None
+    if case.pseudonym in case.inputs.opted_out:
+        return "opted_out", ""
+    checked = case.inputs.opt_out_checked
+    return ("opt_out_unchecked", "") if checked is not None and case.pseudonym not in checked \
+        else None
+
+
 def _modality(case: _Case) -> tuple[str, str] | None:
     return None if case.modality in case.inputs.policy.modalities else (
         "not_chest_modality", f"Modality {case.series.modality or 'not recorded'}")
@@ -205,7 +223,7 @@ def _user(case: _Case) -> tuple[str, str] | None:
 
 
 #: The rules in the order they are asked; the first answer that excludes gives the reason.
-RULES: tuple[Rule, ...] = (_modality, _body_part, _quarantine, _held_back, _linked, _window,
+RULES: tuple[Rule, ...] = (_opt_out, _modality, _body_part, _quarantine, _held_back, _linked, _window,
                           _uploaded, _user)
 __all__ = ["REASONS", "RULES", "ClinicalWindow", "Exclusion", "Selection", "SelectionInputs",
            "SelectionPolicy", "SeriesDecision", "pseudonym_of", "select", "window_from_record",
