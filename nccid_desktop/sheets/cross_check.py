@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from nccid_desktop.errors import IdentifierError
 from nccid_desktop.keys import SECRET_BYTES, SiteKeys
+from nccid_desktop.optouts import OptOutList
 from nccid_desktop.pseudonym import LinkingIdentifier, is_pseudonym, pseudonym_for
 from nccid_desktop.sheets.definitions import TEMPLATES
 from nccid_desktop.sheets.findings import Finding, Severity, ValidationReport
@@ -58,8 +59,10 @@ class HeldRecord:
 
 
 def sheet_patients(report: ValidationReport, keys: SiteKeys,
-                   linking: LinkingIdentifier = "hospital") -> list[SheetPatient]:
-    """Every row of the report whose linking identifier is usable, as a pseudonym."""
+                   linking: LinkingIdentifier = "hospital",
+                   opt_outs: OptOutList | None = None) -> list[SheetPatient]:
+    """Every row of the report whose linking identifier is usable, as a pseudonym; rows of
+    patients on ``opt_outs`` are never pseudonymised, not even to be compared."""
     if report.template is None:
         return []
     kind = "nhs" if linking == "nhs" else "hospital"
@@ -67,6 +70,8 @@ def sheet_patients(report: ValidationReport, keys: SiteKeys,
     header = report.headers.get(letter or "", "")
     found = []
     for patient in report.patients:
+        if opt_outs is not None and opt_outs.has(patient.nhs_number):
+            continue
         try:
             pseudonym = pseudonym_for(keys, hospital_number=patient.hospital_number,
                                       nhs_number=patient.nhs_number, linking=linking)
@@ -170,7 +175,8 @@ def findings_against_held(patients: Sequence[SheetPatient], held: Iterable[HeldR
 
 def check_together(main: ValidationReport | None, status: ValidationReport | None,
                    keys: SiteKeys | None, *, linking: LinkingIdentifier = "hospital",
-                   held: Iterable[HeldRecord] = ()) -> None:
+                   held: Iterable[HeldRecord] = (), opt_outs: OptOutList | None = None,
+                   ) -> None:
     """Add the cross-sheet findings to the reports (either may be None: one sheet against
     what the service holds). Rows given an error leave the rows ready to upload.
 
@@ -184,7 +190,7 @@ def check_together(main: ValidationReport | None, status: ValidationReport | Non
             raise ValueError("the site keys are needed to compare with what the service holds")
         keys = SiteKeys("CHECK", secrets.token_bytes(SECRET_BYTES), b"")
     reports = {r.template: r for r in (main, status) if r is not None and r.template}
-    patients = {template: sheet_patients(report, keys, linking)
+    patients = {template: sheet_patients(report, keys, linking, opt_outs)
                 for template, report in reports.items()}
     found = findings_between_sheets(patients.get("main", []), patients.get("status", []))
     for group in patients.values():

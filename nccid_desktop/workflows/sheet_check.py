@@ -96,9 +96,9 @@ def check_sheet(path: Path, template_id: str | None = None, *,
     report = validate_workbook(path, template_id, hospital_pattern=hospital_pattern or None,
                                hospital_examples=hospital_examples, progress=progress,
                                cancel=cancel, cells=cells)
-    if keys is not None and client is not None and report.template:
-        _check_against_held(report, keys, linking, client, cancel)
     opt_outs = as_opt_out_list(opt_outs)
+    if keys is not None and client is not None and report.template:
+        _check_against_held(report, keys, linking, client, opt_outs, cancel)
     opted_out = opted_out_rows(report, opt_outs)
     selection = (OptOutSelection.of(opt_outs, keys, linking, report.patients)
                  if opt_outs is not None and keys is not None else None)
@@ -122,9 +122,11 @@ def check_sheet(path: Path, template_id: str | None = None, *,
 
 
 def _check_against_held(report: ValidationReport, keys: SiteKeys, linking: LinkingIdentifier,
-                        client: CollectorClient, cancel: CancelToken) -> None:
+                        client: CollectorClient, opt_outs: OptOutList | None,
+                        cancel: CancelToken) -> None:
     """Add the findings against what the service holds (the check goes on without them,
-    saying so, when the service cannot be asked)."""
+    saying so, when the service cannot be asked). Opted-out patients' rows are left out:
+    they are never pseudonymised, not even to be compared."""
     try:
         windows = client.clinical_windows(cancel)
     except CancelledError:
@@ -136,7 +138,7 @@ def _check_against_held(report: ValidationReport, keys: SiteKeys, linking: Linki
             for pseudonym, found in (windows or {}).items() for window in found]
     main = report if report.template == "main" else None
     status = report if report.template == "status" else None
-    check_together(main, status, keys, linking=linking, held=held)
+    check_together(main, status, keys, linking=linking, held=held, opt_outs=opt_outs)
 
 
 def annotated_copy(path: Path, template_id: str, hospital_pattern: str | None,

@@ -138,3 +138,19 @@ def test_two_sheets_are_compared_without_the_site_keys(tmp_path):
     assert [f.cell for f in main.errors] == ["B2"] and [f.cell for f in status.errors] == ["B2"]
     with pytest.raises(ValueError, match="site keys"):
         check_together(main, None, None, held=[HeldRecord("Covid1", "negative")])
+
+
+def test_an_opted_out_patient_is_never_compared(tmp_path, site_keys):
+    """An opted-out row is never pseudonymised, so it meets neither the other sheet nor what
+    the service holds: no finding for it, the rest compared as before."""
+    from nccid_desktop.optouts import OptOutList
+
+    main, status = _reports(tmp_path, [main_row(1), main_row(2)], [status_row(1), status_row(2)])
+    opted = OptOutList("opt-outs.txt", frozenset({nhs_number(1)}))
+    check_together(main, status, site_keys, opt_outs=opted,
+                   held=[_held(site_keys, 1, "positive"), _held(site_keys, 2, "positive")])
+    assert {f.cell for f in main.findings} == {"B3"}, "patient 1 (row 2) is not looked at"
+    assert {f.cell for f in status.findings} == {"B3"}
+    assert {f.code for f in status.findings} == {"on_both_sheets", "positive_record_held"}
+    check_together(main, status, site_keys, held=[_held(site_keys, 1, "positive")])
+    assert "B2" in {f.cell for f in status.findings}, "without the list, patient 1 is compared"

@@ -84,8 +84,10 @@ def flows(tmp_path_factory, service, key_file):
         "pseudonymise": ["pseudonymise", str(clean), *keys, "--out", str(work / "records")],
         "scan": ["scan", str(images.parent)],
         "deid": ["deid", str(images.parent), *keys, "--out", str(work / "deid")],
-        "upload sheet": ["upload", "sheet", str(clean)],
+        # the negative status first: a patient held as positive and then sent as negative is
+        # an error of meaning (issue 14), the other order only a warning
         "upload status": ["upload", "sheet", str(status)],
+        "upload sheet": ["upload", "sheet", str(clean)],
         "upload images": ["upload", "images", str(images)],
         "check": ["check", NHS_NUMBER, WRONG_CHECK_DIGIT],
         "pseudonymise opted out": ["pseudonymise", str(status), *keys, "--out",
