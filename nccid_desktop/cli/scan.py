@@ -123,28 +123,23 @@ class _Clinical:
     def add_sheet(self, path: Path, keys: Any, linking: Any, patient_ids: list[str],
                   opt_outs: Any = None) -> None:
         """A sheet's valid rows link and set windows; every row with a usable identifier is
-        listed; the images' PatientIDs teach the form of hospital numbers (hospital linking)."""
-        from nccid_desktop.dicom.select.links import listed_from_report
-        from nccid_desktop.identifiers import infer_hospital_form
-        from nccid_desktop.sheets.hospital_form import EXAMPLES_MIN_SHARE
-        from nccid_desktop.sheets.payload import build_envelopes
-        from nccid_desktop.sheets.validator import validate_workbook
+        listed; the images' PatientIDs teach the form of hospital numbers (hospital linking).
+        The check is the send's own (:func:`~nccid_desktop.workflows.image_selection.
+        check_send_sheets`), so the two commands never disagree about a sheet."""
+        from nccid_desktop.workflows.image_selection import check_send_sheets
 
-        examples = patient_ids if linking == "hospital" else None
-        report = validate_workbook(path, hospital_examples=examples)
-        self.envelopes += build_envelopes(report, keys, linking=linking, allow_partial=True,
-                                          opt_outs=opt_outs)
-        self.patients += report.patients
-        listed = listed_from_report(report, keys, linking)
-        self.listed += listed
-        unlike = {f.row for f in report.findings if f.code == "hospital_form"}
-        self.unlike_images += [p for p in listed if p.row in unlike]
-        form = infer_hospital_form(examples or (), min_share=EXAMPLES_MIN_SHARE)
-        if unlike and form is not None:
-            self.images_form = f"{form.describe()}, for example {form.example()}"
-        if report.error_count:
-            print(f"nccid: {path.name} has {report.error_count} problem(s); rows with problems "
-                  "are not linked. Check it with the sheet validator.", file=sys.stderr)
+        def problems(sheet: Path, errors: int) -> None:
+            print(f"nccid: {sheet.name} has {errors} problem(s); rows with problems are not "
+                  "linked. Check it with the sheet validator.", file=sys.stderr)
+
+        found = check_send_sheets([path], keys, linking, on_problems=problems,
+                                  hospital_examples=patient_ids if linking == "hospital" else None,
+                                  opt_outs=opt_outs)
+        self.envelopes += found.envelopes
+        self.patients += found.patients
+        self.listed += found.listed
+        self.unlike_images += found.unlike_images
+        self.images_form = found.images_form or self.images_form
 
 
 def _console_progress(progress: Any) -> None:
