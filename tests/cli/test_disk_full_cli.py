@@ -5,23 +5,10 @@ went wrong"; once space is freed ``nccid resume`` sends every image exactly once
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
-import pytest
 
 from nccid_desktop.cli import main
-from tests.transport.collector_fixture import RunningCollector, running_collector
 from tests.workflows.send_setup import export, sheet
 from tests.workflows.small_disk import MB, fill, small_disk
-
-
-@pytest.fixture
-def signed_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunningCollector:
-    with running_collector(tmp_path / "service") as collector:
-        monkeypatch.setenv("NCCID_SERVER", collector.url)
-        monkeypatch.setenv("NCCID_USER", collector.account.username)
-        monkeypatch.setenv("NCCID_PASSWORD", collector.account.password)
-        yield collector
 
 
 def test_a_full_disk_is_said_plainly_and_resume_finishes_once_space_is_freed(

@@ -4,23 +4,10 @@ the job is named by date and size (never a folder) with the command that drops i
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
-
-import pytest
 
 from nccid_desktop.cli import main
 from nccid_desktop.workflows import send_job
-from tests.transport.collector_fixture import RunningCollector, running_collector
 from tests.workflows.send_setup import export, sheet
-
-
-@pytest.fixture
-def signed_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunningCollector:
-    with running_collector(tmp_path / "service") as collector:
-        monkeypatch.setenv("NCCID_SERVER", collector.url)
-        monkeypatch.setenv("NCCID_USER", collector.account.username)
-        monkeypatch.setenv("NCCID_PASSWORD", collector.account.password)
-        yield collector
 
 
 def test_a_job_whose_files_are_gone_is_said_and_can_be_dropped(tmp_path, signed_env, capsys,

@@ -6,24 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from nccid_desktop.cli import main
 from nccid_desktop.keys import generate_site_keys, save_key_file
 from nccid_desktop.pseudonym import open_linkage_token, pseudonym_for
 from nccid_desktop.sheets.definitions import STATUS
 from tests.sheets.builders import hospital_number, nhs_number, save_workbook, status_row
-from tests.transport.collector_fixture import RunningCollector, running_collector
 from tests.workflows.send_setup import export, sheet
-
-
-@pytest.fixture
-def signed_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunningCollector:
-    with running_collector(tmp_path / "service") as collector:
-        monkeypatch.setenv("NCCID_SERVER", collector.url)
-        monkeypatch.setenv("NCCID_USER", collector.account.username)
-        monkeypatch.setenv("NCCID_PASSWORD", collector.account.password)
-        yield collector
 
 
 def _opt_outs(tmp_path: Path, *seeds: int) -> Path:

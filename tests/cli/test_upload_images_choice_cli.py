@@ -5,9 +5,6 @@ the negative window setting; against the real collection service."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import pytest
 
 from nccid_desktop.cli import main
 from nccid_desktop.pseudonym import remap_uid
@@ -15,19 +12,9 @@ from nccid_desktop.transport.client import CollectorClient
 from nccid_desktop.transport.outbox import Outbox
 from tests.dicom.builders import ct_slice
 from tests.sheets.builders import hospital_number
-from tests.transport.collector_fixture import RunningCollector, running_collector
 from tests.workflows.send_setup import export, patient, sheet
 
 SLICES = 2
-
-
-@pytest.fixture
-def signed_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunningCollector:
-    with running_collector(tmp_path / "service") as collector:
-        monkeypatch.setenv("NCCID_SERVER", collector.url)
-        monkeypatch.setenv("NCCID_USER", collector.account.username)
-        monkeypatch.setenv("NCCID_PASSWORD", collector.account.password)
-        yield collector
 
 
 def _series_uid(seed: int) -> str:
